@@ -1,0 +1,148 @@
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { AppDeps } from "@/deps";
+import { AppError } from "@/lib/errors";
+import { systemController } from "@/modules/system";
+import type { Probe } from "@/modules/system/service";
+import { checkDeclaredLength, JSON_LIMIT_BYTES, payloadTooLarge, readLimited } from "@/plugins/body-limit";
+import { mapError, problemResponse } from "@/plugins/error-handler";
+import { beginRequest, pathOf, requestContext } from "@/plugins/request-context";
+import { createHeaderPolicy } from "@/plugins/security-headers";
+
+export type BuildOptions = {
+  probes?: { cache: Probe | null; storage: Probe | null };
+  /** Extra routes mounted under the app (tests use this to exercise the error pipeline). */
+  extend?: (app: any) => any;
+};
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/* Turns the app's route table into matchers so a method mismatch can answer 405 with `Allow`. */
+function methodIndex(routes: { method: string; path: string }[]) {
+  const entries = routes
+    .filter((r) => r.method !== "ALL" && r.method !== "OPTIONS")
+    .map((r) => ({
+      method: r.method === "GET" ? "GET, HEAD" : r.method,
+      regex: new RegExp(
+        `^${r.path
+          .split("/")
+          .map((seg) =>
+            seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+          )
+          .join("/")}/?$`,
+      ),
+    }));
+  return (path: string): string[] => [
+    ...new Set(entries.filter((e) => e.regex.test(path)).map((e) => e.method)),
+  ];
+}
+
+export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
+  const { config, logger } = deps;
+  const policy = createHeaderPolicy(config);
+  let allowedMethods: ((path: string) => string[]) | null = null;
+
+  function baseHeaders(request: Request): Record<string, string> {
+    const ctx = requestContext(request);
+    return {
+      ...policy.securityHeaders(pathOf(request)),
+      ...policy.corsHeaders(request.headers.get("origin")),
+      "X-Request-ID": ctx.requestId,
+      "Server-Timing": `app;dur=${(performance.now() - ctx.startedAt).toFixed(1)}`,
+    };
+  }
+
+  let app = new Elysia({ name: "camp-backend", normalize: false })
+    .onRequest(({ request, set }) => {
+      const ctx = beginRequest(request);
+      const origin = request.headers.get("origin");
+      if (request.method === "OPTIONS") {
+        const preflight = policy.preflightHeaders(origin);
+        return new Response(null, {
+          status: 204,
+          headers: {
+            ...policy.securityHeaders(pathOf(request)),
+            ...(preflight ?? {}),
+            "X-Request-ID": ctx.requestId,
+          },
+        });
+      }
+      Object.assign(set.headers, policy.securityHeaders(pathOf(request)), policy.corsHeaders(origin), {
+        "X-Request-ID": ctx.requestId,
+        "Cache-Control": "no-store",
+      });
+      checkDeclaredLength(config, request);
+    })
+    .onParse({ as: "global" }, async ({ request, contentType }) => {
+      const ct = contentType.toLowerCase();
+      if (ct.startsWith("application/json") || ct.includes("+json")) {
+        const bytes = await readLimited(request.body, JSON_LIMIT_BYTES, () =>
+          payloadTooLarge(JSON_LIMIT_BYTES),
+        );
+        if (bytes.byteLength === 0) return {};
+        try {
+          return JSON.parse(decoder.decode(bytes));
+        } catch {
+          throw new AppError(400, "MALFORMED_REQUEST", "The request body is not valid JSON.");
+        }
+      }
+      if (ct.startsWith("multipart/form-data")) return undefined;
+      if (request.headers.get("content-length") === "0") return {};
+      throw new AppError(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        `Content-Type '${ct || "(none)"}' is not accepted here; send application/json.`,
+      );
+    })
+    .mapResponse({ as: "global" }, ({ request, set }) => {
+      const ctx = requestContext(request);
+      set.headers["Server-Timing"] = `app;dur=${(performance.now() - ctx.startedAt).toFixed(1)}`;
+    })
+    .onError({ as: "global" }, ({ code, error, request }) => {
+      const ctx = requestContext(request);
+      const path = pathOf(request);
+      let mapped = mapError(code, error, config, logger, {
+        requestId: ctx.requestId,
+        method: request.method,
+        path,
+      });
+      if (mapped.code === "ROUTE_NOT_FOUND") {
+        allowedMethods ??= methodIndex(app.routes);
+        const allow = allowedMethods(path);
+        if (allow.length > 0) {
+          mapped = {
+            status: 405,
+            code: "METHOD_NOT_ALLOWED",
+            detail: `${request.method} is not allowed on this path.`,
+            headers: { Allow: allow.join(", ") },
+          };
+        }
+      }
+      return problemResponse(mapped, path, ctx.requestId, baseHeaders(request));
+    })
+    .use(
+      openapi({
+        enabled: config.enableDocs,
+        path: "/docs",
+        specPath: "/docs/json",
+        provider: "swagger-ui",
+        documentation: {
+          info: {
+            title: "camp-backend API",
+            version: config.version,
+            description: "Projects, files, analysis sessions and driver trees for consulting teams.",
+          },
+          components: {
+            securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+          },
+          security: [{ bearer: [] }],
+        },
+      }),
+    )
+    .use(systemController(deps, options.probes ?? { cache: null, storage: null }));
+
+  if (options.extend) app = options.extend(app) as unknown as typeof app;
+  return app;
+}
+
+export type App = ReturnType<typeof buildApp>;

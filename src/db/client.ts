@@ -1,0 +1,130 @@
+import { mkdirSync } from "node:fs";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import type { Config } from "@/config";
+import * as schema from "@/db/schema";
+
+/*
+ * One database module. PostgreSQL through postgres.js in every configured environment; PGlite
+ * (Postgres compiled to WASM) only when no DATABASE_URL is given outside production. Both expose
+ * the same Drizzle API, so services never know which one they run on.
+ */
+
+export type Database = PostgresJsDatabase<typeof schema>;
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+export type DbOrTx = Database | Tx;
+
+/** Raw access for migrations and probes (multi-statement scripts, no ORM). */
+export type RawExecutor = {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  script(text: string): Promise<void>;
+};
+
+export type DatabaseHandle = {
+  db: Database;
+  kind: "postgres" | "pglite";
+  raw: RawExecutor;
+  rawTransaction<T>(fn: (raw: RawExecutor) => Promise<T>): Promise<T>;
+  /** Round-trip latency of `SELECT 1` in milliseconds; rejects after `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<number>;
+  /** Connections this process holds open (PostgreSQL: from pg_stat_activity; PGlite: 1). */
+  connectionsActive(): Promise<number>;
+  close(timeoutS?: number): Promise<void>;
+};
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function openDatabase(config: Config): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return openPostgres(config, config.databaseUrl);
+  if (config.environment === "production") {
+    throw new Error("DATABASE_URL is required in production; the embedded database is development-only");
+  }
+  return openPglite(config.pgliteDir);
+}
+
+function openPostgres(config: Config, url: string): DatabaseHandle {
+  // Unique per process so pg_stat_activity can count exactly this pool's connections.
+  const applicationName = `${config.appName}:${process.pid}`.slice(0, 63);
+  const sql = postgres(url, {
+    max: config.dbPoolSize + config.dbMaxOverflow,
+    max_lifetime: config.dbPoolRecycleS > 0 ? config.dbPoolRecycleS : null,
+    idle_timeout: config.dbIdleTimeoutS > 0 ? config.dbIdleTimeoutS : undefined,
+    connect_timeout: config.dbConnectTimeoutS,
+    // Deep pipelining degrades sharply once more queries are queued than connections exist
+    // (decisions.md → Runtime parts); one query per connection at a time keeps throughput flat.
+    ...({ max_pipeline: 1 } as object),
+    onnotice: () => {},
+    connection: {
+      application_name: applicationName,
+      statement_timeout: config.dbStatementTimeoutMs,
+      TimeZone: "UTC",
+    },
+  });
+  const db = drizzlePostgres(sql, { schema, casing: "snake_case" });
+  const rawOf = (s: postgres.Sql | postgres.TransactionSql): RawExecutor => ({
+    query: async <T>(text: string, params: unknown[] = []) =>
+      (await s.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
+    script: async (text: string) => {
+      await s.unsafe(text);
+    },
+  });
+  return {
+    db,
+    kind: "postgres",
+    raw: rawOf(sql),
+    rawTransaction: (fn) => sql.begin((tx) => fn(rawOf(tx))) as Promise<never>,
+    ping: async (timeoutMs = 2000) => {
+      const start = performance.now();
+      await withTimeout(sql`select 1`.execute(), timeoutMs, "database ping");
+      return performance.now() - start;
+    },
+    connectionsActive: async () => {
+      const rows = await withTimeout(
+        sql`select count(*)::int as n from pg_stat_activity where application_name = ${applicationName}`,
+        1000,
+        "connection count",
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+    close: async (timeoutS = 5) => {
+      await sql.end({ timeout: timeoutS });
+    },
+  };
+}
+
+async function openPglite(dir: string): Promise<DatabaseHandle> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
+  const pg = await PGlite.create(dir);
+  await pg.exec("SET TIME ZONE 'UTC'");
+  const db = drizzlePglite(pg, { schema, casing: "snake_case" }) as unknown as Database;
+  type PgQueryable = Pick<typeof pg, "query" | "exec">;
+  const rawOf = (p: PgQueryable): RawExecutor => ({
+    query: async <T>(text: string, params: unknown[] = []) => (await p.query<T>(text, params)).rows,
+    script: async (text: string) => {
+      await p.exec(text);
+    },
+  });
+  return {
+    db,
+    kind: "pglite",
+    raw: rawOf(pg),
+    rawTransaction: (fn) => pg.transaction((tx) => fn(rawOf(tx))),
+    ping: async (timeoutMs = 2000) => {
+      const start = performance.now();
+      await withTimeout(pg.query("select 1"), timeoutMs, "database ping");
+      return performance.now() - start;
+    },
+    connectionsActive: async () => (pg.closed ? 0 : 1),
+    close: async () => {
+      if (!pg.closed) await pg.close();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import type { Logger } from "pino";
+import type { Config } from "@/config";
+import { AppError, type FieldError, problemBody } from "@/lib/errors";
+
+/*
+ * The single mapper from anything thrown (or any framework failure) to an RFC 9457 problem
+ * response. It never leaks stacks or SQL outside development.
+ */
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+]);
+
+function causes(error: unknown): unknown[] {
+  const out: unknown[] = [];
+  let e: unknown = error;
+  for (let i = 0; e && i < 5; i++) {
+    out.push(e);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+export function isConnectionError(error: unknown): boolean {
+  return causes(error).some((e) => {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "string" && CONNECTION_CODES.has(code);
+  });
+}
+
+type ElysiaValidationIssue = { path?: string; message?: string; summary?: string };
+
+export function validationErrors(error: unknown): FieldError[] {
+  const e = error as { all?: ElysiaValidationIssue[]; type?: string; on?: string };
+  const location = e.type ?? e.on ?? "body";
+  const all = Array.isArray(e.all) ? e.all : [];
+  const list = all.map((issue) => ({
+    path: `/${location}${issue.path ?? ""}`,
+    message: issue.summary ?? issue.message ?? "Invalid value",
+  }));
+  return list.length > 0 ? list : [{ path: `/${location}`, message: "Invalid value" }];
+}
+
+export type MappedError = {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: FieldError[];
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+};
+
+export function mapError(
+  code: string | number,
+  error: unknown,
+  config: Config,
+  logger: Logger,
+  log: Record<string, unknown>,
+): MappedError {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      code: error.code,
+      detail: error.message,
+      errors: error.errors,
+      extensions: error.extensions,
+      headers: error.headers,
+    };
+  }
+  switch (code) {
+    case "VALIDATION":
+      return {
+        status: 422,
+        code: "VALIDATION_FAILED",
+        detail: "The request did not pass validation.",
+        errors: validationErrors(error),
+      };
+    case "PARSE":
+      return { status: 400, code: "MALFORMED_REQUEST", detail: "The request body could not be parsed." };
+    case "INVALID_COOKIE_SIGNATURE":
+    case "INVALID_FILE_TYPE":
+      return { status: 400, code: "MALFORMED_REQUEST", detail: "The request could not be understood." };
+    case "NOT_FOUND":
+      return { status: 404, code: "ROUTE_NOT_FOUND", detail: "No route matches this path." };
+  }
+  if (isConnectionError(error)) {
+    logger.error({ ...log, err: error }, "dependency unavailable");
+    return {
+      status: 503,
+      code: "DEPENDENCY_UNAVAILABLE",
+      detail: "A backing service is unavailable. Try again shortly.",
+      headers: { "Retry-After": "5" },
+    };
+  }
+  logger.error({ ...log, err: error }, "unhandled error");
+  const dev = config.environment === "development";
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    status: 500,
+    code: "INTERNAL_ERROR",
+    detail: dev ? `Internal error: ${message}` : "An internal error occurred.",
+  };
+}
+
+export function problemResponse(
+  mapped: MappedError,
+  instance: string,
+  requestId: string,
+  headers: Record<string, string>,
+): Response {
+  const body = problemBody(
+    mapped.status,
+    mapped.code,
+    mapped.detail,
+    instance,
+    requestId,
+    mapped.errors,
+    mapped.extensions,
+  );
+  return new Response(JSON.stringify(body), {
+    status: mapped.status,
+    headers: {
+      ...headers,
+      ...mapped.headers,
+      "Content-Type": "application/problem+json",
+      "Cache-Control": "no-store",
+    },
+  });
+}

@@ -1,0 +1,40 @@
+import { randomUUIDv7 } from "bun";
+
+/*
+ * Per-request facts that every later stage needs (the error mapper included, which runs even
+ * when parsing failed and no derived context exists). Keyed by the Request object itself.
+ */
+export type RequestContext = {
+  requestId: string;
+  startedAt: number;
+  userId: string | null;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const contexts = new WeakMap<Request, RequestContext>();
+
+export function acceptRequestId(header: string | null): string {
+  return header && REQUEST_ID.test(header) ? header : randomUUIDv7();
+}
+
+export function beginRequest(request: Request): RequestContext {
+  const ctx: RequestContext = {
+    requestId: acceptRequestId(request.headers.get("x-request-id")),
+    startedAt: performance.now(),
+    userId: null,
+  };
+  contexts.set(request, ctx);
+  return ctx;
+}
+
+export function requestContext(request: Request): RequestContext {
+  return contexts.get(request) ?? beginRequest(request);
+}
+
+export function pathOf(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}

@@ -1,0 +1,60 @@
+import type { Config } from "@/config";
+
+/*
+ * Headers of api.md §4.1 stage 2. They are computed once per request and applied to successes
+ * and errors alike (the error mapper calls `responseHeaders` too).
+ */
+
+const BASE: Record<string, string> = {
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+  "Cross-Origin-Resource-Policy": "same-site",
+};
+const STRICT_CSP = "default-src 'none'; frame-ancestors 'none'";
+// Swagger UI needs its own scripts, styles and the spec fetch; nothing else is relaxed.
+const DOCS_CSP =
+  "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; connect-src 'self'; font-src 'self' data: https://cdn.jsdelivr.net; frame-ancestors 'none'";
+
+export const CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Request-ID, If-None-Match";
+export const CORS_EXPOSE_HEADERS =
+  "X-Request-ID, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Content-Disposition, ETag, Location";
+
+export function createHeaderPolicy(config: Config) {
+  const hsts = config.environment !== "development";
+  const origins = new Set(config.allowedOrigins);
+
+  function securityHeaders(path: string): Record<string, string> {
+    const h: Record<string, string> = { ...BASE };
+    h["Content-Security-Policy"] = path === "/docs" || path.startsWith("/docs/") ? DOCS_CSP : STRICT_CSP;
+    if (hsts) h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains";
+    return h;
+  }
+
+  /* A disallowed origin gets no CORS headers at all; that is not an error (api.md §4.1). */
+  function corsHeaders(origin: string | null): Record<string, string> {
+    if (!origin || !origins.has(origin)) return {};
+    return {
+      "Access-Control-Allow-Origin": origin,
+      "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS,
+      Vary: "Origin",
+    };
+  }
+
+  function preflightHeaders(origin: string | null): Record<string, string> | null {
+    if (!origin || !origins.has(origin)) return null;
+    return {
+      "Access-Control-Allow-Origin": origin,
+      "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+      "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+      "Access-Control-Max-Age": "600",
+      Vary: "Origin",
+    };
+  }
+
+  return { securityHeaders, corsHeaders, preflightHeaders };
+}
+
+export type HeaderPolicy = ReturnType<typeof createHeaderPolicy>;
