@@ -1,9 +1,10 @@
 import pino from "pino";
-import { buildApp } from "@/app";
+import { type BuildOptions, buildApp } from "@/app";
 import type { Config } from "@/config";
 import { openDatabase } from "@/db/client";
 import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
+import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
 
 /*
@@ -17,14 +18,18 @@ export async function createDeps(config: Config): Promise<AppDeps> {
   return { config, database, logger };
 }
 
-export async function startServer(config: Config) {
+export async function startServer(config: Config, options: BuildOptions = {}) {
   const deps = await createDeps(config);
   const { logger, database } = deps;
   if (config.migrateOnStart) {
     const applied = await migrateUp(database, migrationsDir(config));
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
   }
-  const app = buildApp(deps);
+  if (config.seedOnStart) {
+    const report = await seedDatabase(database.db, config);
+    logger.debug({ report }, "seed checked");
+  }
+  const app = buildApp(deps, options);
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,

@@ -66,6 +66,9 @@ export function mapError(
   logger: Logger,
   log: Record<string, unknown>,
 ): MappedError {
+  // Errors thrown inside a parse hook arrive wrapped by the framework.
+  const own = causes(error).find((e) => e instanceof AppError) as AppError | undefined;
+  if (own) error = own;
   if (error instanceof AppError) {
     return {
       status: error.status,

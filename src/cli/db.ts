@@ -1,0 +1,102 @@
+import { spawnSync } from "node:child_process";
+import { ConfigError, getConfig } from "@/config";
+import { openDatabase } from "@/db/client";
+import { migrationsDir } from "@/db/migrations-dir";
+import { migrateDown, migrateUp, migrationStatus } from "@/db/migrator";
+
+/*
+ * `bun run db:<command>`: migrate | status | rollback [n] | reset | seed | backup [dir].
+ * Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
+ */
+
+function backupName(date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `backup_${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}_${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}.sql`;
+}
+
+export async function runDbCommand(args: string[]): Promise<number> {
+  const [command = "status", arg] = args;
+  const config = getConfig();
+  const dir = migrationsDir(config);
+
+  if (command === "backup") {
+    if (!config.databaseUrl) {
+      console.error("db:backup needs DATABASE_URL (pg_dump cannot read the embedded database)");
+      return 2;
+    }
+    const out = `${arg ?? "."}/${backupName()}`;
+    const result = spawnSync("pg_dump", ["--no-owner", "--file", out, config.databaseUrl], {
+      stdio: "inherit",
+    });
+    if (result.status !== 0) return 1;
+    console.log(out);
+    return 0;
+  }
+
+  const database = await openDatabase(config);
+  try {
+    switch (command) {
+      case "migrate": {
+        const applied = await migrateUp(database, dir);
+        console.log(applied.length ? `applied: ${applied.join(", ")}` : "already at head");
+        return 0;
+      }
+      case "status": {
+        const rows = await migrationStatus(database, dir);
+        for (const r of rows) {
+          const state = r.pending ? "pending" : `applied ${r.appliedAt}`;
+          console.log(
+            `${r.tag}\tcreated ${r.createdAt}\t${state}${r.hashMismatch ? "\tCHANGED SINCE APPLIED" : ""}`,
+          );
+        }
+        return 0;
+      }
+      case "rollback": {
+        const steps = arg ? Number(arg) : 1;
+        if (!Number.isInteger(steps) || steps < 1) {
+          console.error("usage: db:rollback [steps>=1]");
+          return 2;
+        }
+        const undone = await migrateDown(database, dir, steps);
+        console.log(undone.length ? `rolled back: ${undone.join(", ")}` : "nothing to roll back");
+        return 0;
+      }
+      case "reset": {
+        if (config.environment === "production") {
+          console.error("db:reset is refused in production");
+          return 2;
+        }
+        const undone = await migrateDown(database, dir, Number.MAX_SAFE_INTEGER);
+        const applied = await migrateUp(database, dir);
+        console.log(`reset: rolled back ${undone.length}, applied ${applied.length}`);
+        return 0;
+      }
+      case "seed": {
+        const { seedDatabase } = await import("@/db/seed");
+        const report = await seedDatabase(database.db, config);
+        console.log(JSON.stringify(report));
+        return 0;
+      }
+      default:
+        console.error(
+          `unknown command '${command}' (migrate | status | rollback [n] | reset | seed | backup [dir])`,
+        );
+        return 2;
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    process.exit(await runDbCommand(process.argv.slice(2)));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+}
