@@ -45,7 +45,7 @@ describe("body limits", async () => {
   test("a declared JSON body over 1 MiB → 413 before the body is read", async () => {
     const started = performance.now();
     const res = await rawRequest(
-      server.port,
+      server.port!,
       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 52428800\r\n\r\n",
       '{"data":"',
     );
@@ -58,7 +58,7 @@ describe("body limits", async () => {
   test("a declared upload over MAX_FILE_SIZE_MB + 64 KiB → 413 FILE_TOO_LARGE with maxBytes", async () => {
     const limit = deps.config.maxFileSizeBytes + 64 * 1024;
     const res = await rawRequest(
-      server.port,
+      server.port!,
       `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${limit + 1}\r\n\r\n`,
       "--b\r\n",
     );
@@ -87,7 +87,7 @@ describe("body limits", async () => {
       headers: { "content-type": "application/json" },
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).code).toBe("PAYLOAD_TOO_LARGE");
+    expect(((await res.json()) as any).code).toBe("PAYLOAD_TOO_LARGE");
     expect(sent).toBeLessThan(40);
   });
 

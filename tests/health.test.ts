@@ -17,7 +17,7 @@ describe("system routes", async () => {
   test("GET /health is liveness only", async () => {
     const res = await request("/health");
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.status).toBe("ok");
     expect(body.environment).toBe("development");
     expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
@@ -26,7 +26,7 @@ describe("system routes", async () => {
   test("GET /health/ready reports the database with latency", async () => {
     const res = await request("/health/ready");
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.status).toBe("ready");
     expect(body.checks.database.status).toBe("up");
     expect(body.checks.database.backend).toBe(usingPostgres ? "postgres" : "pglite");
@@ -46,7 +46,7 @@ describe("system routes", async () => {
     );
     const res = await r("/health/ready");
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.status).toBe("degraded");
     expect(body.checks.cache).toMatchObject({ status: "down", backend: "redis", error: "ECONNREFUSED" });
     expect(body.checks.storage.status).toBe("up");
@@ -79,7 +79,7 @@ describe.skipIf(!usingPostgres)("readiness follows the database (PostgreSQL)", (
     const down = await ready();
     expect(down.status).toBe(503);
     expect(down.headers.get("content-type")).toBe("application/problem+json");
-    const body = await down.json();
+    const body = (await down.json()) as any;
     expect(body.code).toBe("NOT_READY");
     expect(body.checks.database.status).toBe("down");
     expect(body.checks.cache.status).toBe("not_configured");
