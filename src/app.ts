@@ -2,10 +2,22 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
+import { fileController } from "@/modules/file";
+import { memberController } from "@/modules/member";
+import { projectController } from "@/modules/project";
 import { systemController } from "@/modules/system";
 import type { Probe } from "@/modules/system/service";
-import { checkDeclaredLength, JSON_LIMIT_BYTES, payloadTooLarge, readLimited } from "@/plugins/body-limit";
+import { userAccountController } from "@/modules/user-account";
+import {
+  acceptsMultipart,
+  checkDeclaredLength,
+  JSON_LIMIT_BYTES,
+  payloadTooLarge,
+  readLimited,
+} from "@/plugins/body-limit";
 import { mapError, problemResponse } from "@/plugins/error-handler";
+import { observeHook } from "@/plugins/observability";
+import { rateLimitHook } from "@/plugins/rate-limit";
 import { beginRequest, pathOf, requestContext } from "@/plugins/request-context";
 import { createHeaderPolicy } from "@/plugins/security-headers";
 
@@ -73,7 +85,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       });
       checkDeclaredLength(config, request);
     })
-    .onParse({ as: "global" }, async ({ request, contentType }) => {
+    .onParse({ as: "global" }, async ({ request, contentType, route }) => {
       const ct = contentType.toLowerCase();
       if (ct.startsWith("application/json") || ct.includes("+json")) {
         const bytes = await readLimited(request.body, JSON_LIMIT_BYTES, () =>
@@ -86,8 +98,10 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
           throw new AppError(400, "MALFORMED_REQUEST", "The request body is not valid JSON.");
         }
       }
-      if (ct.startsWith("multipart/form-data")) return undefined;
-      if (request.headers.get("content-length") === "0") return {};
+      // Upload handlers stream the body themselves; returning a value stops the framework from
+      // buffering it through formData().
+      if (ct.startsWith("multipart/form-data") && acceptsMultipart(route)) return {};
+      if (!request.body || request.headers.get("content-length") === "0") return {};
       throw new AppError(
         415,
         "UNSUPPORTED_MEDIA_TYPE",
@@ -118,8 +132,11 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
           };
         }
       }
+      ctx.status = mapped.status;
       return problemResponse(mapped, path, ctx.requestId, baseHeaders(request));
     })
+    .onBeforeHandle({ as: "global" }, rateLimitHook(deps))
+    .onAfterResponse({ as: "global" }, observeHook(deps))
     .use(
       openapi({
         enabled: config.enableDocs,
@@ -139,7 +156,14 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         },
       }),
     )
-    .use(systemController(deps, options.probes ?? { cache: null, storage: null }));
+    .use(systemController(deps, options.probes))
+    .group("/api/v1", (api) =>
+      api
+        .use(userAccountController(deps))
+        .use(projectController(deps))
+        .use(memberController(deps))
+        .use(fileController(deps)),
+    );
 
   if (options.extend) app = options.extend(app) as unknown as typeof app;
   return app;

@@ -1,6 +1,11 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
 import type { DatabaseHandle } from "@/db/client";
+import type { TokenVerifier } from "@/lib/auth";
+import type { Cache } from "@/lib/cache";
+import type { Metrics } from "@/lib/metrics";
+import type { RateLimiter } from "@/lib/rate-limit";
+import type { Storage } from "@/lib/storage";
 
 /*
  * Everything the app needs from the outside world, built once by the entry point (or a test) and
@@ -10,4 +15,11 @@ export type AppDeps = {
   config: Config;
   database: DatabaseHandle;
   logger: Logger;
+  cache: Cache;
+  storage: Storage;
+  verifier: TokenVerifier;
+  rateLimiter: RateLimiter;
+  metrics: Metrics;
+  /** Renders `/metrics`: this process alone, or every worker's sum under the cluster primary. */
+  renderMetrics: () => Promise<string>;
 };

@@ -1,12 +1,3 @@
-import { ConfigError, getConfig } from "@/config";
-import { startServer } from "@/server";
+import { run } from "@/cli/main";
 
-try {
-  await startServer(getConfig());
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+await run(process.argv.length > 2 ? process.argv.slice(2) : ["serve"]);

@@ -1,4 +1,3 @@
-import pino from "pino";
 import { type BuildOptions, buildApp } from "@/app";
 import type { Config } from "@/config";
 import { openDatabase } from "@/db/client";
@@ -6,20 +5,87 @@ import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
 import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
+import { createTokenVerifier } from "@/lib/auth";
+import { createCache } from "@/lib/cache";
+import { createAppLogger } from "@/lib/logger";
+import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
+import { createRateLimiter } from "@/lib/rate-limit";
+import { createStorage } from "@/lib/storage";
+import { startDeletionWorker } from "@/lib/storage-deletion";
 
 /*
  * Process lifecycle: open dependencies, optionally migrate, listen, and on SIGTERM/SIGINT stop
  * accepting, let in-flight requests finish within SHUTDOWN_TIMEOUT_S, close pools, exit 0.
  */
 
-export async function createDeps(config: Config): Promise<AppDeps> {
-  const logger = pino({ level: config.logLevel, base: { app: config.appName } });
+export type ProcessRole = { workerIndex: number | null };
+
+/* Builds every adapter from the configuration; the app never constructs one itself. */
+export async function createDeps(
+  config: Config,
+  role: ProcessRole = { workerIndex: null },
+): Promise<AppDeps> {
+  const logger = createAppLogger(config, role.workerIndex === null ? {} : { worker: role.workerIndex });
   const database = await openDatabase(config);
-  return { config, database, logger };
+  const cache = createCache({
+    appName: config.appName,
+    environment: config.environment,
+    logger,
+    redisUrl: config.redisUrl,
+    upstashUrl: config.upstashRedisRestUrl,
+    upstashToken: config.upstashRedisRestToken,
+    defaultTtlS: config.cacheTtlS,
+    onHit: () => metrics.recordCacheHit(),
+    onMiss: () => metrics.recordCacheMiss(),
+  });
+  const storage = createStorage({
+    backend: config.storageBackend,
+    localPath: config.localStoragePath,
+    azureConnectionString: config.azureStorageConnectionString,
+    azureAccountName: config.azureStorageAccountName,
+    containerNames: { uploads: config.azureStorageContainerName },
+    logger,
+  });
+  await storage.init();
+  const evalScript = cache.evalScript?.bind(cache);
+  const rateLimiter = createRateLimiter({
+    limit: config.rateLimitCalls,
+    windowS: config.rateLimitPeriodS,
+    // The cache adapter prefixes keys itself, so the limiter only adds its own namespace.
+    redis: evalScript ? { eval: (script, keys, args) => evalScript(script, keys, args) } : null,
+    keyPrefix: "ratelimit:",
+    logger,
+  });
+  let lastConnections = 0;
+  metrics.setDbConnectionsProvider(() => {
+    void database.connectionsActive().then(
+      (n) => {
+        lastConnections = n;
+      },
+      () => {},
+    );
+    return lastConnections;
+  });
+  const ipc = role.workerIndex === null ? null : attachWorkerMetricsIpc(process as never);
+  return {
+    config,
+    database,
+    logger,
+    cache,
+    storage,
+    verifier: createTokenVerifier(config),
+    rateLimiter,
+    metrics,
+    renderMetrics: ipc ? () => ipc.collectClusterMetrics() : () => metrics.render(),
+  };
 }
 
-export async function startServer(config: Config, options: BuildOptions = {}) {
-  const deps = await createDeps(config);
+export async function startServer(
+  config: Config,
+  options: BuildOptions = {},
+  process_: { workerIndex: number | null } = { workerIndex: null },
+) {
+  const deps = await createDeps(config, process_);
   const { logger, database } = deps;
   if (config.migrateOnStart) {
     const applied = await migrateUp(database, migrationsDir(config));
@@ -30,10 +96,11 @@ export async function startServer(config: Config, options: BuildOptions = {}) {
     logger.debug({ report }, "seed checked");
   }
   const app = buildApp(deps, options);
+  const stopDeletionWorker = startDeletionWorker(database.db, deps.storage, logger);
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    reusePort: config.workers > 1,
+    reusePort: config.workers > 1 || process_.workerIndex !== null,
     // Backstop for bodies without Content-Length; route limits are enforced earlier and tighter.
     maxRequestBodySize: config.maxFileSizeBytes + 1024 * 1024,
     fetch: (request, srv) => {
@@ -58,7 +125,10 @@ export async function startServer(config: Config, options: BuildOptions = {}) {
       );
       await server.stop(true);
     }
+    stopDeletionWorker();
     await database.close(5).catch((err) => logger.error({ err }, "database close failed"));
+    await deps.cache.close().catch(() => {});
+    await deps.storage.close?.().catch(() => {});
     logger.info("stopped");
     logger.flush?.();
     process.exit(0);

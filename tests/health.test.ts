@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildApp } from "@/app";
 import { openDatabase } from "@/db/client";
-import { silentLogger, testApp, testConfig } from "./helpers/context";
+import { testApp, testConfig, testDeps } from "./helpers/context";
 import { TEST_DATABASE_URL, usingPostgres } from "./helpers/env";
 import { startTcpProxy } from "./helpers/tcp-proxy";
 
@@ -31,7 +31,8 @@ describe("system routes", async () => {
     expect(body.checks.database.status).toBe("up");
     expect(body.checks.database.backend).toBe(usingPostgres ? "postgres" : "pglite");
     expect(body.checks.database.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(body.checks.cache.status).toBe("not_configured");
+    expect(body.checks.cache).toMatchObject({ status: "up", backend: "memory" });
+    expect(body.checks.storage).toMatchObject({ status: "up", backend: "local" });
   });
 
   test("a failing cache or storage probe degrades but stays 200", async () => {
@@ -62,9 +63,9 @@ describe.skipIf(!usingPostgres)("readiness follows the database (PostgreSQL)", (
     proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
     url.hostname = "127.0.0.1";
     url.port = String(proxy.port);
-    const config = testConfig({ DATABASE_URL: url.toString(), DB_CONNECT_TIMEOUT_S: "1" });
-    database = await openDatabase(config);
-    const app = buildApp({ config, database, logger: silentLogger });
+    const vars = { DATABASE_URL: url.toString(), DB_CONNECT_TIMEOUT_S: "1" };
+    database = await openDatabase(testConfig(vars));
+    const app = buildApp(await testDeps(vars, database));
     ready = () => app.handle(new Request("http://localhost/health/ready"));
   });
   afterAll(async () => {
@@ -82,7 +83,7 @@ describe.skipIf(!usingPostgres)("readiness follows the database (PostgreSQL)", (
     const body = (await down.json()) as any;
     expect(body.code).toBe("NOT_READY");
     expect(body.checks.database.status).toBe("down");
-    expect(body.checks.cache.status).toBe("not_configured");
+    expect(body.checks.cache.status).toBe("up");
 
     proxy.restart();
     let status = 0;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DatabaseHandle, openDatabase } from "@/db/client";
+import type { DatabaseHandle } from "@/db/client";
 import { migrationsDir } from "@/db/migrations-dir";
 import { loadMigrations, migrateDown, migrateUp, migrationStatus } from "@/db/migrator";
 import { newId } from "@/lib/ids";
-import { testConfig } from "./helpers/context";
-import { TEST_DATABASE_URL, usingPostgres } from "./helpers/env";
+import { isolatedDatabase, testConfig } from "./helpers/context";
+import { usingPostgres } from "./helpers/env";
 
 const dir = migrationsDir(testConfig());
 const tables = async (db: DatabaseHandle) =>
@@ -14,34 +14,12 @@ const tables = async (db: DatabaseHandle) =>
     )
   ).map((r) => r.t);
 
-/* A database of its own, so dropping tables cannot disturb other test files. */
-async function isolatedDatabase(): Promise<{ handle: DatabaseHandle; drop: () => Promise<void> }> {
-  if (!usingPostgres) {
-    const handle = await openDatabase(testConfig({ PGLITE_DIR: "memory://" }));
-    return { handle, drop: () => handle.close() };
-  }
-  const admin = await openDatabase(testConfig());
-  const name = `camp_migr_${newId().replace(/-/g, "").slice(-12)}`;
-  await admin.raw.script(`create database ${name}`);
-  const url = new URL(TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase(testConfig({ DATABASE_URL: url.toString() }));
-  return {
-    handle,
-    drop: async () => {
-      await handle.close(1);
-      await admin.raw.script(`drop database if exists ${name} with (force)`);
-      await admin.close(1);
-    },
-  };
-}
-
 describe(`migrations on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, () => {
   let db: DatabaseHandle;
   let drop: () => Promise<void>;
   beforeAll(async () => {
     ({ handle: db, drop } = await isolatedDatabase());
-  });
+  }, 60_000);
   afterAll(() => drop());
 
   test("every migration has a down script", () => {

@@ -1,7 +1,9 @@
+import pino from "pino";
 import { ConfigError, getConfig } from "@/config";
 
 /*
- * Entry point of the compiled binary: `camp-backend serve | migrate | status | rollback | healthcheck`.
+ * Entry point of the compiled binary and of `bun src/index.ts`:
+ * `camp-backend serve [--worker N] | migrate | status | rollback [n] | seed | healthcheck`.
  * `healthcheck` exists so container HEALTHCHECKs need no curl.
  */
 
@@ -16,14 +18,28 @@ async function healthcheck(): Promise<number> {
   }
 }
 
-async function main(argv: string[]): Promise<number | undefined> {
+async function serve(args: string[]): Promise<undefined> {
+  const config = getConfig();
+  const at = args.indexOf("--worker");
+  const workerIndex = at >= 0 ? Number(args[at + 1]) : null;
+  if (config.workers > 1 && workerIndex === null) {
+    const { runPrimary } = await import("@/cluster");
+    await runPrimary(
+      config,
+      pino({ level: config.logLevel, base: { app: config.appName, role: "primary" } }),
+    );
+    process.exit(0);
+  }
+  const { startServer } = await import("@/server");
+  await startServer(config, {}, { workerIndex });
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<number | undefined> {
   const [command = "serve", ...rest] = argv;
   switch (command) {
-    case "serve": {
-      const { startServer } = await import("@/server");
-      await startServer(getConfig());
-      return undefined;
-    }
+    case "serve":
+      return serve(rest);
     case "migrate":
     case "status":
     case "rollback":
@@ -41,14 +57,18 @@ async function main(argv: string[]): Promise<number | undefined> {
   }
 }
 
-try {
-  const code = await main(process.argv.slice(2));
-  if (code !== undefined) process.exit(code);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
+export async function run(argv: string[]): Promise<void> {
+  try {
+    const code = await main(argv);
+    if (code !== undefined) process.exit(code);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    console.error(error instanceof Error ? error.stack : error);
+    process.exit(1);
   }
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(1);
 }
+
+if (import.meta.main) await run(process.argv.slice(2));

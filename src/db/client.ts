@@ -15,6 +15,11 @@ export type Database = PostgresJsDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export type DbOrTx = Database | Tx;
 
+/* `db.execute` answers an array on postgres.js and `{ rows }` on PGlite; callers want rows. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+}
+
 /** Raw access for migrations and probes (multi-statement scripts, no ORM). */
 export type RawExecutor = {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;

@@ -76,3 +76,14 @@ export async function readLimited(
   }
   return out;
 }
+
+/* Route templates that take a streamed multipart body; every other route refuses multipart. */
+const multipartRoutes = new Set<string>();
+
+export function acceptMultipart(routeTemplate: string): void {
+  multipartRoutes.add(routeTemplate);
+}
+
+export function acceptsMultipart(routeTemplate: string): boolean {
+  return multipartRoutes.has(routeTemplate);
+}

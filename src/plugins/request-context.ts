@@ -8,6 +8,8 @@ export type RequestContext = {
   requestId: string;
   startedAt: number;
   userId: string | null;
+  /** Final status when an error response was produced (the framework does not expose it later). */
+  status?: number;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { type BuildOptions, buildApp } from "@/app";
 import { type Config, configFrom } from "@/config";
@@ -5,6 +8,12 @@ import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
 import type { AppDeps } from "@/deps";
+import { createTokenVerifier } from "@/lib/auth";
+import { createCache } from "@/lib/cache";
+import { newId } from "@/lib/ids";
+import { metrics } from "@/lib/metrics";
+import { createRateLimiter } from "@/lib/rate-limit";
+import { createStorage } from "@/lib/storage";
 import { TEST_DATABASE_URL } from "./env";
 
 export const silentLogger = pino({ level: "silent" });
@@ -15,6 +24,8 @@ export function testConfig(vars: Record<string, string | undefined> = {}): Confi
     DATABASE_URL: TEST_DATABASE_URL ?? undefined,
     PGLITE_DIR: "memory://",
     LOG_LEVEL: "silent",
+    // Tests hammer one user far past the production budget; the limiter has its own tests.
+    RATE_LIMIT_CALLS: "1000000",
     ...vars,
   });
 }
@@ -32,13 +43,71 @@ export function sharedDatabase(): Promise<DatabaseHandle> {
   return shared;
 }
 
-export async function testDeps(vars: Record<string, string | undefined> = {}): Promise<AppDeps> {
+export async function testDeps(
+  vars: Record<string, string | undefined> = {},
+  database?: DatabaseHandle,
+): Promise<AppDeps> {
   const config = testConfig(vars);
-  return { config, database: await sharedDatabase(), logger: silentLogger };
+  const cache = createCache({
+    appName: `test-${newId().slice(-8)}`,
+    environment: "test",
+    logger: silentLogger,
+    redisUrl: config.redisUrl,
+    defaultTtlS: config.cacheTtlS,
+    onHit: () => metrics.recordCacheHit(),
+    onMiss: () => metrics.recordCacheMiss(),
+  });
+  const root =
+    config.localStoragePath === "./uploads"
+      ? mkdtempSync(join(tmpdir(), "camp-test-"))
+      : config.localStoragePath;
+  const storage = createStorage({ backend: "local", localPath: root, logger: silentLogger });
+  await storage.init();
+  return {
+    config,
+    database: database ?? (await sharedDatabase()),
+    logger: silentLogger,
+    cache,
+    storage,
+    verifier: createTokenVerifier(config),
+    rateLimiter: createRateLimiter({
+      limit: config.rateLimitCalls,
+      windowS: config.rateLimitPeriodS,
+      logger: silentLogger,
+    }),
+    metrics,
+    renderMetrics: () => metrics.render(),
+  };
 }
 
-export async function testApp(vars: Record<string, string | undefined> = {}, options: BuildOptions = {}) {
-  const deps = await testDeps(vars);
+/* A database of its own (fresh schema), for tests whose invariants need an empty world. */
+export async function isolatedDatabase(): Promise<{ handle: DatabaseHandle; drop: () => Promise<void> }> {
+  if (!TEST_DATABASE_URL) {
+    const handle = await openDatabase(testConfig({ PGLITE_DIR: "memory://" }));
+    return { handle, drop: () => handle.close() };
+  }
+  const admin = await openDatabase(testConfig());
+  const name = `camp_iso_${newId().replace(/-/g, "").slice(-12)}`;
+  await admin.raw.script(`create database ${name}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const handle = await openDatabase(testConfig({ DATABASE_URL: url.toString() }));
+  return {
+    handle,
+    drop: async () => {
+      await handle.close(1);
+      await admin.raw.script(`drop database if exists ${name} with (force)`);
+      await admin.close(1);
+    },
+  };
+}
+
+export async function testApp(
+  vars: Record<string, string | undefined> = {},
+  options: BuildOptions = {},
+  database?: DatabaseHandle,
+) {
+  const deps = await testDeps(vars, database);
   const app = buildApp(deps, options);
   const request = (path: string, init: RequestInit = {}) =>
     app.handle(new Request(`http://localhost${path}`, init));

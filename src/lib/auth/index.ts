@@ -1,0 +1,106 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { AuthMode, Config } from "@/config";
+import { verifyDevToken } from "@/lib/auth/dev-token";
+import { createEntraVerifier } from "@/lib/auth/entra";
+import { MAX_TOKEN_LENGTH, tokenError, unauthenticatedError } from "@/lib/auth/errors";
+
+/*
+ * Token verification by AUTH_MODE (decisions.md "Identity and access"). Development accepts the
+ * dev mock token and HS256 dev JWTs; production accepts Entra ID access tokens only, so a leaked
+ * SECRET_KEY or mock token can never open a production deployment.
+ */
+
+export type IdentityKind = "dev-mock" | "dev-jwt" | "entra";
+
+export type VerifiedIdentity = {
+  kind: IdentityKind;
+  oid: string | null;
+  email: string;
+  name: string | null;
+  sid: string | null;
+  iat: number | null;
+  exp: number | null;
+};
+
+export type TokenVerifier = {
+  readonly mode: AuthMode;
+  /* Throws AppError: 401 TOKEN_INVALID / TOKEN_EXPIRED, 403 INSUFFICIENT_SCOPE, 503 when the IdP keys are unreachable. */
+  verify(token: string): Promise<VerifiedIdentity>;
+};
+
+export type TokenVerifierOptions = {
+  fetchImpl?: typeof fetch;
+  /* Minimum interval between JWKS fetches (default 30 s); tests shorten it. */
+  jwksRefreshCooldownMs?: number;
+  jwksFetchTimeoutMs?: number;
+};
+
+/* Hashing first gives equal-length inputs, so the comparison time says nothing about the secret. */
+function constantTimeEquals(a: string, b: string): boolean {
+  const ha = createHash("sha256").update(a, "utf8").digest();
+  const hb = createHash("sha256").update(b, "utf8").digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** The token of an `Authorization: Bearer <token>` header; 401 UNAUTHENTICATED otherwise. */
+export function parseBearer(headerValue: string | null | undefined): string {
+  if (headerValue === null || headerValue === undefined || headerValue.trim() === "") {
+    throw unauthenticatedError("Authentication is required.");
+  }
+  const [scheme, ...rest] = headerValue.trim().split(/\s+/);
+  if (scheme.toLowerCase() !== "bearer") {
+    throw unauthenticatedError("The Authorization header must use the Bearer scheme.");
+  }
+  if (rest.length !== 1) throw unauthenticatedError("The Authorization header must be 'Bearer <token>'.");
+  return rest[0];
+}
+
+export function createTokenVerifier(config: Config, options: TokenVerifierOptions = {}): TokenVerifier {
+  if (config.authMode === "production") {
+    if (!config.azureTenantId || !config.azureClientId) {
+      throw new Error("AUTH_MODE=production needs AZURE_TENANT_ID and AZURE_CLIENT_ID");
+    }
+    const entra = createEntraVerifier({
+      tenantId: config.azureTenantId,
+      clientId: config.azureClientId,
+      requiredScope: config.authRequiredScope,
+      jwksUrl: config.azureJwksUrl,
+      fetchImpl: options.fetchImpl,
+      refreshCooldownMs: options.jwksRefreshCooldownMs,
+      fetchTimeoutMs: options.jwksFetchTimeoutMs,
+    });
+    return {
+      mode: "production",
+      async verify(token) {
+        const claims = await entra.verify(token);
+        return { kind: "entra", ...claims };
+      },
+    };
+  }
+
+  const { devMockToken, devMockUserEmail, secretKey } = config;
+  return {
+    mode: "development",
+    async verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH) throw tokenError("TOKEN_INVALID", "The token is too large.");
+      if (devMockToken !== null && constantTimeEquals(token, devMockToken)) {
+        return {
+          kind: "dev-mock",
+          oid: null,
+          email: devMockUserEmail,
+          name: null,
+          sid: null,
+          iat: null,
+          exp: null,
+        };
+      }
+      if (token.split(".").length !== 3)
+        throw tokenError("TOKEN_INVALID", "The development token is not valid.");
+      const claims = await verifyDevToken(token, secretKey);
+      return { kind: "dev-jwt", ...claims };
+    },
+  };
+}
+
+export { type DevTokenClaims, type DevTokenInput, signDevToken, verifyDevToken } from "@/lib/auth/dev-token";
+export { createEntraVerifier, type EntraClaims, type EntraVerifier } from "@/lib/auth/entra";

@@ -1,0 +1,229 @@
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
+import type { PrimaryMessage, WorkerMessage } from "@/cluster";
+
+/*
+ * The seed's seven metrics (infrastructure design §7.2) with their exact names and labels, plus
+ * the process defaults, in a registry of our own so nothing a dependency registers globally
+ * leaks into `/metrics`. With WORKERS > 1 each worker keeps its own registry; the worker that is
+ * scraped asks the primary to gather every worker's `getMetricsJson()` and renders the sum with
+ * `aggregateMetricsJson`, so one scrape describes the whole host.
+ */
+
+/** The `endpoint` label for requests that matched no route, so scanners cannot explode cardinality. */
+export const UNMATCHED_ENDPOINT = "__unmatched__";
+
+export const HTTP_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LLM_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
+
+/** Bounded reasons for `llm_api_errors_total`; anything else is reported as `other`. */
+export type LlmErrorKind = "timeout" | "rate_limited" | "upstream" | "auth" | "other";
+
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+export type RequestObservation = {
+  method: string;
+  /** Route template (`/api/v1/project/:projectId`); empty or undefined means unmatched. */
+  endpoint: string | null | undefined;
+  status: number | string;
+  durationS: number;
+};
+
+export type LlmCallObservation = {
+  provider: string;
+  model: string;
+  durationS: number;
+  /** Set when the call failed; the call is still counted in `llm_api_calls_total`. */
+  error?: LlmErrorKind;
+};
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  let dbConnections: (() => number) | null = null;
+
+  const httpRequestsTotal = new Counter({
+    name: "http_requests_total",
+    help: "Total HTTP requests",
+    labelNames: ["method", "endpoint", "status"] as const,
+    registers: [registry],
+  });
+  const httpRequestDurationSeconds = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request duration in seconds",
+    labelNames: ["method", "endpoint"] as const,
+    buckets: HTTP_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const dbConnectionsActive = new Gauge({
+    name: "db_connections_active",
+    help: "Active database connections",
+    registers: [registry],
+    // Read at scrape time from whichever pool is bound, so the value is never stale.
+    collect() {
+      if (!dbConnections) return;
+      try {
+        this.set(dbConnections());
+      } catch {
+        // A pool that cannot report keeps the last value rather than failing the scrape.
+      }
+    },
+  });
+  const cacheHitsTotal = new Counter({
+    name: "cache_hits_total",
+    help: "Cache hits",
+    registers: [registry],
+  });
+  const cacheMissesTotal = new Counter({
+    name: "cache_misses_total",
+    help: "Cache misses",
+    registers: [registry],
+  });
+  const llmApiCallsTotal = new Counter({
+    name: "llm_api_calls_total",
+    help: "LLM API calls",
+    labelNames: ["provider", "model"] as const,
+    registers: [registry],
+  });
+  const llmApiDurationSeconds = new Histogram({
+    name: "llm_api_duration_seconds",
+    help: "LLM API response time in seconds",
+    labelNames: ["provider", "model"] as const,
+    buckets: LLM_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  // Not one of the seed's seven: the LLM alert needs failures, which the seed's counter cannot tell.
+  const llmApiErrorsTotal = new Counter({
+    name: "llm_api_errors_total",
+    help: "Failed LLM API calls by reason",
+    labelNames: ["provider", "model", "kind"] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    httpRequestsTotal,
+    httpRequestDurationSeconds,
+    dbConnectionsActive,
+    cacheHitsTotal,
+    cacheMissesTotal,
+    llmApiCallsTotal,
+    llmApiDurationSeconds,
+    llmApiErrorsTotal,
+
+    /** Binds the pool whose open-connection count `db_connections_active` reports (null unbinds). */
+    setDbConnectionsProvider(provider: (() => number) | null): void {
+      dbConnections = provider;
+      if (!provider) dbConnectionsActive.set(0);
+    },
+
+    observeRequest({ method, endpoint, status, durationS }: RequestObservation): void {
+      const labels = { method: method.toUpperCase(), endpoint: endpoint || UNMATCHED_ENDPOINT };
+      httpRequestsTotal.inc({ ...labels, status: String(status) });
+      httpRequestDurationSeconds.observe(labels, durationS);
+    },
+
+    observeLlmCall({ provider, model, durationS, error }: LlmCallObservation): void {
+      llmApiCallsTotal.inc({ provider, model });
+      llmApiDurationSeconds.observe({ provider, model }, durationS);
+      if (error) llmApiErrorsTotal.inc({ provider, model, kind: error });
+    },
+
+    recordCacheHit(): void {
+      cacheHitsTotal.inc();
+    },
+    recordCacheMiss(): void {
+      cacheMissesTotal.inc();
+    },
+
+    /** Exposition text of this process only. */
+    render(): Promise<string> {
+      return registry.metrics();
+    },
+
+    /** This process's metrics in the form a primary collects over IPC. */
+    getMetricsJson(): Promise<MetricsJson> {
+      return registry.getMetricsAsJSON();
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The process-wide metrics every module records into and `/metrics` renders. */
+export const metrics: Metrics = createMetrics();
+
+export const metricsRegistry = metrics.registry;
+export const metricsContentType = metrics.registry.contentType;
+export const observeRequest = metrics.observeRequest;
+export const observeLlmCall = metrics.observeLlmCall;
+export const recordCacheHit = metrics.recordCacheHit;
+export const recordCacheMiss = metrics.recordCacheMiss;
+export const setDbConnectionsProvider = metrics.setDbConnectionsProvider;
+
+/**
+ * Sums the per-worker snapshots (`getMetricsJson()` of each worker) into one exposition text:
+ * counters and histograms add up, and prom-client's per-metric aggregators handle the process
+ * gauges. Entries that are not arrays (a worker that answered garbage) are ignored.
+ */
+export async function aggregateMetricsJson(list: readonly unknown[]): Promise<string> {
+  const snapshots = list.filter((item): item is MetricsJson => Array.isArray(item));
+  return AggregatorRegistry.aggregate(snapshots).metrics();
+}
+
+/* The slice of `process` the worker side of the metrics exchange needs; tests pass a fake. */
+export type MetricsIpcPort = {
+  send?: (message: WorkerMessage) => unknown;
+  on(event: "message", listener: (message: unknown) => void): unknown;
+};
+
+/**
+ * Worker side of the exchange run by the primary in `@/cluster`: answers the primary's
+ * `metrics:collect` with this worker's snapshot, and `collectClusterMetrics()` asks the primary
+ * for every worker's snapshot and renders their sum. Without an IPC channel (a single process),
+ * or when the primary does not answer in time, it renders this process alone, so a scrape never
+ * fails because a sibling is restarting.
+ */
+export function attachWorkerMetricsIpc(
+  port: MetricsIpcPort,
+  source: Pick<Metrics, "getMetricsJson" | "render"> = metrics,
+  timeoutMs = 3000,
+): { collectClusterMetrics(): Promise<string> } {
+  const send = port.send?.bind(port);
+  if (!send) return { collectClusterMetrics: () => source.render() };
+
+  const waiting = new Map<string, (data: unknown[] | null) => void>();
+  port.on("message", (raw) => {
+    const message = raw as PrimaryMessage;
+    if (message?.type === "metrics:collect") {
+      void source.getMetricsJson().then((data) => send({ type: "metrics:data", id: message.id, data }));
+    } else if (message?.type === "metrics:response") {
+      waiting.get(message.id)?.(Array.isArray(message.data) ? message.data : null);
+    }
+  });
+
+  return {
+    async collectClusterMetrics() {
+      const id = crypto.randomUUID();
+      const data = await new Promise<unknown[] | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), timeoutMs);
+        waiting.set(id, (d) => {
+          clearTimeout(timer);
+          resolve(d);
+        });
+        send({ type: "metrics:request", id });
+      });
+      waiting.delete(id);
+      return data && data.length > 0 ? aggregateMetricsJson(data) : source.render();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Database } from "@/db/client";
+import { storageDeletionQueue } from "@/db/schema";
+import type { Storage } from "@/lib/storage";
+
+/*
+ * The outbox behind "no orphan objects" (api.md §3.6): deleting changes queue their objects in
+ * the same transaction; this drains the queue, retrying with exponential back-off. Rows are
+ * claimed with SKIP LOCKED so several instances never work on the same object.
+ */
+
+const ALERT_AFTER_ATTEMPTS = 10;
+const MAX_BACKOFF_S = 3600;
+
+export async function drainDeletionQueue(
+  db: Database,
+  storage: Storage,
+  logger: Logger,
+  options: { keys?: string[]; limit?: number } = {},
+): Promise<{ deleted: number; failed: number }> {
+  if (options.keys && options.keys.length === 0) return { deleted: 0, failed: 0 };
+  let deleted = 0;
+  let failed = 0;
+  await db.transaction(async (tx) => {
+    const rows = await tx
+      .select()
+      .from(storageDeletionQueue)
+      .where(
+        options.keys
+          ? inArray(storageDeletionQueue.storageKey, options.keys)
+          : lte(storageDeletionQueue.nextAttemptAt, new Date()),
+      )
+      .orderBy(asc(storageDeletionQueue.nextAttemptAt))
+      .limit(options.limit ?? 100)
+      .for("update", { skipLocked: true });
+    for (const row of rows) {
+      try {
+        await storage.delete(row.container as "uploads" | "analysis" | "public", row.storageKey);
+        await tx.delete(storageDeletionQueue).where(eq(storageDeletionQueue.id, row.id));
+        deleted++;
+      } catch (error) {
+        failed++;
+        const attempts = row.attempts + 1;
+        const backoff = Math.min(MAX_BACKOFF_S, 2 ** attempts);
+        const message = error instanceof Error ? error.message : String(error);
+        await tx
+          .update(storageDeletionQueue)
+          .set({
+            attempts,
+            lastError: message.slice(0, 1000),
+            nextAttemptAt: sql`now() + make_interval(secs => ${backoff})`,
+            updatedAt: new Date(),
+          })
+          .where(and(eq(storageDeletionQueue.id, row.id)));
+        const level = attempts >= ALERT_AFTER_ATTEMPTS ? "error" : "warn";
+        logger[level](
+          { key: row.storageKey, attempts, err: message },
+          "stored object deletion failed; will retry",
+        );
+      }
+    }
+  });
+  return { deleted, failed };
+}
+
+/** Periodic drain (every 10 s), stopped by the returned function. */
+export function startDeletionWorker(db: Database, storage: Storage, logger: Logger, intervalMs = 10_000) {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      await drainDeletionQueue(db, storage, logger);
+    } catch (err) {
+      logger.warn({ err }, "storage deletion worker pass failed");
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,197 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "@/deps";
+import { Page } from "@/lib/schema";
+import { drainDeletionQueue } from "@/lib/storage-deletion";
+import { ProjectParams } from "@/modules/project/model";
+import { acceptMultipart } from "@/plugins/body-limit";
+import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import {
+  CompareQuery,
+  DeleteQuery,
+  FileCompare,
+  FileListQuery,
+  FileParams,
+  FileUsage,
+  ProjectFile,
+  RestoreBody,
+  VersionsQuery,
+} from "./model";
+import * as service from "./service";
+
+const PREFIX = "/project/:projectId/file";
+const UPLOAD_BODY: any = {
+  content: {
+    "multipart/form-data": {
+      schema: {
+        type: "object",
+        required: ["file"],
+        properties: {
+          file: { type: "string", format: "binary" },
+          comment: { type: "string", maxLength: 500 },
+        },
+      },
+    },
+  },
+};
+
+export function fileController(deps: AppDeps) {
+  const db = deps.database.db;
+  const tags = ["file"];
+  acceptMultipart(`/api/v1${PREFIX}`);
+  acceptMultipart(`/api/v1${PREFIX}/:fileId/version`);
+  const fileDeps = (auth: { actor: service.FileDeps["actor"] }): service.FileDeps => ({
+    db,
+    storage: deps.storage,
+    actor: auth.actor,
+    maxBytes: deps.config.maxFileSizeBytes,
+    maxMb: deps.config.maxFileSizeMb,
+  });
+
+  return new Elysia({ name: "file", prefix: PREFIX })
+    .use(projectAccessPlugin(deps))
+    .get("", ({ access, query }) => service.listFiles(db, access.project.id, query), {
+      project: requireProjectRole("viewer"),
+      params: ProjectParams,
+      query: FileListQuery,
+      response: Page(ProjectFile),
+      detail: { tags, summary: "Latest version of each file (V+)" },
+    })
+    .post(
+      "",
+      async ({ caller, auth, access, request, set }) => {
+        const file = await service.uploadFile(fileDeps(auth), caller, access.project.id, request);
+        set.status = 201;
+        set.headers.Location = `/api/v1/project/${access.project.id}/file/${file.id}`;
+        return file;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: ProjectParams,
+        response: { 201: ProjectFile },
+        detail: {
+          tags,
+          summary: "Upload a file (multipart `file`, optional `comment`; M+)",
+          requestBody: UPLOAD_BODY,
+        },
+      },
+    )
+    .get("/:fileId", ({ access, params }) => service.getFile(db, access.project.id, params.fileId), {
+      project: requireProjectRole("viewer"),
+      params: FileParams,
+      response: ProjectFile,
+      detail: { tags, summary: "One file version (V+)" },
+    })
+    .get(
+      "/:fileId/download",
+      async ({ auth, access, params, request, set }) => {
+        const d = await service.download(
+          fileDeps(auth),
+          access.project.id,
+          params.fileId,
+          request.headers.get("if-none-match"),
+          request.headers.get("range"),
+        );
+        Object.assign(set.headers, d.headers);
+        return new Response(d.body, { status: d.status, headers: d.headers });
+      },
+      {
+        project: requireProjectRole("viewer"),
+        params: FileParams,
+        detail: { tags, summary: "Download (streamed; ETag, Range, If-None-Match; V+)" },
+      },
+    )
+    .delete(
+      "/:fileId",
+      async ({ caller, auth, access, params, query, set }) => {
+        const keys = await service.deleteChain(
+          fileDeps(auth),
+          caller,
+          access,
+          params.fileId,
+          query.force ?? false,
+        );
+        await drainDeletionQueue(db, deps.storage, deps.logger, { keys });
+        set.status = 204;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: FileParams,
+        query: DeleteQuery,
+        detail: { tags, summary: "Delete the whole version chain (uploader, moderator or manager)" },
+      },
+    )
+    .get("/:fileId/usage", ({ access, params }) => service.fileUsage(db, access.project.id, params.fileId), {
+      project: requireProjectRole("viewer"),
+      params: FileParams,
+      response: FileUsage,
+      detail: { tags, summary: "Sessions and driver trees that use the file chain (V+)" },
+    })
+    .get(
+      "/:fileId/versions",
+      ({ access, params, query }) =>
+        service.listVersions(db, access.project.id, params.fileId, query.skip ?? 0, query.limit ?? 50),
+      {
+        project: requireProjectRole("viewer"),
+        params: FileParams,
+        query: VersionsQuery,
+        response: Page(ProjectFile),
+        detail: { tags, summary: "Every version of the chain, ascending (V+)" },
+      },
+    )
+    .post(
+      "/:fileId/version",
+      async ({ caller, auth, access, params, request, set }) => {
+        const file = await service.uploadVersion(
+          fileDeps(auth),
+          caller,
+          access.project.id,
+          params.fileId,
+          request,
+        );
+        set.status = 201;
+        set.headers.Location = `/api/v1/project/${access.project.id}/file/${file.id}`;
+        return file;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: FileParams,
+        response: { 201: ProjectFile },
+        detail: { tags, summary: "Upload a new version of the chain (M+)", requestBody: UPLOAD_BODY },
+      },
+    )
+    .post(
+      "/:fileId/restore",
+      async ({ caller, auth, access, params, body, set }) => {
+        const file = await service.restoreVersion(
+          fileDeps(auth),
+          caller,
+          access.project.id,
+          params.fileId,
+          body.versionId,
+          body.comment,
+        );
+        set.status = 201;
+        set.headers.Location = `/api/v1/project/${access.project.id}/file/${file.id}`;
+        return file;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: FileParams,
+        body: RestoreBody,
+        response: { 201: ProjectFile },
+        detail: { tags, summary: "Restore an old version as the new latest version (M+)" },
+      },
+    )
+    .get(
+      "/:fileId/compare",
+      ({ auth, access, params, query }) =>
+        service.compareVersions(fileDeps(auth), access.project.id, params.fileId, query.base, query.target),
+      {
+        project: requireProjectRole("viewer"),
+        params: FileParams,
+        query: CompareQuery,
+        response: FileCompare,
+        detail: { tags, summary: "Compare two versions: size, checksum, sheets and row counts (V+)" },
+      },
+    );
+}

@@ -1,0 +1,626 @@
+import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { Database, DbOrTx } from "@/db/client";
+import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import { project, projectFile, storageDeletionQueue, userAccount } from "@/db/schema";
+import { AppError } from "@/lib/errors";
+import {
+  ContentSniffer,
+  contentDisposition,
+  type FileKind,
+  kindFromFilename,
+  MIME,
+  SPREADSHEET_KINDS,
+} from "@/lib/file-types";
+import { newId } from "@/lib/ids";
+import { MultipartError, readMultipart, readTextPart } from "@/lib/multipart";
+import { likePattern, page } from "@/lib/schema";
+import { csvOutline, type Outline, workbookOutline } from "@/lib/spreadsheet-outline";
+import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
+import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
+import type { Caller } from "@/modules/auth/service";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
+
+export type FileDeps = { db: Database; storage: Storage; actor: AuditActor; maxBytes: number; maxMb: number };
+
+type FileRow = typeof projectFile.$inferSelect;
+
+const CONTAINER = "uploads" as const;
+const fileNotFound = () => new AppError(404, "FILE_NOT_FOUND", "No such file in this project.");
+const contentMissing = () =>
+  new AppError(404, "FILE_CONTENT_MISSING", "The file's record exists but its stored content is gone.");
+const unsupported = (detail: string) => new AppError(415, "UNSUPPORTED_FILE_TYPE", detail);
+const malformed = (detail: string) => new AppError(400, "MALFORMED_REQUEST", detail);
+
+function fileSelect(db: DbOrTx) {
+  return db
+    .select({
+      f: projectFile,
+      uId: userAccount.id,
+      uEmail: userAccount.email,
+      uName: userAccount.displayName,
+      versionCount: sql<number>`(select count(*)::int from project_file v where v.chain_id = ${projectFile.chainId})`,
+    })
+    .from(projectFile)
+    .leftJoin(userAccount, eq(userAccount.id, projectFile.uploadedBy));
+}
+type FileView = Awaited<ReturnType<ReturnType<typeof fileSelect>["execute"]>>[number];
+
+function toFile(r: FileView): ProjectFile {
+  const f = r.f;
+  return {
+    id: f.id,
+    projectId: f.projectId,
+    chainId: f.chainId,
+    version: f.version,
+    isLatest: f.isLatest,
+    parentFileId: f.parentFileId,
+    restoredFromId: f.restoredFromId,
+    filename: f.filename,
+    originalFilename: f.originalFilename,
+    kind: f.kind as FileKind,
+    mimeType: f.mimeType,
+    sizeBytes: f.sizeBytes,
+    checksumSha256: f.checksumSha256,
+    comment: f.comment,
+    uploadedBy: r.uId ? { id: r.uId, email: r.uEmail!, displayName: r.uName } : null,
+    uploadedAt: f.uploadedAt.toISOString(),
+    versionCount: Number(r.versionCount),
+  };
+}
+
+const toVersionInfo = (r: FileView): VersionInfo => ({
+  id: r.f.id,
+  version: r.f.version,
+  sizeBytes: r.f.sizeBytes,
+  checksumSha256: r.f.checksumSha256,
+  uploadedAt: r.f.uploadedAt.toISOString(),
+  uploadedBy: r.uId ? { id: r.uId, email: r.uEmail!, displayName: r.uName } : null,
+});
+
+/** A file (any version) of this project; ids of other projects answer 404 like unknown ones. */
+async function loadFile(db: DbOrTx, projectId: string, fileId: string): Promise<FileView> {
+  const [row] = await fileSelect(db).where(
+    and(eq(projectFile.id, fileId), eq(projectFile.projectId, projectId)),
+  );
+  if (!row) throw fileNotFound();
+  return row;
+}
+
+export async function getFile(db: DbOrTx, projectId: string, fileId: string): Promise<ProjectFile> {
+  return toFile(await loadFile(db, projectId, fileId));
+}
+
+export async function listFiles(db: DbOrTx, projectId: string, q: FileListQuery) {
+  const skip = q.skip ?? 0;
+  const limit = q.limit ?? 50;
+  const kinds = q.kind ? q.kind.split(",") : null;
+  const where = and(
+    eq(projectFile.projectId, projectId),
+    eq(projectFile.isLatest, true),
+    kinds ? inArray(projectFile.kind, kinds) : undefined,
+    q.mimeType
+      ? sql`${projectFile.mimeType} like ${`${q.mimeType.replace(/[\\%_]/g, (c: string) => `\\${c}`)}%`}`
+      : undefined,
+    q.q ? sql`lower(${projectFile.originalFilename}) like lower(${likePattern(q.q)})` : undefined,
+    q.uploadedBy ? eq(projectFile.uploadedBy, q.uploadedBy) : undefined,
+  );
+  const order: SQL[] =
+    q.sort === "originalFilename"
+      ? [asc(sql`lower(${projectFile.originalFilename})`)]
+      : q.sort === "-sizeBytes"
+        ? [desc(projectFile.sizeBytes)]
+        : [desc(projectFile.uploadedAt)];
+  const rows = await fileSelect(db)
+    .where(where)
+    .orderBy(...order, asc(projectFile.id))
+    .offset(skip)
+    .limit(limit);
+  const [{ n }] = await db.select({ n: count() }).from(projectFile).where(where);
+  return page(rows.map(toFile), n, skip, limit);
+}
+
+type Stored = {
+  fileId: string;
+  key: string;
+  size: number;
+  sha256: string;
+  kind: FileKind;
+  original: string;
+  safe: string;
+};
+
+/*
+ * Streams the single `file` part into storage while counting, hashing and sniffing it. Anything
+ * that fails after the first byte was written removes the object again.
+ */
+async function receiveUpload(
+  deps: FileDeps,
+  projectId: string,
+  request: Request,
+): Promise<{ stored: Stored; comment: string | null }> {
+  const contentType = request.headers.get("content-type");
+  if (!contentType?.toLowerCase().startsWith("multipart/form-data")) {
+    throw new AppError(415, "UNSUPPORTED_MEDIA_TYPE", "Uploads must be sent as multipart/form-data.");
+  }
+  if (!request.body) throw malformed("The upload has no body.");
+  let stored: Stored | null = null;
+  let comment: string | null = null;
+  try {
+    for await (const part of readMultipart(request.body, contentType)) {
+      if (part.name === "comment" && part.filename === null) {
+        comment = (await readTextPart(part.stream, 2000)).trim() || null;
+        if (comment && comment.length > 500) {
+          throw new AppError(422, "VALIDATION_FAILED", "comment is longer than 500 characters.", {
+            errors: [{ path: "/body/comment", message: "at most 500 characters" }],
+          });
+        }
+        continue;
+      }
+      if (part.name !== "file") {
+        await part.stream.cancel();
+        continue;
+      }
+      if (stored) throw malformed("Send exactly one `file` part.");
+      stored = await storePart(deps, projectId, part.filename, part.stream);
+    }
+  } catch (error) {
+    if (stored) await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+    if (error instanceof MultipartError) throw malformed(`The multipart body is malformed: ${error.message}`);
+    throw error;
+  }
+  if (!stored) throw malformed("The multipart body has no `file` part.");
+  return { stored, comment };
+}
+
+async function storePart(
+  deps: FileDeps,
+  projectId: string,
+  rawName: string | null,
+  stream: ReadableStream<Uint8Array>,
+): Promise<Stored> {
+  // The name is kept verbatim (NFC) for display; only the storage key uses the sanitised basename.
+  const original = (rawName ?? "").normalize("NFC").trim();
+  const base = original.split(/[\\/]/).pop() ?? "";
+  if (!base) throw malformed("The `file` part has no filename.");
+  const kind = kindFromFilename(base);
+  if (!kind) {
+    await stream.cancel();
+    throw unsupported(`Files of this type are not accepted: ${base}`);
+  }
+  const fileId = newId();
+  const safe = sanitiseFilename(base);
+  const key = projectFileKey(projectId, fileId, safe);
+  const sniffer = new ContentSniffer();
+  let mismatch = false;
+  const watched = stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sniffer.feed(chunk);
+        if (sniffer.size <= 16 * 1024 && sniffer.headMismatch(kind)) {
+          mismatch = true;
+          controller.error(unsupported(`The content of ${base} does not match its .${kind} extension.`));
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  let result: { size: number; sha256: string };
+  try {
+    result = await deps.storage.put(CONTAINER, key, watched, {
+      maxBytes: deps.maxBytes,
+      contentType: MIME[kind],
+    });
+  } catch (error) {
+    await deps.storage.delete(CONTAINER, key).catch(() => {});
+    if (error instanceof StorageTooLargeError) {
+      throw new AppError(413, "FILE_TOO_LARGE", `The upload exceeds the limit of ${deps.maxMb} MiB.`, {
+        extensions: { maxBytes: deps.maxBytes },
+      });
+    }
+    if (mismatch) throw unsupported(`The content of ${base} does not match its .${kind} extension.`);
+    throw error;
+  }
+  const jsonText = kind === "json" ? await readAllText(deps.storage, key) : undefined;
+  if (!sniffer.matches(kind, () => jsonText ?? "")) {
+    await deps.storage.delete(CONTAINER, key).catch(() => {});
+    throw unsupported(`The content of ${base} does not match its .${kind} extension.`);
+  }
+  return {
+    fileId,
+    key,
+    size: result.size,
+    sha256: result.sha256,
+    kind,
+    original: original.slice(0, 255),
+    safe,
+  };
+}
+
+async function readAll(storage: Storage, key: string): Promise<Uint8Array> {
+  const { stream } = await storage.get(CONTAINER, key);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function readAllText(storage: Storage, key: string): Promise<string> {
+  return new TextDecoder().decode(await readAll(storage, key));
+}
+
+async function insertVersion(
+  deps: FileDeps,
+  projectId: string,
+  stored: Stored,
+  values: { chainId: string; version: number; parentFileId: string | null; restoredFromId: string | null },
+  comment: string | null,
+  uploaderId: string,
+  action: string,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    if (values.parentFileId) {
+      await tx
+        .update(projectFile)
+        .set({ isLatest: false, updatedAt: new Date() })
+        .where(and(eq(projectFile.chainId, values.chainId), eq(projectFile.isLatest, true)));
+    }
+    const [row] = await tx
+      .insert(projectFile)
+      .values({
+        id: stored.fileId,
+        projectId,
+        chainId: values.chainId,
+        parentFileId: values.parentFileId,
+        restoredFromId: values.restoredFromId,
+        version: values.version,
+        isLatest: true,
+        filename: stored.safe,
+        originalFilename: stored.original,
+        storageKey: stored.key,
+        kind: stored.kind,
+        mimeType: MIME[stored.kind],
+        sizeBytes: stored.size,
+        checksumSha256: stored.sha256,
+        comment,
+        uploadedBy: uploaderId,
+      })
+      .returning();
+    await tx
+      .update(project)
+      .set({ storageBytes: sql`${project.storageBytes} + ${stored.size}`, lastActivityAt: new Date() })
+      .where(eq(project.id, projectId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "CREATE",
+      resourceType: "project_file",
+      resourceId: row.id,
+      projectId,
+      newValue: {
+        chainId: row.chainId,
+        version: row.version,
+        originalFilename: row.originalFilename,
+        kind: row.kind,
+        sizeBytes: row.sizeBytes,
+        checksumSha256: row.checksumSha256,
+      },
+      metadata: { operation: action },
+    });
+    // Notification hook point: `file_uploaded` rows are written here once user_notification exists.
+  });
+}
+
+export async function uploadFile(deps: FileDeps, caller: Caller, projectId: string, request: Request) {
+  const { stored, comment } = await receiveUpload(deps, projectId, request);
+  try {
+    await insertVersion(
+      deps,
+      projectId,
+      stored,
+      { chainId: stored.fileId, version: 1, parentFileId: null, restoredFromId: null },
+      comment,
+      caller.user.id,
+      "upload",
+    );
+  } catch (error) {
+    // The row failed, so the object it would describe must not stay behind.
+    await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+    throw error;
+  }
+  return getFile(deps.db, projectId, stored.fileId);
+}
+
+async function latestOfChain(db: DbOrTx, chainId: string): Promise<FileRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(projectFile)
+    .where(and(eq(projectFile.chainId, chainId), eq(projectFile.isLatest, true)));
+  return row;
+}
+
+export async function uploadVersion(
+  deps: FileDeps,
+  caller: Caller,
+  projectId: string,
+  fileId: string,
+  request: Request,
+) {
+  const anchor = await loadFile(deps.db, projectId, fileId);
+  const { stored, comment } = await receiveUpload(deps, projectId, request);
+  return addToChain(deps, caller, projectId, anchor.f.chainId, stored, comment, null, "version");
+}
+
+async function addToChain(
+  deps: FileDeps,
+  caller: Caller,
+  projectId: string,
+  chainId: string,
+  stored: Stored,
+  comment: string | null,
+  restoredFromId: string | null,
+  action: string,
+): Promise<ProjectFile> {
+  // Versions of one chain are numbered under a retry: a concurrent upload that took the same
+  // number makes the unique (chain_id, version) index fail, and the next attempt takes max+1.
+  for (let attempt = 0; ; attempt++) {
+    const latest = await latestOfChain(deps.db, chainId);
+    if (!latest) {
+      await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+      throw fileNotFound();
+    }
+    try {
+      await insertVersion(
+        deps,
+        projectId,
+        stored,
+        { chainId, version: latest.version + 1, parentFileId: latest.id, restoredFromId },
+        comment,
+        caller.user.id,
+        action,
+      );
+      return getFile(deps.db, projectId, stored.fileId);
+    } catch (error) {
+      if (attempt < 3 && isUniqueViolation(error)) continue;
+      await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+      throw error;
+    }
+  }
+}
+
+const isUniqueViolation = (e: unknown) => {
+  for (let x: any = e; x; x = x.cause) if (x.code === "23505") return true;
+  return false;
+};
+
+export async function restoreVersion(
+  deps: FileDeps,
+  caller: Caller,
+  projectId: string,
+  fileId: string,
+  versionId: string,
+  comment: string | undefined,
+): Promise<ProjectFile> {
+  const anchor = await loadFile(deps.db, projectId, fileId);
+  const source = await loadFile(deps.db, projectId, versionId).catch(() => null);
+  if (!source || source.f.chainId !== anchor.f.chainId) {
+    throw new AppError(422, "VERSION_NOT_IN_CHAIN", "versionId is not a version of this file.");
+  }
+  const fileIdNew = newId();
+  const key = projectFileKey(projectId, fileIdNew, source.f.filename);
+  let result: { size: number; sha256: string };
+  try {
+    const { stream } = await deps.storage.get(CONTAINER, source.f.storageKey);
+    result = await deps.storage.put(CONTAINER, key, stream, { contentType: source.f.mimeType });
+  } catch (error) {
+    await deps.storage.delete(CONTAINER, key).catch(() => {});
+    if (error instanceof StorageNotFoundError) throw contentMissing();
+    throw error;
+  }
+  const stored: Stored = {
+    fileId: fileIdNew,
+    key,
+    size: result.size,
+    sha256: result.sha256,
+    kind: source.f.kind as FileKind,
+    original: source.f.originalFilename,
+    safe: source.f.filename,
+  };
+  return addToChain(
+    deps,
+    caller,
+    projectId,
+    anchor.f.chainId,
+    stored,
+    comment?.trim() || `Restored from v${source.f.version}`,
+    source.f.id,
+    "restore",
+  );
+}
+
+export async function listVersions(db: DbOrTx, projectId: string, fileId: string, skip = 0, limit = 50) {
+  const anchor = await loadFile(db, projectId, fileId);
+  const where = eq(projectFile.chainId, anchor.f.chainId);
+  const rows = await fileSelect(db).where(where).orderBy(asc(projectFile.version)).offset(skip).limit(limit);
+  const [{ n }] = await db.select({ n: count() }).from(projectFile).where(where);
+  return page(rows.map(toFile), n, skip, limit);
+}
+
+/* Analysis sessions and driver trees arrive with their issues; until then nothing uses a file. */
+export async function fileUsage(db: DbOrTx, projectId: string, fileId: string): Promise<FileUsage> {
+  const anchor = await loadFile(db, projectId, fileId);
+  return {
+    fileId: anchor.f.id,
+    chainId: anchor.f.chainId,
+    analysisSessionCount: 0,
+    driverTreeSheetCount: 0,
+    boundNodeCount: 0,
+    usages: [],
+  };
+}
+
+/**
+ * Deletes the whole chain. Stored objects are queued for deletion in the same transaction and
+ * then removed right away; a failed removal stays queued for the background job to retry.
+ */
+export async function deleteChain(
+  deps: FileDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  fileId: string,
+  force: boolean,
+): Promise<string[]> {
+  const projectId = access.project.id;
+  const anchor = await loadFile(deps.db, projectId, fileId);
+  const [first] = await deps.db
+    .select({ uploadedBy: projectFile.uploadedBy })
+    .from(projectFile)
+    .where(and(eq(projectFile.chainId, anchor.f.chainId), eq(projectFile.version, 1)));
+  assertOwnerOrModerator(access, caller.user.id, first?.uploadedBy ?? null);
+  const usage = await fileUsage(deps.db, projectId, fileId);
+  if (usage.usages.length > 0 && !force) {
+    throw new AppError(409, "FILE_IN_USE", "The file is used by analysis sessions or driver trees.", {
+      extensions: { usage },
+    });
+  }
+  return deps.db.transaction(async (tx) => {
+    const versions = await tx
+      .select()
+      .from(projectFile)
+      .where(and(eq(projectFile.chainId, anchor.f.chainId), eq(projectFile.projectId, projectId)))
+      .for("update");
+    const keys = versions.map((v) => v.storageKey);
+    const total = versions.reduce((n, v) => n + v.sizeBytes, 0);
+    await tx
+      .insert(storageDeletionQueue)
+      .values(keys.map((k) => ({ id: newId(), container: CONTAINER, storageKey: k, reason: "file_deleted" })))
+      .onConflictDoNothing();
+    await tx.delete(projectFile).where(eq(projectFile.chainId, anchor.f.chainId));
+    await tx
+      .update(project)
+      .set({ storageBytes: sql`greatest(${project.storageBytes} - ${total}, 0)`, lastActivityAt: new Date() })
+      .where(eq(project.id, projectId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "DELETE",
+      resourceType: "project_file",
+      resourceId: anchor.f.chainId,
+      projectId,
+      severity: force ? "WARNING" : "INFO",
+      oldValue: { originalFilename: anchor.f.originalFilename, versions: versions.length, sizeBytes: total },
+      metadata: { force },
+    });
+    return keys;
+  });
+}
+
+export type Download = {
+  status: 200 | 206 | 304;
+  headers: Record<string, string>;
+  body: ReadableStream | null;
+};
+
+/** Streams one version with ETag/If-None-Match and single-range support (api.md §2.5). */
+export async function download(
+  deps: FileDeps,
+  projectId: string,
+  fileId: string,
+  ifNoneMatch: string | null,
+  range: string | null,
+): Promise<Download> {
+  const row = (await loadFile(deps.db, projectId, fileId)).f;
+  const etag = `"${row.checksumSha256}"`;
+  const headers: Record<string, string> = {
+    "Content-Type": row.mimeType,
+    "Content-Disposition": contentDisposition(row.originalFilename),
+    ETag: etag,
+    "Cache-Control": "private, no-cache",
+    "Accept-Ranges": "bytes",
+  };
+  if (ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+    return { status: 304, headers: { ETag: etag, "Cache-Control": "private, no-cache" }, body: null };
+  }
+  const size = row.sizeBytes;
+  let start = 0;
+  let end = size - 1;
+  let partial = false;
+  if (range) {
+    const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+    const satisfiable = m && (m[1] !== "" || m[2] !== "");
+    if (!satisfiable) throw rangeError(size);
+    if (m[1] === "") {
+      start = Math.max(0, size - Number(m[2]));
+    } else {
+      start = Number(m[1]);
+      if (m[2] !== "") end = Math.min(Number(m[2]), size - 1);
+    }
+    if (start > end || start >= size) throw rangeError(size);
+    partial = true;
+  }
+  let object: { stream: ReadableStream<Uint8Array> };
+  try {
+    object = await deps.storage.get(CONTAINER, row.storageKey, partial ? { start, end } : {});
+  } catch (error) {
+    if (error instanceof StorageNotFoundError) throw contentMissing();
+    throw error;
+  }
+  await writeAudit(deps.db, deps.actor, {
+    eventType: "ACCESS",
+    action: "EXPORT",
+    resourceType: "project_file",
+    resourceId: row.id,
+    projectId,
+    metadata: { operation: "download", bytes: end - start + 1 },
+  });
+  headers["Content-Length"] = String(end - start + 1);
+  if (partial) headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
+  return { status: partial ? 206 : 200, headers, body: object.stream };
+}
+
+function rangeError(size: number): AppError {
+  return new AppError(416, "RANGE_NOT_SATISFIABLE", "The requested range cannot be served.", {
+    headers: { "Content-Range": `bytes */${size}` },
+  });
+}
+
+async function outline(deps: FileDeps, row: FileRow): Promise<Outline | null> {
+  const kind = row.kind as FileKind;
+  if (!SPREADSHEET_KINDS.includes(kind) || kind === "xls") return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readAll(deps.storage, row.storageKey);
+  } catch (error) {
+    if (error instanceof StorageNotFoundError) throw contentMissing();
+    throw error;
+  }
+  return kind === "csv" ? csvOutline(bytes) : workbookOutline(bytes);
+}
+
+export async function compareVersions(
+  deps: FileDeps,
+  projectId: string,
+  fileId: string,
+  baseId: string,
+  targetId: string,
+): Promise<FileCompare> {
+  const anchor = await loadFile(deps.db, projectId, fileId);
+  const base = await loadFile(deps.db, projectId, baseId).catch(() => null);
+  const target = await loadFile(deps.db, projectId, targetId).catch(() => null);
+  if (!base || !target || base.f.chainId !== anchor.f.chainId || target.f.chainId !== anchor.f.chainId) {
+    throw new AppError(422, "VERSION_NOT_IN_CHAIN", "base and target must be versions of this file.");
+  }
+  const [a, b] = await Promise.all([outline(deps, base.f), outline(deps, target.f)]);
+  const sheets =
+    a && b
+      ? {
+          added: b.sheets.filter((s) => !a.sheets.includes(s)),
+          removed: a.sheets.filter((s) => !b.sheets.includes(s)),
+          common: a.sheets.filter((s) => b.sheets.includes(s)),
+        }
+      : null;
+  return {
+    base: toVersionInfo(base),
+    target: toVersionInfo(target),
+    identical: base.f.checksumSha256 === target.f.checksumSha256,
+    sizeDeltaBytes: target.f.sizeBytes - base.f.sizeBytes,
+    sheets,
+    rowCounts: a && b ? { base: a.rows, target: b.rows } : null,
+  };
+}

@@ -1,0 +1,98 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "@/deps";
+import { Page } from "@/lib/schema";
+import { drainDeletionQueue } from "@/lib/storage-deletion";
+import {
+  checkProjectAccess,
+  projectAccessPlugin,
+  projectNotFound,
+  requireProjectRole,
+} from "@/plugins/project-access";
+import {
+  Project,
+  ProjectCodeParams,
+  ProjectCreate,
+  ProjectListQuery,
+  ProjectParams,
+  ProjectPatch,
+} from "./model";
+import * as service from "./service";
+
+export function projectController(deps: AppDeps) {
+  const db = deps.database.db;
+  const tags = ["project"];
+  const projectDeps = (auth: { actor: service.ProjectDeps["actor"] }) => ({
+    db,
+    cache: deps.cache,
+    actor: auth.actor,
+  });
+
+  return new Elysia({ name: "project", prefix: "/project" })
+    .use(projectAccessPlugin(deps))
+    .get("", ({ caller, query }) => service.listMyProjects(db, caller, query), {
+      auth: true,
+      query: ProjectListQuery,
+      response: Page(Project),
+      detail: { tags, summary: "Projects where the caller is a member" },
+    })
+    .post(
+      "",
+      async ({ caller, auth, body, set }) => {
+        const created = await service.createProject(projectDeps(auth), caller, body);
+        set.status = 201;
+        set.headers.Location = `/api/v1/project/${created.id}`;
+        return created;
+      },
+      {
+        auth: true,
+        body: ProjectCreate,
+        response: { 201: Project },
+        detail: { tags, summary: "Create a project; the caller becomes its manager" },
+      },
+    )
+    .get(
+      "/code/:code",
+      async ({ request, params, caller, auth }) => {
+        const id = await service.findProjectIdByCode(db, params.code);
+        if (!id) throw projectNotFound();
+        const access = await checkProjectAccess(deps, request, auth, id, requireProjectRole("viewer"));
+        return service.getProject(db, caller, access);
+      },
+      {
+        auth: true,
+        params: ProjectCodeParams,
+        response: Project,
+        detail: { tags, summary: "A project by its code (V+)" },
+      },
+    )
+    .get("/:projectId", ({ caller, access }) => service.getProject(db, caller, access), {
+      project: requireProjectRole("viewer"),
+      params: ProjectParams,
+      response: Project,
+      detail: { tags, summary: "A project (V+)" },
+    })
+    .patch(
+      "/:projectId",
+      ({ caller, auth, access, body }) => service.updateProject(projectDeps(auth), caller, access, body),
+      {
+        project: requireProjectRole("project_manager", { allowInactive: true }),
+        params: ProjectParams,
+        body: ProjectPatch,
+        response: Project,
+        detail: { tags, summary: "Update, deactivate or reactivate a project (PM)" },
+      },
+    )
+    .delete(
+      "/:projectId",
+      async ({ auth, access, set }) => {
+        const keys = await service.deleteProject(projectDeps(auth), access);
+        await drainDeletionQueue(db, deps.storage, deps.logger, { keys });
+        set.status = 204;
+      },
+      {
+        project: requireProjectRole("project_manager", { allowInactive: true }),
+        params: ProjectParams,
+        detail: { tags, summary: "Delete a project and everything in it (PM)" },
+      },
+    );
+}

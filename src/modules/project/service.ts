@@ -1,0 +1,323 @@
+import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import type { Database, DbOrTx } from "@/db/client";
+import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import {
+  project,
+  projectFile,
+  projectMember,
+  roleHistory,
+  storageDeletionQueue,
+  userAccount,
+} from "@/db/schema";
+import type { Cache } from "@/lib/cache";
+import { AppError } from "@/lib/errors";
+import { newId } from "@/lib/ids";
+import { iso, likePattern, page } from "@/lib/schema";
+import type { Caller } from "@/modules/auth/service";
+import {
+  invalidateProject,
+  type ProjectAccess,
+  type ProjectRole,
+  projectNotFound,
+} from "@/plugins/project-access";
+import type { Project, ProjectCreate, ProjectListQuery, ProjectPatch } from "./model";
+
+export type ProjectDeps = { db: Database; cache: Cache; actor: AuditActor };
+
+/* One query shape for every read: the row, its creator and the stats, without N+1. */
+function projectSelect(db: DbOrTx, callerId: string) {
+  return db
+    .select({
+      p: project,
+      creatorId: userAccount.id,
+      creatorEmail: userAccount.email,
+      creatorName: userAccount.displayName,
+      myRole: sql<
+        string | null
+      >`(select m.role from project_member m where m.project_id = ${project.id} and m.user_id = ${callerId})`,
+      memberCount: sql<number>`(select count(*)::int from project_member m where m.project_id = ${project.id})`,
+      fileCount: sql<number>`(select count(*)::int from project_file f where f.project_id = ${project.id} and f.is_latest)`,
+    })
+    .from(project)
+    .leftJoin(userAccount, eq(userAccount.id, project.createdBy));
+}
+
+type ProjectRowView = Awaited<ReturnType<ReturnType<typeof projectSelect>["execute"]>>[number];
+
+function toProject(r: ProjectRowView, viaSystemAdmin = false): Project {
+  const p = r.p;
+  return {
+    id: p.id,
+    name: p.name,
+    code: p.code,
+    description: p.description,
+    isActive: p.isActive,
+    startDate: p.startDate,
+    endDate: p.endDate,
+    budget: p.budget === null ? null : Number(p.budget),
+    createdBy: r.creatorId ? { id: r.creatorId, email: r.creatorEmail!, displayName: r.creatorName } : null,
+    myRole: (r.myRole as Project["myRole"]) ?? (viaSystemAdmin ? "project_manager" : null),
+    viaSystemAdmin: viaSystemAdmin && !r.myRole,
+    lastActivityAt: p.lastActivityAt.toISOString(),
+    deactivatedAt: iso(p.deactivatedAt),
+    stats: {
+      memberCount: Number(r.memberCount),
+      fileCount: Number(r.fileCount),
+      // Analysis sessions and driver trees arrive with their issues; none can exist before.
+      sessionCount: 0,
+      treeCount: 0,
+      storageBytes: Number(p.storageBytes),
+    },
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  };
+}
+
+const auditView = (p: typeof project.$inferSelect) => ({
+  name: p.name,
+  code: p.code,
+  description: p.description,
+  isActive: p.isActive,
+  startDate: p.startDate,
+  endDate: p.endDate,
+  budget: p.budget,
+});
+
+function checkDates(start: string | null | undefined, end: string | null | undefined): void {
+  if (start && end && end < start) {
+    throw new AppError(422, "INVALID_DATE_RANGE", "endDate must not be before startDate.");
+  }
+}
+
+const isUniqueViolation = (e: unknown) => {
+  for (let x: any = e; x; x = x.cause) if (x.code === "23505") return true;
+  return false;
+};
+
+export async function getProject(db: DbOrTx, caller: Caller, access: ProjectAccess): Promise<Project> {
+  const [row] = await projectSelect(db, caller.user.id).where(eq(project.id, access.project.id));
+  if (!row) throw projectNotFound();
+  return toProject(row, access.viaSystemAdmin);
+}
+
+export async function findProjectIdByCode(db: DbOrTx, code: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: project.id })
+    .from(project)
+    .where(sql`lower(${project.code}) = lower(${code})`)
+    .limit(1);
+  return row?.id ?? null;
+}
+
+export async function listMyProjects(db: DbOrTx, caller: Caller, q: ProjectListQuery) {
+  const skip = q.skip ?? 0;
+  const limit = q.limit ?? 50;
+  const mine = sql`exists (select 1 from project_member m where m.project_id = ${project.id} and m.user_id = ${caller.user.id})`;
+  const where = and(
+    mine,
+    q.isActive !== undefined ? eq(project.isActive, q.isActive) : undefined,
+    q.q
+      ? sql`(lower(${project.name}) like lower(${likePattern(q.q)}) or lower(${project.code}) like lower(${likePattern(q.q)}))`
+      : undefined,
+  );
+  const order: SQL[] =
+    q.sort === "name"
+      ? [asc(sql`lower(${project.name})`)]
+      : q.sort === "code"
+        ? [asc(sql`lower(${project.code})`)]
+        : q.sort === "-createdAt"
+          ? [desc(project.createdAt)]
+          : q.sort === "-lastActivityAt"
+            ? [desc(project.lastActivityAt)]
+            : [desc(project.updatedAt)];
+  const rows = await projectSelect(db, caller.user.id)
+    .where(where)
+    .orderBy(...order, asc(project.id))
+    .offset(skip)
+    .limit(limit);
+  const [{ n }] = await db.select({ n: count() }).from(project).where(where);
+  return page(
+    rows.map((r) => toProject(r)),
+    n,
+    skip,
+    limit,
+  );
+}
+
+export async function createProject(
+  deps: ProjectDeps,
+  caller: Caller,
+  body: ProjectCreate,
+): Promise<Project> {
+  const name = body.name.trim();
+  if (!name) {
+    throw new AppError(422, "VALIDATION_FAILED", "name must not be empty.", {
+      errors: [{ path: "/body/name", message: "must not be empty after trimming" }],
+    });
+  }
+  checkDates(body.startDate, body.endDate);
+  const id = newId();
+  try {
+    await deps.db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(project)
+        .values({
+          id,
+          name,
+          code: body.code,
+          description: body.description?.trim() || null,
+          startDate: body.startDate ?? null,
+          endDate: body.endDate ?? null,
+          budget: body.budget === undefined ? null : String(body.budget),
+          createdBy: caller.user.id,
+        })
+        .returning();
+      await tx.insert(projectMember).values({
+        id: newId(),
+        projectId: id,
+        userId: caller.user.id,
+        role: "project_manager",
+        addedBy: caller.user.id,
+      });
+      await tx.insert(roleHistory).values({
+        id: newId(),
+        userId: caller.user.id,
+        changedById: caller.user.id,
+        roleType: "project",
+        projectId: id,
+        action: "grant",
+        newRoles: ["project_manager"],
+        reason: "project created",
+      });
+      await writeAudit(tx, deps.actor, {
+        eventType: "DATA_CHANGE",
+        action: "CREATE",
+        resourceType: "project",
+        resourceId: id,
+        projectId: id,
+        newValue: auditView(created),
+      });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new AppError(409, "PROJECT_CODE_TAKEN", `Project code '${body.code}' is already used.`);
+    }
+    throw error;
+  }
+  await invalidateProject(deps.cache, id, [caller.user.id]);
+  const [row] = await projectSelect(deps.db, caller.user.id).where(eq(project.id, id));
+  return toProject(row);
+}
+
+export async function updateProject(
+  deps: ProjectDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  body: ProjectPatch,
+): Promise<Project> {
+  const id = access.project.id;
+  await deps.db.transaction(async (tx) => {
+    const [before] = await tx.select().from(project).where(eq(project.id, id)).for("update");
+    if (!before) throw projectNotFound();
+    if (!before.isActive && body.isActive !== true) {
+      throw new AppError(
+        409,
+        "PROJECT_INACTIVE",
+        "The project is deactivated; reactivate it with isActive: true.",
+      );
+    }
+    const name = body.name?.trim();
+    if (body.name !== undefined && !name) {
+      throw new AppError(422, "VALIDATION_FAILED", "name must not be empty.", {
+        errors: [{ path: "/body/name", message: "must not be empty after trimming" }],
+      });
+    }
+    const start = body.startDate === undefined ? before.startDate : body.startDate;
+    const end = body.endDate === undefined ? before.endDate : body.endDate;
+    checkDates(start, end);
+    const now = new Date();
+    const [after] = await tx
+      .update(project)
+      .set({
+        name,
+        description: body.description === undefined ? undefined : body.description?.trim() || null,
+        startDate: body.startDate,
+        endDate: body.endDate,
+        budget: body.budget === undefined ? undefined : body.budget === null ? null : String(body.budget),
+        isActive: body.isActive,
+        deactivatedAt:
+          body.isActive === false && before.isActive ? now : body.isActive === true ? null : undefined,
+        updatedAt: now,
+        lastActivityAt: now,
+      })
+      .where(eq(project.id, id))
+      .returning();
+    const deactivating = body.isActive === false && before.isActive;
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: deactivating ? "DELETE" : "UPDATE",
+      resourceType: "project",
+      resourceId: id,
+      projectId: id,
+      severity: deactivating ? "WARNING" : "INFO",
+      oldValue: auditView(before),
+      newValue: auditView(after),
+      metadata: deactivating ? { deactivated: true } : null,
+    });
+  });
+  await invalidateProject(deps.cache, id);
+  return getProject(deps.db, caller, access);
+}
+
+/**
+ * Deletes the project; the database cascades to everything inside it, and every stored object is
+ * queued for deletion in the same transaction so a storage failure leaves a retried queue row,
+ * never an orphan object or a dangling database row.
+ */
+export async function deleteProject(deps: ProjectDeps, access: ProjectAccess): Promise<string[]> {
+  const id = access.project.id;
+  let memberIds: string[] = [];
+  const keys = await deps.db.transaction(async (tx) => {
+    const [before] = await tx.select().from(project).where(eq(project.id, id)).for("update");
+    if (!before) throw projectNotFound();
+    memberIds = (
+      await tx
+        .select({ userId: projectMember.userId })
+        .from(projectMember)
+        .where(eq(projectMember.projectId, id))
+    ).map((m) => m.userId);
+    const files = await tx
+      .select({ key: projectFile.storageKey })
+      .from(projectFile)
+      .where(eq(projectFile.projectId, id));
+    if (files.length > 0) {
+      await tx
+        .insert(storageDeletionQueue)
+        .values(
+          files.map((f) => ({
+            id: newId(),
+            container: "uploads",
+            storageKey: f.key,
+            reason: "project_deleted",
+          })),
+        )
+        .onConflictDoNothing();
+    }
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "DELETE",
+      resourceType: "project",
+      resourceId: id,
+      projectId: id,
+      severity: "WARNING",
+      oldValue: auditView(before),
+      metadata: { files: files.length, members: memberIds.length },
+    });
+    await tx.delete(project).where(eq(project.id, id));
+    return files.map((f) => f.key);
+  });
+  await invalidateProject(deps.cache, id, memberIds);
+  return keys;
+}
+
+export type MembershipView = { role: ProjectRole; isMember: boolean; viaSystemAdmin: boolean };

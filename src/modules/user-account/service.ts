@@ -1,0 +1,467 @@
+import { and, asc, count, desc, eq, sql } from "drizzle-orm";
+import { type Database, type DbOrTx, rowsOf } from "@/db/client";
+import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import {
+  endActiveSessions,
+  findUserById,
+  lockAdminsAndCountOthers,
+  lockUser,
+  type UserRow,
+} from "@/db/queries/users";
+import { project, projectMember, roleHistory, systemSetting, userAccount, userSettings } from "@/db/schema";
+import type { Cache } from "@/lib/cache";
+import { AppError } from "@/lib/errors";
+import { newId } from "@/lib/ids";
+import { iso, likePattern, page } from "@/lib/schema";
+import { type Caller, invalidateUser, isAdmin } from "@/modules/auth/service";
+import type {
+  RoleHistoryEntry,
+  RoleHistoryQuery,
+  UserAccount,
+  UserContext,
+  UserListQuery,
+  UserSettings,
+  UserSettingsPatch,
+} from "./model";
+
+export type AccountDeps = { db: Database; cache: Cache; actor: AuditActor };
+
+const userNotFound = () => new AppError(404, "USER_NOT_FOUND", "No user with this id.");
+const selfForbidden = (detail: string) => new AppError(403, "SELF_ACTION_FORBIDDEN", detail);
+
+export function toUserAccount(row: UserRow): UserAccount {
+  return {
+    id: row.id,
+    azureOid: row.azureOid,
+    email: row.email,
+    displayName: row.displayName,
+    roles: row.roles as UserAccount["roles"],
+    isSystemAdmin: isAdmin(row.roles),
+    isActive: row.isActive,
+    source: row.source as UserAccount["source"],
+    lastLoginAt: iso(row.lastLoginAt),
+    loginCount: row.loginCount,
+    deactivatedAt: iso(row.deactivatedAt),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/* What the audit trail keeps of an account: no tokens, no ids of other systems beyond the oid. */
+const auditView = (row: UserRow) => ({
+  email: row.email,
+  displayName: row.displayName,
+  roles: row.roles,
+  isActive: row.isActive,
+});
+
+export async function getUser(db: DbOrTx, userId: string): Promise<UserAccount> {
+  const row = await findUserById(db, userId);
+  if (!row) throw userNotFound();
+  return toUserAccount(row);
+}
+
+export async function updateMe(
+  deps: AccountDeps,
+  userId: string,
+  body: { displayName?: string; roles?: unknown; isActive?: unknown },
+): Promise<UserAccount> {
+  if (body.roles !== undefined || body.isActive !== undefined) {
+    throw selfForbidden("Your own roles and activation cannot be changed here.");
+  }
+  return deps.db.transaction(async (tx) => {
+    const before = await lockUser(tx, userId);
+    if (!before) throw userNotFound();
+    if (body.displayName === undefined) return toUserAccount(before);
+    const displayName = body.displayName.trim();
+    if (!displayName) {
+      throw new AppError(422, "VALIDATION_FAILED", "displayName must not be empty.", {
+        errors: [{ path: "/body/displayName", message: "must not be empty after trimming" }],
+      });
+    }
+    const [after] = await tx
+      .update(userAccount)
+      .set({ displayName, updatedAt: new Date() })
+      .where(eq(userAccount.id, userId))
+      .returning();
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "UPDATE",
+      resourceType: "user_account",
+      resourceId: userId,
+      oldValue: auditView(before),
+      newValue: auditView(after),
+    });
+    await invalidateUser(deps.cache, userId);
+    return toUserAccount(after);
+  });
+}
+
+type SettingsRow = typeof userSettings.$inferSelect;
+
+function toSettings(row: SettingsRow): UserSettings {
+  return {
+    theme: row.theme as UserSettings["theme"],
+    language: row.language as UserSettings["language"],
+    timezone: row.timezone,
+    notifications: {
+      email: row.notifyEmail,
+      memberChanges: row.notifyMemberChanges,
+      fileUploaded: row.notifyFileUploaded,
+      sessionCompleted: row.notifySessionCompleted,
+      treeUpdated: row.notifyTreeUpdated,
+      systemAnnouncement: row.notifyAnnouncement,
+    },
+    display: {
+      itemsPerPage: row.itemsPerPage,
+      defaultProjectView: row.defaultProjectView as UserSettings["display"]["defaultProjectView"],
+      showWelcomeMessage: row.showWelcomeMessage,
+    },
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+async function settingsRow(db: DbOrTx, userId: string): Promise<SettingsRow> {
+  await db.insert(userSettings).values({ id: newId(), userId }).onConflictDoNothing();
+  const [row] = await db.select().from(userSettings).where(eq(userSettings.userId, userId));
+  return row;
+}
+
+export async function getSettings(db: DbOrTx, userId: string): Promise<UserSettings> {
+  return toSettings(await settingsRow(db, userId));
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function updateSettings(
+  deps: AccountDeps,
+  userId: string,
+  patch: UserSettingsPatch,
+): Promise<UserSettings> {
+  if (patch.timezone !== undefined && !isTimeZone(patch.timezone)) {
+    throw new AppError(422, "VALIDATION_FAILED", "Unknown time zone.", {
+      errors: [{ path: "/body/timezone", message: `'${patch.timezone}' is not an IANA time zone name` }],
+    });
+  }
+  return deps.db.transaction(async (tx) => {
+    const before = await settingsRow(tx, userId);
+    const n = patch.notifications ?? {};
+    const d = patch.display ?? {};
+    const [after] = await tx
+      .update(userSettings)
+      .set({
+        theme: patch.theme,
+        language: patch.language,
+        timezone: patch.timezone,
+        notifyEmail: n.email,
+        notifyMemberChanges: n.memberChanges,
+        notifyFileUploaded: n.fileUploaded,
+        notifySessionCompleted: n.sessionCompleted,
+        notifyTreeUpdated: n.treeUpdated,
+        notifyAnnouncement: n.systemAnnouncement,
+        itemsPerPage: d.itemsPerPage,
+        defaultProjectView: d.defaultProjectView,
+        showWelcomeMessage: d.showWelcomeMessage,
+        updatedAt: new Date(),
+      })
+      .where(eq(userSettings.userId, userId))
+      .returning();
+    const oldValue = toSettings(before);
+    const newValue = toSettings(after);
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "UPDATE",
+      resourceType: "user_settings",
+      resourceId: before.id,
+      oldValue: { ...oldValue, updatedAt: undefined },
+      newValue: { ...newValue, updatedAt: undefined },
+    });
+    return newValue;
+  });
+}
+
+const SECTIONS = ["dashboard", "project", "analysis", "driver-tree", "file"];
+const ADMIN_SECTIONS = ["system-admin", "monitoring", "operations"];
+
+export async function getContext(db: DbOrTx, caller: Caller): Promise<UserContext> {
+  const row = await findUserById(db, caller.user.id);
+  if (!row) throw userNotFound();
+  const admin = isAdmin(row.roles);
+  const projects = await db
+    .select({ id: project.id, name: project.name })
+    .from(projectMember)
+    .innerJoin(project, eq(project.id, projectMember.projectId))
+    .where(and(eq(projectMember.userId, row.id), eq(project.isActive, true)))
+    .orderBy(asc(project.name))
+    .limit(2);
+  const [{ n: projectCount }] = await db
+    .select({ n: count() })
+    .from(projectMember)
+    .innerJoin(project, eq(project.id, projectMember.projectId))
+    .where(and(eq(projectMember.userId, row.id), eq(project.isActive, true)));
+  const maintenance = await db
+    .select({ key: systemSetting.key, value: systemSetting.value })
+    .from(systemSetting)
+    .where(eq(systemSetting.category, "MAINTENANCE"));
+  const setting = (key: string) => maintenance.find((m) => m.key === key)?.value;
+  const single = projectCount === 1 ? projects[0] : null;
+  return {
+    user: toUserAccount(row),
+    permissions: {
+      isSystemAdmin: admin,
+      canAccessAdminPanel: admin,
+      canManageUsers: admin,
+      canManageMasters: admin,
+      canViewAuditLogs: admin,
+    },
+    navigation: {
+      projectCount,
+      defaultProjectId: single?.id ?? null,
+      defaultProjectName: single?.name ?? null,
+      projectNavigationType: single ? "detail" : "list",
+    },
+    // The notifications and announcements tables arrive with their issue; until then none exist.
+    notifications: { unreadCount: 0 },
+    announcements: { activeCount: 0 },
+    maintenance: {
+      enabled: setting("maintenance_mode") === true,
+      message:
+        typeof setting("maintenance_message") === "string"
+          ? (setting("maintenance_message") as string)
+          : null,
+    },
+    sidebar: admin
+      ? { visibleSections: [...SECTIONS, ...ADMIN_SECTIONS], hiddenSections: [] }
+      : { visibleSections: SECTIONS, hiddenSections: ADMIN_SECTIONS },
+  };
+}
+
+export async function listUsers(db: DbOrTx, q: UserListQuery) {
+  const skip = q.skip ?? 0;
+  const limit = q.limit ?? 50;
+  const where = and(
+    q.q
+      ? sql`(lower(${userAccount.email}) like lower(${likePattern(q.q)}) or lower(coalesce(${userAccount.displayName}, '')) like lower(${likePattern(q.q)}))`
+      : undefined,
+    q.isActive !== undefined ? eq(userAccount.isActive, q.isActive) : undefined,
+    q.role ? sql`${q.role} = ANY(${userAccount.roles})` : undefined,
+    q.azureOid ? eq(userAccount.azureOid, q.azureOid) : undefined,
+    q.email ? sql`lower(${userAccount.email}) = lower(${q.email})` : undefined,
+  );
+  const order =
+    q.sort === "-createdAt"
+      ? [desc(userAccount.createdAt), asc(userAccount.id)]
+      : q.sort === "-lastLoginAt"
+        ? [sql`${userAccount.lastLoginAt} desc nulls last`, asc(userAccount.id)]
+        : [asc(sql`lower(${userAccount.email})`), asc(userAccount.id)];
+  const rows = await db
+    .select()
+    .from(userAccount)
+    .where(where)
+    .orderBy(...order)
+    .offset(skip)
+    .limit(limit);
+  const [{ n }] = await db.select({ n: count() }).from(userAccount).where(where);
+  return page(rows.map(toUserAccount), n, skip, limit);
+}
+
+/* Locks the admin set (see lockAdminsAndCountOthers) and then reads the target row. */
+async function lockForAdminChange(
+  tx: DbOrTx,
+  userId: string,
+): Promise<{ user: UserRow | null; otherAdmins: number }> {
+  const otherAdmins = await lockAdminsAndCountOthers(tx, userId);
+  return { user: await lockUser(tx, userId), otherAdmins };
+}
+
+function assertNotLastAdmin(user: UserRow, otherAdmins: number): void {
+  if (isAdmin(user.roles) && user.isActive && otherAdmins === 0) {
+    throw new AppError(422, "LAST_SYSTEM_ADMIN", "The last active system administrator must stay one.");
+  }
+}
+
+export async function setActive(
+  deps: AccountDeps,
+  caller: Caller,
+  userId: string,
+  active: boolean,
+  reason: string | undefined,
+): Promise<UserAccount> {
+  if (!active && userId === caller.user.id) throw selfForbidden("You cannot deactivate yourself.");
+  let endedKeys: string[] = [];
+  const result = await deps.db.transaction(async (tx) => {
+    const { user: before, otherAdmins } = await lockForAdminChange(tx, userId);
+    if (!before) throw userNotFound();
+    if (before.isActive === active) return toUserAccount(before);
+    if (!active) assertNotLastAdmin(before, otherAdmins);
+    const [after] = await tx
+      .update(userAccount)
+      .set({ isActive: active, deactivatedAt: active ? null : new Date(), updatedAt: new Date() })
+      .where(eq(userAccount.id, userId))
+      .returning();
+    if (!active) endedKeys = await endActiveSessions(tx, userId, "DEACTIVATED", caller.user.id);
+    await writeAudit(tx, deps.actor, {
+      eventType: "SECURITY",
+      action: active ? "USER_ACTIVATE" : "USER_DEACTIVATE",
+      resourceType: "user_account",
+      resourceId: userId,
+      severity: "WARNING",
+      oldValue: auditView(before),
+      newValue: auditView(after),
+      metadata: reason ? { reason } : null,
+    });
+    return toUserAccount(after);
+  });
+  await invalidateUser(deps.cache, userId, endedKeys);
+  return result;
+}
+
+export async function setRoles(
+  deps: AccountDeps,
+  caller: Caller,
+  userId: string,
+  roles: string[],
+  reason: string | undefined,
+): Promise<UserAccount> {
+  if (userId === caller.user.id) throw selfForbidden("You cannot change your own roles.");
+  // `user` is the base role every account keeps; admins hold both.
+  const next = roles.includes("system_admin") ? ["system_admin", "user"] : ["user"];
+  const result = await deps.db.transaction(async (tx) => {
+    const { user: before, otherAdmins } = await lockForAdminChange(tx, userId);
+    if (!before) throw userNotFound();
+    const same = before.roles.length === next.length && next.every((r) => before.roles.includes(r));
+    if (same) return toUserAccount(before);
+    if (!next.includes("system_admin")) assertNotLastAdmin(before, otherAdmins);
+    const [after] = await tx
+      .update(userAccount)
+      .set({ roles: next, updatedAt: new Date() })
+      .where(eq(userAccount.id, userId))
+      .returning();
+    await tx.insert(roleHistory).values({
+      id: newId(),
+      userId,
+      changedById: caller.user.id,
+      roleType: "system",
+      action: "update",
+      oldRoles: before.roles,
+      newRoles: next,
+      reason: reason ?? null,
+    });
+    await writeAudit(tx, deps.actor, {
+      eventType: "SECURITY",
+      action: "ROLE_CHANGE",
+      resourceType: "user_account",
+      resourceId: userId,
+      severity: "WARNING",
+      oldValue: { roles: before.roles },
+      newValue: { roles: next },
+      metadata: reason ? { reason } : null,
+    });
+    return toUserAccount(after);
+  });
+  await invalidateUser(deps.cache, userId);
+  return result;
+}
+
+export async function deleteUser(deps: AccountDeps, caller: Caller, userId: string): Promise<void> {
+  if (userId === caller.user.id) throw selfForbidden("You cannot delete your own account.");
+  await deps.db.transaction(async (tx) => {
+    const { user: before, otherAdmins } = await lockForAdminChange(tx, userId);
+    if (!before) throw userNotFound();
+    assertNotLastAdmin(before, otherAdmins);
+    const soleManaged = await tx.execute(sql`
+      select p.id, p.name from project p
+      join project_member m on m.project_id = p.id and m.user_id = ${userId} and m.role = 'project_manager'
+      where not exists (
+        select 1 from project_member o
+        where o.project_id = p.id and o.role = 'project_manager' and o.user_id <> ${userId}
+      )
+      for update of p`);
+    const projects = rowsOf<{ id: string; name: string }>(soleManaged).map((r) => ({
+      id: r.id,
+      name: r.name,
+    }));
+    if (projects.length > 0) {
+      throw new AppError(422, "LAST_PROJECT_MANAGER", "The user is the only manager of some projects.", {
+        extensions: { projects },
+      });
+    }
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "DELETE",
+      resourceType: "user_account",
+      resourceId: userId,
+      severity: "WARNING",
+      oldValue: auditView(before),
+    });
+    await tx.delete(userAccount).where(eq(userAccount.id, userId));
+  });
+  await invalidateUser(deps.cache, userId);
+}
+
+export async function logout(deps: AccountDeps, caller: Caller): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await tx.execute(
+      sql`update user_session set ended_at = now(), end_reason = 'MANUAL', ended_by = ${caller.user.id}, updated_at = now()
+          where id = ${caller.sessionId} and ended_at is null`,
+    );
+    await writeAudit(tx, deps.actor, {
+      eventType: "ACCESS",
+      action: "LOGOUT",
+      resourceType: "user_session",
+      resourceId: caller.sessionId,
+    });
+  });
+  await invalidateUser(deps.cache, caller.user.id, [caller.sessionKey]);
+}
+
+export async function listRoleHistory(db: DbOrTx, caller: Caller, userId: string, q: RoleHistoryQuery) {
+  if (userId !== caller.user.id && !caller.isSystemAdmin) {
+    throw new AppError(403, "ADMIN_REQUIRED", "Only administrators can read another user's role history.");
+  }
+  if (!(await findUserById(db, userId))) throw userNotFound();
+  const skip = q.skip ?? 0;
+  const limit = q.limit ?? 50;
+  const where = and(
+    eq(roleHistory.userId, userId),
+    q.roleType ? eq(roleHistory.roleType, q.roleType) : undefined,
+    q.projectId ? eq(roleHistory.projectId, q.projectId) : undefined,
+  );
+  const rows = await db
+    .select({
+      h: roleHistory,
+      projectName: project.name,
+      byId: userAccount.id,
+      byEmail: userAccount.email,
+      byName: userAccount.displayName,
+    })
+    .from(roleHistory)
+    .leftJoin(project, eq(project.id, roleHistory.projectId))
+    .leftJoin(userAccount, eq(userAccount.id, roleHistory.changedById))
+    .where(where)
+    .orderBy(desc(roleHistory.changedAt), desc(roleHistory.id))
+    .offset(skip)
+    .limit(limit);
+  const [{ n }] = await db.select({ n: count() }).from(roleHistory).where(where);
+  const items: RoleHistoryEntry[] = rows.map((r) => ({
+    id: r.h.id,
+    userId: r.h.userId,
+    roleType: r.h.roleType as RoleHistoryEntry["roleType"],
+    action: r.h.action as RoleHistoryEntry["action"],
+    projectId: r.h.projectId,
+    projectName: r.projectName,
+    oldRoles: r.h.oldRoles,
+    newRoles: r.h.newRoles,
+    reason: r.h.reason,
+    changedBy: r.byId ? { id: r.byId, email: r.byEmail!, displayName: r.byName } : null,
+    changedAt: r.h.changedAt.toISOString(),
+  }));
+  return page(items, n, skip, limit);
+}

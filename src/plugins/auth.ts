@@ -1,0 +1,149 @@
+import { Elysia } from "elysia";
+import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import type { AppDeps } from "@/deps";
+import { parseBearer } from "@/lib/auth";
+import { resolveClientIp } from "@/lib/client-ip";
+import { AppError } from "@/lib/errors";
+import { type Caller, resolveCaller } from "@/modules/auth/service";
+import { pathOf, requestContext } from "@/plugins/request-context";
+
+/*
+ * Auth context (api.md §4.1 stage 4): resolves the caller or records why it could not, and never
+ * rejects by itself, so the rate limiter still counts failed attempts. Routes opt in with the
+ * `auth` and `admin` macros; denials are audited (awaited) before the error is returned.
+ */
+
+export type AuthState = {
+  caller: Caller | null;
+  error: AppError | null;
+  actor: AuditActor;
+  clientIp: string | null;
+};
+
+type PeerRequest = Request & { peerIp?: string };
+
+async function computeAuthState(deps: AppDeps, request: Request): Promise<AuthState> {
+  const ctx = requestContext(request);
+  const clientIp = resolveClientIp({
+    peerIp: (request as PeerRequest).peerIp ?? null,
+    headers: request.headers,
+    trustedProxies: deps.config.trustedProxies,
+  });
+  const actor: AuditActor = {
+    userId: null,
+    email: null,
+    ip: clientIp,
+    userAgent: request.headers.get("user-agent"),
+    requestId: ctx.requestId,
+  };
+  const header = request.headers.get("authorization");
+  if (header === null) {
+    return { caller: null, error: unauthenticated("Authentication is required."), actor, clientIp };
+  }
+  try {
+    const token = parseBearer(header);
+    const identity = await deps.verifier.verify(token);
+    const caller = await resolveCaller(
+      { config: deps.config, db: deps.database.db, cache: deps.cache },
+      identity,
+      token,
+      actor,
+    );
+    ctx.userId = caller.user.id;
+    return {
+      caller,
+      error: null,
+      actor: { ...actor, userId: caller.user.id, email: caller.user.email },
+      clientIp,
+    };
+  } catch (error) {
+    if (error instanceof AppError) return { caller: null, error, actor, clientIp };
+    throw error;
+  }
+}
+
+function unauthenticated(detail: string): AppError {
+  return new AppError(401, "UNAUTHENTICATED", detail, {
+    headers: { "WWW-Authenticate": 'Bearer realm="camp-backend"' },
+  });
+}
+
+/** Records a refusal and returns the error to throw. */
+export async function denied(
+  deps: AppDeps,
+  request: Request,
+  auth: AuthState,
+  error: AppError,
+  extra: {
+    projectId?: string | null;
+    resourceType?: string;
+  } = {},
+): Promise<AppError> {
+  const security401 = error.status === 401 || error.code === "IDENTITY_CONFLICT";
+  await writeAudit(deps.database.db, auth.actor, {
+    eventType: "SECURITY",
+    action: security401 ? "LOGIN_FAILED" : "ACCESS_DENIED",
+    resourceType: extra.resourceType ?? "route",
+    projectId: extra.projectId ?? null,
+    outcome: "denied",
+    statusCode: error.status,
+    severity: "WARNING",
+    metadata: { code: error.code, method: request.method, path: pathOf(request) },
+  }).catch((err) => deps.logger.error({ err }, "audit write failed"));
+  return error;
+}
+
+const states = new WeakMap<Request, Promise<AuthState>>();
+
+/** The request's auth state, computed once and shared by the rate limiter and the guards. */
+export function authStateOf(deps: AppDeps, request: Request): Promise<AuthState> {
+  let s = states.get(request);
+  if (!s) {
+    s = computeAuthState(deps, request);
+    states.set(request, s);
+  }
+  return s;
+}
+
+export function authPlugin(deps: AppDeps) {
+  const stateOf = (request: Request) => authStateOf(deps, request);
+
+  return new Elysia({ name: "auth" })
+    .derive({ as: "global" }, ({ request }) => ({ authState: () => stateOf(request) }))
+    .macro({
+      auth: {
+        async resolve({ request }) {
+          const auth = await stateOf(request);
+          if (!auth.caller)
+            throw await denied(
+              deps,
+              request,
+              auth,
+              auth.error ?? unauthenticated("Authentication is required."),
+            );
+          return { caller: auth.caller, auth };
+        },
+      },
+      admin: {
+        async resolve({ request }) {
+          const auth = await stateOf(request);
+          if (!auth.caller)
+            throw await denied(
+              deps,
+              request,
+              auth,
+              auth.error ?? unauthenticated("Authentication is required."),
+            );
+          if (!auth.caller.isSystemAdmin) {
+            throw await denied(
+              deps,
+              request,
+              auth,
+              new AppError(403, "ADMIN_REQUIRED", "This route is for system administrators."),
+            );
+          }
+          return { caller: auth.caller, auth };
+        },
+      },
+    });
+}

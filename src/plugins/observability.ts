@@ -1,0 +1,44 @@
+import type { AppDeps } from "@/deps";
+import { UNMATCHED_ENDPOINT } from "@/lib/metrics";
+import { pathOf, requestContext } from "@/plugins/request-context";
+
+/*
+ * Stage 9 of api.md §4.1: one metrics observation and one JSON log line per request, labelled by
+ * the route template so a scan of random paths cannot grow the label set.
+ */
+
+type AfterResponseContext = {
+  request: Request;
+  route?: string;
+  set: { status?: number | string };
+  responseValue?: unknown;
+  code?: unknown;
+};
+
+export function observeHook(deps: AppDeps) {
+  return (ctx: AfterResponseContext) => {
+    const rc = requestContext(ctx.request);
+    const durationS = (performance.now() - rc.startedAt) / 1000;
+    const response = ctx.responseValue instanceof Response ? ctx.responseValue : null;
+    const status =
+      rc.status ?? response?.status ?? (typeof ctx.set.status === "number" ? ctx.set.status : 200);
+    const route = ctx.route && ctx.code !== "NOT_FOUND" && status !== 405 ? ctx.route : UNMATCHED_ENDPOINT;
+    deps.metrics.observeRequest({ method: ctx.request.method, endpoint: route, status, durationS });
+    const path = pathOf(ctx.request);
+    if (path === "/health" || path === "/metrics") return;
+    deps.logger.info(
+      {
+        requestId: rc.requestId,
+        method: ctx.request.method,
+        route,
+        status,
+        durationMs: Math.round(durationS * 100000) / 100,
+        userId: rc.userId,
+        bytes: response?.headers.get("content-length")
+          ? Number(response.headers.get("content-length"))
+          : null,
+      },
+      "request",
+    );
+  };
+}

@@ -1,0 +1,30 @@
+import type { AppDeps } from "@/deps";
+import { AppError } from "@/lib/errors";
+import { rateLimitHeaders } from "@/lib/rate-limit";
+import { authStateOf } from "@/plugins/auth";
+import { pathOf } from "@/plugins/request-context";
+
+/*
+ * Stage 5 of api.md §4.1: RATE_LIMIT_CALLS per RATE_LIMIT_PERIOD, keyed by the user when the
+ * token resolves, else by the trusted client IP. Health and metrics are exempt; DEBUG changes
+ * nothing. The limiter itself is shared through Redis when configured.
+ */
+
+const EXEMPT = (path: string) => path === "/health" || path.startsWith("/health/") || path === "/metrics";
+
+export function rateLimitHook(deps: AppDeps) {
+  return async ({ request, set }: { request: Request; set: { headers: Record<string, unknown> } }) => {
+    if (EXEMPT(pathOf(request))) return;
+    const auth = await authStateOf(deps, request);
+    const key = auth.caller ? `user:${auth.caller.user.id}` : `ip:${auth.clientIp ?? "unknown"}`;
+    const result = await deps.rateLimiter.hit(key);
+    const headers = rateLimitHeaders(result);
+    Object.assign(set.headers, headers);
+    if (!result.allowed) {
+      throw new AppError(429, "RATE_LIMITED", `Too many requests; retry in ${result.retryAfterS} s.`, {
+        headers,
+        extensions: { retryAfterSeconds: result.retryAfterS },
+      });
+    }
+  };
+}
