@@ -1,3 +1,4 @@
+import { cacheFor, rateLimiterFor, storageFor } from "@/adapters";
 import { type BuildOptions, buildApp } from "@/app";
 import type { Config } from "@/config";
 import { openDatabase } from "@/db/client";
@@ -6,11 +7,8 @@ import { migrateUp } from "@/db/migrator";
 import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
-import { createCache } from "@/lib/cache";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
-import { createRateLimiter } from "@/lib/rate-limit";
-import { createStorage } from "@/lib/storage";
 import { startDeletionWorker } from "@/lib/storage-deletion";
 
 /*
@@ -27,35 +25,10 @@ export async function createDeps(
 ): Promise<AppDeps> {
   const logger = createAppLogger(config, role.workerIndex === null ? {} : { worker: role.workerIndex });
   const database = await openDatabase(config);
-  const cache = createCache({
-    appName: config.appName,
-    environment: config.environment,
-    logger,
-    redisUrl: config.redisUrl,
-    upstashUrl: config.upstashRedisRestUrl,
-    upstashToken: config.upstashRedisRestToken,
-    defaultTtlS: config.cacheTtlS,
-    onHit: () => metrics.recordCacheHit(),
-    onMiss: () => metrics.recordCacheMiss(),
-  });
-  const storage = createStorage({
-    backend: config.storageBackend,
-    localPath: config.localStoragePath,
-    azureConnectionString: config.azureStorageConnectionString,
-    azureAccountName: config.azureStorageAccountName,
-    containerNames: { uploads: config.azureStorageContainerName },
-    logger,
-  });
+  const cache = cacheFor(config, logger);
+  const storage = storageFor(config, logger);
   await storage.init();
-  const evalScript = cache.evalScript?.bind(cache);
-  const rateLimiter = createRateLimiter({
-    limit: config.rateLimitCalls,
-    windowS: config.rateLimitPeriodS,
-    // The cache adapter prefixes keys itself, so the limiter only adds its own namespace.
-    redis: evalScript ? { eval: (script, keys, args) => evalScript(script, keys, args) } : null,
-    keyPrefix: "ratelimit:",
-    logger,
-  });
+  const rateLimiter = rateLimiterFor(config, cache, logger);
   let lastConnections = 0;
   metrics.setDbConnectionsProvider(() => {
     void database.connectionsActive().then(

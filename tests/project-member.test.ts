@@ -10,7 +10,9 @@ function sample(schema: any): unknown {
   if (schema.anyOf) return sample(schema.anyOf[0]);
   switch (schema.type) {
     case "object":
-      return Object.fromEntries((schema.required ?? []).map((k: string) => [k, sample(schema.properties[k])]));
+      return Object.fromEntries(
+        (schema.required ?? []).map((k: string) => [k, sample(schema.properties[k])]),
+      );
     case "array":
       return Array.from({ length: schema.minItems ?? 0 }, () => sample(schema.items));
     case "string":

@@ -109,8 +109,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registers: [registry],
   });
 
+  // Not one of the seed's seven: counts requests limited per process because Redis was unreachable.
+  const rateLimitFallbackTotal = new Counter({
+    name: "rate_limit_fallback_total",
+    help: "Rate-limit decisions taken in per-process memory because the shared store failed",
+    registers: [registry],
+  });
+
   return {
     registry,
+    rateLimitFallbackTotal,
     httpRequestsTotal,
     httpRequestDurationSeconds,
     dbConnectionsActive,
@@ -136,6 +144,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       llmApiCallsTotal.inc({ provider, model });
       llmApiDurationSeconds.observe({ provider, model }, durationS);
       if (error) llmApiErrorsTotal.inc({ provider, model, kind: error });
+    },
+
+    rateLimitFallbacks(): void {
+      rateLimitFallbackTotal.inc();
     },
 
     recordCacheHit(): void {

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import { cacheFor, rateLimiterFor, storageFor } from "@/adapters";
 import { type BuildOptions, buildApp } from "@/app";
 import { type Config, configFrom } from "@/config";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
@@ -9,12 +10,9 @@ import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
-import { createCache } from "@/lib/cache";
 import { newId } from "@/lib/ids";
 import { metrics } from "@/lib/metrics";
-import { createRateLimiter } from "@/lib/rate-limit";
-import { createStorage } from "@/lib/storage";
-import { TEST_DATABASE_URL } from "./env";
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env";
 
 export const silentLogger = pino({ level: "silent" });
 
@@ -22,6 +20,7 @@ export function testConfig(vars: Record<string, string | undefined> = {}): Confi
   return configFrom({
     ENVIRONMENT: "development",
     DATABASE_URL: TEST_DATABASE_URL ?? undefined,
+    REDIS_URL: TEST_REDIS_URL ?? undefined,
     PGLITE_DIR: "memory://",
     LOG_LEVEL: "silent",
     // Tests hammer one user far past the production budget; the limiter has its own tests.
@@ -46,22 +45,16 @@ export function sharedDatabase(): Promise<DatabaseHandle> {
 export async function testDeps(
   vars: Record<string, string | undefined> = {},
   database?: DatabaseHandle,
+  /** Cache key namespace; two deps with the same one behave like two workers of one deployment. */
+  namespace = `test-${newId().slice(-12)}`,
 ): Promise<AppDeps> {
   const config = testConfig(vars);
-  const cache = createCache({
-    appName: `test-${newId().slice(-8)}`,
-    environment: "test",
-    logger: silentLogger,
-    redisUrl: config.redisUrl,
-    defaultTtlS: config.cacheTtlS,
-    onHit: () => metrics.recordCacheHit(),
-    onMiss: () => metrics.recordCacheMiss(),
-  });
+  const cache = cacheFor(config, silentLogger, namespace);
   const root =
     config.localStoragePath === "./uploads"
       ? mkdtempSync(join(tmpdir(), "camp-test-"))
       : config.localStoragePath;
-  const storage = createStorage({ backend: "local", localPath: root, logger: silentLogger });
+  const storage = storageFor(config, silentLogger, root);
   await storage.init();
   return {
     config,
@@ -70,11 +63,7 @@ export async function testDeps(
     cache,
     storage,
     verifier: createTokenVerifier(config),
-    rateLimiter: createRateLimiter({
-      limit: config.rateLimitCalls,
-      windowS: config.rateLimitPeriodS,
-      logger: silentLogger,
-    }),
+    rateLimiter: rateLimiterFor(config, cache, silentLogger),
     metrics,
     renderMetrics: () => metrics.render(),
   };

@@ -8,6 +8,12 @@ import { freePort, waitForPort } from "./free-port";
 
 export const hasRedisServer = Bun.which("redis-server") !== null;
 
+/* Servers still running when the test process exits are killed, so none outlives its run. */
+const live = new Set<Subprocess>();
+process.on("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+
 export type ThrowawayRedis = {
   port: number;
   url: string;
@@ -44,7 +50,16 @@ export async function throwawayRedis(
         ],
         { stdout: "ignore", stderr: "ignore", stdin: "ignore" },
       );
-      await waitForPort(port);
+      const started = proc;
+      live.add(started);
+      void started.exited.then(() => live.delete(started));
+      try {
+        await waitForPort(port);
+      } catch (err) {
+        started.kill("SIGKILL");
+        proc = null;
+        throw err;
+      }
     },
     async stop() {
       const p = proc;

@@ -6,11 +6,17 @@ import { type ByteRange, type StorageBody, StorageKeyError, StorageRangeError } 
 export const TEMP_MARKER = ".~tmp-";
 
 const MAX_KEY_LENGTH = 1024;
-// C0/C1 controls and DEL; NUL is the dangerous one, the rest have no business in a key.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/* C0/C1 controls and DEL: NUL is the dangerous one, the rest have no business in a key. */
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
 
 function checkPlain(original: string, candidate: string, allowTrailingSlash: boolean): void {
-  if (CONTROL.test(candidate)) throw new StorageKeyError(original, "control characters are not allowed");
+  if (hasControl(candidate)) throw new StorageKeyError(original, "control characters are not allowed");
   if (candidate.includes("\\")) throw new StorageKeyError(original, "backslashes are not allowed");
   if (candidate.startsWith("/")) throw new StorageKeyError(original, "absolute paths are not allowed");
   if (/^[A-Za-z]:/.test(candidate)) throw new StorageKeyError(original, "drive letters are not allowed");

@@ -19,7 +19,8 @@ export const projectPrefix = (projectId: string) => `projects/${id("projectId", 
 export function projectFileKey(projectId: string, fileId: string, sanitisedName: string): string {
   if (
     !sanitisedName ||
-    /[/\\\u0000]/.test(sanitisedName) ||
+    /[/\\]/.test(sanitisedName) ||
+    sanitisedName.includes("\0") ||
     sanitisedName === "." ||
     sanitisedName === ".."
   ) {
