@@ -6,6 +6,7 @@ import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
 import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
+import { setListeningServer } from "@/plugins/request-context";
 import { createTokenVerifier } from "@/lib/auth";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
@@ -70,17 +71,17 @@ export async function startServer(
   }
   const app = buildApp(deps, options);
   const stopDeletionWorker = startDeletionWorker(database.db, deps.storage, logger);
-  const server = Bun.serve({
+  // listen() lets Elysia hand static routes to Bun's native router, which is markedly faster
+  // than funnelling every request through app.handle.
+  app.listen({
     hostname: config.host,
     port: config.port,
     reusePort: config.workers > 1 || process_.workerIndex !== null,
     // Backstop for bodies without Content-Length; route limits are enforced earlier and tighter.
     maxRequestBodySize: config.maxFileSizeBytes + 1024 * 1024,
-    fetch: (request, srv) => {
-      (request as Request & { peerIp?: string }).peerIp = srv.requestIP(request)?.address;
-      return app.handle(request);
-    },
   });
+  const server = app.server!;
+  setListeningServer(server);
   logger.info({ url: server.url.toString(), database: database.kind }, "listening");
 
   let stopping = false;

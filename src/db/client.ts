@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import type { Config } from "@/config";
@@ -105,7 +104,9 @@ function openPostgres(config: Config, url: string): DatabaseHandle {
 }
 
 async function openPglite(dir: string): Promise<DatabaseHandle> {
+  // Loaded only here, so the production binary never needs the embedded database's WASM.
   const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle: drizzlePglite } = await import("drizzle-orm/pglite");
   if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
   const pg = await PGlite.create(dir);
   await pg.exec("SET TIME ZONE 'UTC'");

@@ -5,7 +5,7 @@ import { parseBearer } from "@/lib/auth";
 import { resolveClientIp } from "@/lib/client-ip";
 import { AppError } from "@/lib/errors";
 import { type Caller, resolveCaller } from "@/modules/auth/service";
-import { pathOf, requestContext } from "@/plugins/request-context";
+import { pathOf, peerIpOf, requestContext } from "@/plugins/request-context";
 
 /*
  * Auth context (api.md §4.1 stage 4): resolves the caller or records why it could not, and never
@@ -20,12 +20,10 @@ export type AuthState = {
   clientIp: string | null;
 };
 
-type PeerRequest = Request & { peerIp?: string };
-
 async function computeAuthState(deps: AppDeps, request: Request): Promise<AuthState> {
   const ctx = requestContext(request);
   const clientIp = resolveClientIp({
-    peerIp: (request as PeerRequest).peerIp ?? null,
+    peerIp: peerIpOf(request),
     headers: request.headers,
     trustedProxies: deps.config.trustedProxies,
   });

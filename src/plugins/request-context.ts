@@ -40,3 +40,17 @@ export function pathOf(request: Request): string {
   const q = url.indexOf("?", start);
   return q < 0 ? url.slice(start) : url.slice(start, q);
 }
+
+type PeerRequest = Request & { peerIp?: string };
+type IpSource = { requestIP(request: Request): { address: string } | null };
+let listening: IpSource | null = null;
+
+/** Set by the entry point once it listens, so the socket peer of any request can be read. */
+export function setListeningServer(server: IpSource | null): void {
+  listening = server;
+}
+
+/** The socket peer address (tests may set `peerIp` on a hand-made Request). */
+export function peerIpOf(request: Request): string | null {
+  return (request as PeerRequest).peerIp ?? listening?.requestIP(request)?.address ?? null;
+}

@@ -26,11 +26,18 @@ export function createHeaderPolicy(config: Config) {
   const hsts = config.environment !== "development";
   const origins = new Set(config.allowedOrigins);
 
-  function securityHeaders(path: string): Record<string, string> {
-    const h: Record<string, string> = { ...BASE };
-    h["Content-Security-Policy"] = path === "/docs" || path.startsWith("/docs/") ? DOCS_CSP : STRICT_CSP;
-    if (hsts) h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains";
-    return h;
+  // Built once: this runs on every request, successes and errors alike.
+  const build = (csp: string): Readonly<Record<string, string>> =>
+    Object.freeze({
+      ...BASE,
+      "Content-Security-Policy": csp,
+      ...(hsts ? { "Strict-Transport-Security": "max-age=31536000; includeSubDomains" } : {}),
+    });
+  const apiHeaders = build(STRICT_CSP);
+  const docsHeaders = build(DOCS_CSP);
+
+  function securityHeaders(path: string): Readonly<Record<string, string>> {
+    return path === "/docs" || path.startsWith("/docs/") ? docsHeaders : apiHeaders;
   }
 
   /* A disallowed origin gets no CORS headers at all; that is not an error (api.md §4.1). */

@@ -16,6 +16,12 @@ const BIN = resolve(import.meta.dir, "../../node_modules/.bin/azurite-blob");
 
 export const hasAzurite = (await Bun.file(BIN).exists()) && Bun.which("node") !== null;
 
+/* Anything still running when the test process exits is killed, so no Azurite outlives its run. */
+const live = new Set<{ kill(signal?: number | NodeJS.Signals): void }>();
+process.on("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+
 export type Azurite = { connectionString: string; port: number; stop: () => Promise<void> };
 
 export async function startAzurite(): Promise<Azurite> {
@@ -36,6 +42,8 @@ export async function startAzurite(): Promise<Azurite> {
     ],
     { stdout: "ignore", stderr: "pipe", stdin: "ignore" },
   );
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
   try {
     await Promise.race([
       waitForPort(port, 30_000),
