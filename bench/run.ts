@@ -320,8 +320,12 @@ async function main() {
   for (const s of selected) {
     for (const target of targets) {
       const server = servers[target];
-      const path = target === "raw" ? s.raw : s.path;
+      let path = target === "raw" ? s.raw : s.path;
       if (!server || !path) continue;
+      if (target === "service" && s.setup) {
+        const vars = await s.setup(server.base, headersFor(s));
+        path = path.replace(/\{(\w+)\}/g, (_m, name: string) => vars[name] ?? `{${name}}`);
+      }
       const url = `${server.base}${path}`;
       const first = await probe(url, s);
       if (s.expectStatus !== undefined && first.status !== s.expectStatus) {

@@ -6,11 +6,11 @@ import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
 import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
-import { setListeningServer } from "@/plugins/request-context";
 import { createTokenVerifier } from "@/lib/auth";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
 import { startDeletionWorker } from "@/lib/storage-deletion";
+import { setListeningServer } from "@/plugins/request-context";
 
 /*
  * Process lifecycle: open dependencies, optionally migrate, listen, and on SIGTERM/SIGINT stop

@@ -30,19 +30,25 @@ test("WORKERS=2: both serve one port, /metrics reports the whole host, SIGTERM d
   const pids = new Set<number>();
   const deadline = Date.now() + 40_000;
   while (pids.size < 2 && Date.now() < deadline) {
-    const body = (await fetch(`${base}/pid`, { headers: { connection: "close" } }).then((r) => r.json())) as any;
+    const body = (await fetch(`${base}/pid`, { headers: { connection: "close" } }).then((r) =>
+      r.json(),
+    )) as any;
     pids.add(body.pid);
     await Bun.sleep(25);
   }
   expect(pids.size).toBe(2);
   const n = 200;
   const statuses = await Promise.all(
-    Array.from({ length: n }, () => fetch(`${base}/`, { headers: { connection: "close" } }).then((r) => r.status)),
+    Array.from({ length: n }, () =>
+      fetch(`${base}/`, { headers: { connection: "close" } }).then((r) => r.status),
+    ),
   );
   expect(statuses.every((s) => s === 200)).toBe(true);
   const served = await Promise.all(
     Array.from({ length: 40 }, () =>
-      fetch(`${base}/pid`, { headers: { connection: "close" } }).then((r) => r.json() as Promise<{ pid: number }>),
+      fetch(`${base}/pid`, { headers: { connection: "close" } }).then(
+        (r) => r.json() as Promise<{ pid: number }>,
+      ),
     ),
   );
   expect(new Set(served.map((s) => s.pid)).size).toBe(2);
@@ -50,7 +56,9 @@ test("WORKERS=2: both serve one port, /metrics reports the whole host, SIGTERM d
   // Whichever worker answers the scrape, it reports the sum over both workers.
   for (let i = 0; i < 6; i++) {
     const text = await fetch(`${base}/metrics`, { headers: { connection: "close" } }).then((r) => r.text());
-    const line = text.split("\n").find((l) => l.startsWith('http_requests_total{method="GET",endpoint="/",status="200"}'));
+    const line = text
+      .split("\n")
+      .find((l) => l.startsWith('http_requests_total{method="GET",endpoint="/",status="200"}'));
     expect(Number(line?.split(" ").pop())).toBe(n);
   }
   const inflight = Array.from({ length: 6 }, () =>

@@ -534,7 +534,7 @@ export async function download(
     "Cache-Control": "private, no-cache",
     "Accept-Ranges": "bytes",
   };
-  if (ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+  if (ifNoneMatch?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
     return { status: 304, headers: { ETag: etag, "Cache-Control": "private, no-cache" }, body: null };
   }
   const size = row.sizeBytes;
