@@ -1,9 +1,10 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { projectFile, storageDeletionQueue } from "@/db/schema";
+import { type Azurite, hasAzurite, startAzurite } from "./helpers/azurite";
 import { testApp } from "./helpers/context";
 import { EXE_BYTES, PNG_BYTES, sha256Hex, uploadForm, xlsxBytes } from "./helpers/files";
 import { jsonInit, signIn } from "./helpers/users";
@@ -258,5 +259,56 @@ describe("files and versions (local storage)", async () => {
     );
     expect((await request(`${base}/${f.id}/download`, { headers: users.viewer.auth })).status).toBe(200);
     expect((await json(await upload(users.member, "y.csv", "a\n"))).code).toBe("PROJECT_INACTIVE");
+  });
+});
+
+describe.skipIf(!hasAzurite)("files on Azure Blob (Azurite)", () => {
+  let azurite: Azurite;
+  let ctx: Awaited<ReturnType<typeof testApp>>;
+  beforeAll(async () => {
+    azurite = await startAzurite();
+    ctx = await testApp({
+      STORAGE_BACKEND: "azure",
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      AZURE_STORAGE_CONTAINER_NAME: "uploads",
+    });
+  }, 60_000);
+  afterAll(() => azurite.stop());
+
+  test("upload, ranged download and project delete leave no blob behind", async () => {
+    const { request, deps } = ctx;
+    expect(deps.storage.backend).toBe("azure");
+    const u = await signIn(request, deps.config.secretKey);
+    const project = (await (
+      await request(
+        "/api/v1/project",
+        jsonInit("POST", { name: "Blob", code: `B-${u.id.slice(-10)}` }, u.auth),
+      )
+    ).json()) as any;
+    const base = `/api/v1/project/${project.id}/file`;
+    const bytes = await xlsxBytes({ S: [["a", 1]] });
+    const file = (await (
+      await request(base, { method: "POST", body: uploadForm("データ.xlsx", bytes), headers: u.auth })
+    ).json()) as any;
+    expect(file.checksumSha256).toBe(await sha256Hex(bytes));
+    const part = await request(`${base}/${file.id}/download`, { headers: { ...u.auth, range: "bytes=2-5" } });
+    expect(part.status).toBe(206);
+    expect([...new Uint8Array(await part.arrayBuffer())]).toEqual([...bytes.slice(2, 6)]);
+    await request(base, { method: "POST", body: uploadForm("two.csv", "a\n1\n"), headers: u.auth });
+    const prefix = `projects/${project.id}/`;
+    const listed = async () => {
+      const { BlobServiceClient } = await import("@azure/storage-blob");
+      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+        "uploads",
+      );
+      const names: string[] = [];
+      for await (const b of container.listBlobsFlat({ prefix })) names.push(b.name);
+      return names;
+    };
+    expect(await listed()).toHaveLength(2);
+    expect(
+      (await request(`/api/v1/project/${project.id}`, { method: "DELETE", headers: u.auth })).status,
+    ).toBe(204);
+    expect(await listed()).toHaveLength(0);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildApp } from "@/app";
 import { openDatabase } from "@/db/client";
 import { testApp, testConfig, testDeps } from "./helpers/context";
-import { TEST_DATABASE_URL, usingPostgres } from "./helpers/env";
+import { TEST_DATABASE_URL, TEST_REDIS_URL, usingPostgres } from "./helpers/env";
 import { startTcpProxy } from "./helpers/tcp-proxy";
 
 describe("system routes", async () => {
@@ -31,7 +31,7 @@ describe("system routes", async () => {
     expect(body.checks.database.status).toBe("up");
     expect(body.checks.database.backend).toBe(usingPostgres ? "postgres" : "pglite");
     expect(body.checks.database.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(body.checks.cache).toMatchObject({ status: "up", backend: "memory" });
+    expect(body.checks.cache).toMatchObject({ status: "up", backend: TEST_REDIS_URL ? "redis" : "memory" });
     expect(body.checks.storage).toMatchObject({ status: "up", backend: "local" });
   });
 

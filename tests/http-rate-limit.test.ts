@@ -118,11 +118,16 @@ describe.skipIf(!hasRedisServer)("Redis outage during requests", () => {
     const { request, deps } = await limitedApp({ REDIS_URL: redis.url, RATE_LIMIT_CALLS: "1000" });
     expect((await request("/")).status).toBe(200);
     expect(deps.rateLimiter.store).toBe("redis");
+    const u = await signIn(request, deps.config.secretKey);
     await redis.stop();
     for (let i = 0; i < 10; i++) {
       const res = await request("/");
       expect(res.status).toBe(200);
     }
+    // Cached reads fall through to the database: an authenticated request still answers.
+    const me = await request("/api/v1/user_account/me", { headers: u.auth });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as any).id).toBe(u.id);
     expect(deps.rateLimiter.store).toBe("memory");
     const ready = (await (await request("/health/ready")).json()) as any;
     expect(ready.status).toBe("degraded");
