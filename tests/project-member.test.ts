@@ -67,6 +67,18 @@ describe("projects and members", async () => {
   test("create: the creator is project_manager in the same transaction; duplicate code (any case) → 409", async () => {
     const { project, code, users } = await world();
     expect(project.myRole).toBe("project_manager");
+    const [created] = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.resourceId, project.id), eq(auditLog.action, "CREATE")));
+    expect(created).toMatchObject({
+      userId: users.manager.id,
+      actorEmail: users.manager.email,
+      eventType: "DATA_CHANGE",
+      projectId: project.id,
+    });
+    expect(created.requestId).not.toBeNull();
+    expect((created.newValue as any).code).toBe(code);
     expect(project.stats.memberCount).toBe(1);
     const dup = await request(
       "/api/v1/project",
