@@ -38,6 +38,7 @@ export type Config = Readonly<{
   dbConnectTimeoutS: number;
   dbStatementTimeoutMs: number;
   dbIdleTimeoutS: number;
+  dbPrepare: boolean;
   pgliteDir: string;
   migrateOnStart: boolean;
   migrationsDir: string | null;
@@ -291,6 +292,7 @@ export function loadConfig(
     dbConnectTimeoutS: num("DB_CONNECT_TIMEOUT_S", 5, 1, 300),
     dbStatementTimeoutMs: num("DB_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000),
     dbIdleTimeoutS: num("DB_IDLE_TIMEOUT_S", 300, 0, 86400),
+    dbPrepare: bool("DB_PREPARE", true),
     pgliteDir: str("PGLITE_DIR") ?? "./data/pglite",
     migrateOnStart: bool("MIGRATE_ON_START", !isProd),
     migrationsDir: str("MIGRATIONS_DIR"),

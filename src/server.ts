@@ -109,5 +109,7 @@ export async function startServer(
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // A worker whose primary died (even by SIGKILL) loses its IPC channel; it must not linger.
+  if (process_.workerIndex !== null) process.on("disconnect", () => void shutdown("primary gone"));
   return { server, app, deps };
 }

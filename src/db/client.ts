@@ -53,6 +53,33 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   return openPglite(config.pgliteDir);
 }
 
+/*
+ * Drizzle calls `unsafe(query, params)` without options, which makes postgres.js send every query
+ * as an unnamed statement that PostgreSQL parses and plans again each time (drizzle-orm#6096).
+ * Named prepared statements halve the round trip of a typical primary-key read. Set
+ * DB_PREPARE=false behind a transaction-mode pooler (PgBouncer), which cannot keep them.
+ */
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+  return new Proxy(sql, {
+    get(target, prop) {
+      if (prop === "unsafe") {
+        return (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { prepare: true, ...options });
+      }
+      if (prop === "begin" || prop === "savepoint") {
+        return (...args: unknown[]) => {
+          const last = args.length - 1;
+          const fn = args[last] as (tx: postgres.TransactionSql) => unknown;
+          args[last] = (tx: postgres.TransactionSql) => fn(preparing(tx));
+          return (Reflect.get(target, prop, target) as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 function openPostgres(config: Config, url: string): DatabaseHandle {
   // Unique per process so pg_stat_activity can count exactly this pool's connections.
   const applicationName = `${config.appName}:${process.pid}`.slice(0, 63);
@@ -71,7 +98,7 @@ function openPostgres(config: Config, url: string): DatabaseHandle {
       TimeZone: "UTC",
     },
   });
-  const db = drizzlePostgres(sql, { schema, casing: "snake_case" });
+  const db = drizzlePostgres(config.dbPrepare ? preparing(sql) : sql, { schema, casing: "snake_case" });
   const rawOf = (s: postgres.Sql | postgres.TransactionSql): RawExecutor => ({
     query: async <T>(text: string, params: unknown[] = []) =>
       (await s.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],

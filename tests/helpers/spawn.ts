@@ -1,5 +1,11 @@
 import type { Subprocess } from "bun";
 
+/* Children still running when the test process exits (a failed assertion) are killed with it. */
+const live = new Set<Subprocess>();
+process.on("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+
 /* Starts a child Bun process and resolves with the port it prints as `READY <port>`. */
 export async function spawnServer(
   script: string,
@@ -12,6 +18,8 @@ export async function spawnServer(
     stderr: "pipe",
     stdin: "ignore",
   });
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
   let out = "";
   const decoder = new TextDecoder();
   const reader = proc.stdout.getReader();
