@@ -312,3 +312,53 @@ describe.skipIf(!hasAzurite)("files on Azure Blob (Azurite)", () => {
     expect(await listed()).toHaveLength(0);
   });
 });
+
+describe("upload memory", () => {
+  test("a 40 MiB upload over a 32 MiB limit → 413 without the process holding the bytes", async () => {
+    const { request, deps } = await testApp({ MAX_FILE_SIZE_MB: "32" });
+    const u = await signIn(request, deps.config.secretKey);
+    const project = (await (
+      await request(
+        "/api/v1/project",
+        jsonInit("POST", { name: "Big", code: `BIG-${u.id.slice(-10)}` }, u.auth),
+      )
+    ).json()) as any;
+    const boundary = "----bench-boundary";
+    const head = new TextEncoder().encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n`,
+    );
+    const chunk = new TextEncoder().encode("2024,東京,売上,1234567\n".repeat(2048));
+    let sent = 0;
+    const total = 40 * 1024 * 1024;
+    // Generated on the fly and chunked (no Content-Length), so the limit is enforced while streaming.
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent === 0) c.enqueue(head);
+        if (sent >= total) {
+          c.enqueue(new TextEncoder().encode(`\r\n--${boundary}--\r\n`));
+          c.close();
+          return;
+        }
+        sent += chunk.length;
+        c.enqueue(chunk);
+      },
+    });
+    Bun.gc(true);
+    const before = process.memoryUsage().rss;
+    const res = await request(`/api/v1/project/${project.id}/file`, {
+      method: "POST",
+      body,
+      headers: { ...u.auth, "content-type": `multipart/form-data; boundary=${boundary}` },
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).code).toBe("FILE_TOO_LARGE");
+    Bun.gc(true);
+    const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
+    expect(grown).toBeLessThan(24);
+    expect(sent).toBeLessThan(total);
+    const list = (await (
+      await request(`/api/v1/project/${project.id}/file`, { headers: u.auth })
+    ).json()) as any;
+    expect(list.total).toBe(0);
+  });
+});

@@ -19,6 +19,8 @@ export class MultipartError extends Error {
   }
 }
 
+type ChunkReader = { read(): Promise<{ done: boolean; value?: Uint8Array }> };
+
 const CRLF = new Uint8Array([13, 10]);
 const encoder = new TextEncoder();
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -80,9 +82,18 @@ export async function* readMultipart(
   body: ReadableStream<Uint8Array>,
   contentType: string | null,
 ): AsyncGenerator<MultipartPart> {
+  const reader = body.getReader();
+  try {
+    yield* parts(reader, contentType);
+  } finally {
+    // Stops the upload from being read any further once the caller is done or has failed.
+    await reader.cancel().catch(() => {});
+  }
+}
+
+async function* parts(reader: ChunkReader, contentType: string | null): AsyncGenerator<MultipartPart> {
   const boundary = boundaryOf(contentType);
   const delimiter = encoder.encode(`\r\n--${boundary}`);
-  const reader = body.getReader();
   // A leading CRLF makes the first delimiter look like every later one.
   let buffer: Uint8Array<ArrayBufferLike> = CRLF;
   let done = false;
@@ -90,7 +101,7 @@ export async function* readMultipart(
   const pull = async (): Promise<boolean> => {
     if (done) return false;
     const r = await reader.read();
-    if (r.done) {
+    if (r.done || !r.value) {
       done = true;
       return false;
     }
@@ -111,10 +122,7 @@ export async function* readMultipart(
 
   for (;;) {
     while (buffer.length < 2) if (!(await pull())) throw new MultipartError("multipart body ended early");
-    if (buffer[0] === 45 && buffer[1] === 45) {
-      await reader.cancel().catch(() => {});
-      return;
-    }
+    if (buffer[0] === 45 && buffer[1] === 45) return;
     let headerEnd = indexOf(buffer, encoder.encode("\r\n\r\n"));
     while (headerEnd < 0) {
       if (buffer.length > MAX_HEADER_BYTES) throw new MultipartError("multipart part headers are too large");
@@ -156,19 +164,8 @@ export async function* readMultipart(
           }
         }
       },
-      cancel: async () => {
-        // Drain to the next delimiter so the following part can still be read.
-        for (;;) {
-          const at = indexOf(buffer, delimiter);
-          if (at >= 0) {
-            buffer = buffer.subarray(at + delimiter.length);
-            finished = true;
-            return;
-          }
-          if (buffer.length > delimiter.length) buffer = buffer.subarray(buffer.length - delimiter.length);
-          if (!(await pull())) return;
-        }
-      },
+      // A consumer that gives up (an aborted upload) must not make us read the rest of the body.
+      cancel: () => {},
     });
 
     yield {
@@ -177,8 +174,17 @@ export async function* readMultipart(
       contentType: headers.get("content-type") ?? null,
       stream,
     };
-    if (!finished) await stream.cancel();
-    if (!finished) throw new MultipartError("multipart body ended inside a part");
+    // The consumer moved on without reading the whole part: skip to the next delimiter.
+    while (!finished) {
+      const at = indexOf(buffer, delimiter);
+      if (at >= 0) {
+        buffer = buffer.subarray(at + delimiter.length);
+        finished = true;
+        break;
+      }
+      if (buffer.length > delimiter.length) buffer = buffer.subarray(buffer.length - delimiter.length);
+      if (!(await pull())) throw new MultipartError("multipart body ended inside a part");
+    }
   }
 }
 
