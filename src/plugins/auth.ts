@@ -103,36 +103,29 @@ export function authStateOf(deps: AppDeps, request: Request): Promise<AuthState>
   return s;
 }
 
-export function authPlugin(deps: AppDeps) {
-  const stateOf = (request: Request) => authStateOf(deps, request);
+/** The signed-in caller, or the (audited) 401/403 that explains why there is none. */
+export async function requireCaller(
+  deps: AppDeps,
+  request: Request,
+): Promise<{ caller: Caller; auth: AuthState }> {
+  const auth = await authStateOf(deps, request);
+  if (!auth.caller) {
+    throw await denied(deps, request, auth, auth.error ?? unauthenticated("Authentication is required."));
+  }
+  return { caller: auth.caller, auth };
+}
 
+export function authPlugin(deps: AppDeps) {
   return new Elysia({ name: "auth" })
-    .derive({ as: "global" }, ({ request }) => ({ authState: () => stateOf(request) }))
+    .derive({ as: "global" }, ({ request }) => ({ authState: () => authStateOf(deps, request) }))
     .macro({
       auth: {
-        async resolve({ request }) {
-          const auth = await stateOf(request);
-          if (!auth.caller)
-            throw await denied(
-              deps,
-              request,
-              auth,
-              auth.error ?? unauthenticated("Authentication is required."),
-            );
-          return { caller: auth.caller, auth };
-        },
+        resolve: ({ request }) => requireCaller(deps, request),
       },
       admin: {
         async resolve({ request }) {
-          const auth = await stateOf(request);
-          if (!auth.caller)
-            throw await denied(
-              deps,
-              request,
-              auth,
-              auth.error ?? unauthenticated("Authentication is required."),
-            );
-          if (!auth.caller.isSystemAdmin) {
+          const { caller, auth } = await requireCaller(deps, request);
+          if (!caller.isSystemAdmin) {
             throw await denied(
               deps,
               request,
@@ -140,7 +133,7 @@ export function authPlugin(deps: AppDeps) {
               new AppError(403, "ADMIN_REQUIRED", "This route is for system administrators."),
             );
           }
-          return { caller: auth.caller, auth };
+          return { caller, auth };
         },
       },
     });

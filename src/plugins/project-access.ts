@@ -6,7 +6,7 @@ import { project, projectMember } from "@/db/schema";
 import type { AppDeps } from "@/deps";
 import { type Cache, cached, memberRoleKey, projectKey } from "@/lib/cache";
 import { AppError } from "@/lib/errors";
-import { type AuthState, authPlugin, denied } from "@/plugins/auth";
+import { type AuthState, authPlugin, denied, requireCaller } from "@/plugins/auth";
 
 /*
  * The one guard every `/project/:projectId/...` route uses (api.md §1.4): membership or system
@@ -150,19 +150,11 @@ export function assertOwnerOrModerator(
 export function projectAccessPlugin(deps: AppDeps) {
   return new Elysia({ name: "project-access" }).use(authPlugin(deps)).macro({
     project: (guard: ProjectGuard) => ({
-      async resolve({ request, params, authState }) {
-        const auth = await authState();
-        if (!auth.caller) {
-          throw await denied(
-            deps,
-            request,
-            auth,
-            auth.error ?? new AppError(401, "UNAUTHENTICATED", "Authentication is required."),
-          );
-        }
+      async resolve({ request, params }) {
+        const { caller, auth } = await requireCaller(deps, request);
         const projectId = (params as Record<string, string>).projectId;
         const access = await checkProjectAccess(deps, request, auth, projectId, guard);
-        return { caller: auth.caller, auth, access };
+        return { caller, auth, access };
       },
     }),
   });
