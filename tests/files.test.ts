@@ -3,7 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { projectFile, storageDeletionQueue } from "@/db/schema";
+import {
+  analysisFile,
+  analysisIssueMaster,
+  analysisSession,
+  analysisValidationMaster,
+  projectFile,
+  storageDeletionQueue,
+} from "@/db/schema";
 import { type Azurite, hasAzurite, startAzurite } from "./helpers/azurite";
 import { testApp } from "./helpers/context";
 import { EXE_BYTES, PNG_BYTES, sha256Hex, uploadForm, xlsxBytes } from "./helpers/files";
@@ -360,5 +367,77 @@ describe("upload memory", () => {
       await request(`/api/v1/project/${project.id}/file`, { headers: u.auth })
     ).json()) as any;
     expect(list.total).toBe(0);
+  });
+});
+
+describe("file usage by analysis sessions", () => {
+  test("a file used by a session → usage lists it; delete → 409 FILE_IN_USE unless force; parsed data survives", async () => {
+    const { request, deps } = await testApp();
+    const db = deps.database.db;
+    const u = await signIn(request, deps.config.secretKey);
+    const project = (await (
+      await request(
+        "/api/v1/project",
+        jsonInit("POST", { name: "Use", code: `USE-${u.id.slice(-10)}` }, u.auth),
+      )
+    ).json()) as any;
+    const base = `/api/v1/project/${project.id}/file`;
+    const file = (await (
+      await request(base, {
+        method: "POST",
+        body: uploadForm("used.csv", "科目,値\n売上,1\n"),
+        headers: u.auth,
+      })
+    ).json()) as any;
+    const [validation] = await db
+      .insert(analysisValidationMaster)
+      .values({ id: crypto.randomUUID(), name: `検証 ${crypto.randomUUID()}` })
+      .returning();
+    const [issue] = await db
+      .insert(analysisIssueMaster)
+      .values({ id: crypto.randomUUID(), validationId: validation.id, name: "課題", agentPrompt: "prompt" })
+      .returning();
+    const [session] = await db
+      .insert(analysisSession)
+      .values({
+        id: crypto.randomUUID(),
+        projectId: project.id,
+        issueId: issue.id,
+        name: "分析1",
+        creatorId: u.id,
+      })
+      .returning();
+    const [af] = await db
+      .insert(analysisFile)
+      .values({
+        id: crypto.randomUUID(),
+        sessionId: session.id,
+        projectFileId: file.id,
+        sourceFilename: "used.csv",
+        sheetName: "CSV",
+        data: { format: "columnar-v1", rowCount: 1 },
+        rowCount: 1,
+      })
+      .returning();
+    const usage = (await (await request(`${base}/${file.id}/usage`, { headers: u.auth })).json()) as any;
+    expect(usage.analysisSessionCount).toBe(1);
+    expect(usage.usages[0]).toMatchObject({
+      usageType: "analysis_session",
+      targetId: session.id,
+      sheetName: "CSV",
+    });
+    const proj = (await (await request(`/api/v1/project/${project.id}`, { headers: u.auth })).json()) as any;
+    expect(proj.stats.sessionCount).toBe(1);
+    const refused = await request(`${base}/${file.id}`, { method: "DELETE", headers: u.auth });
+    expect(refused.status).toBe(409);
+    const body = (await refused.json()) as any;
+    expect(body.code).toBe("FILE_IN_USE");
+    expect(body.usage.analysisSessionCount).toBe(1);
+    expect(
+      (await request(`${base}/${file.id}?force=true`, { method: "DELETE", headers: u.auth })).status,
+    ).toBe(204);
+    const [after] = await db.select().from(analysisFile).where(eq(analysisFile.id, af.id));
+    expect(after.projectFileId).toBeNull();
+    expect((after.data as any).rowCount).toBe(1);
   });
 });

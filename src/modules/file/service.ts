@@ -1,7 +1,14 @@
 import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { project, projectFile, storageDeletionQueue, userAccount } from "@/db/schema";
+import {
+  analysisFile,
+  analysisSession,
+  project,
+  projectFile,
+  storageDeletionQueue,
+  userAccount,
+} from "@/db/schema";
 import { AppError } from "@/lib/errors";
 import {
   ContentSniffer,
@@ -443,16 +450,35 @@ export async function listVersions(db: DbOrTx, projectId: string, fileId: string
   return page(rows.map(toFile), n, skip, limit);
 }
 
-/* Analysis sessions and driver trees arrive with their issues; until then nothing uses a file. */
+/* Sessions whose registered analysis files come from any version of the chain (driver-tree sheets
+ * arrive with their issue). */
 export async function fileUsage(db: DbOrTx, projectId: string, fileId: string): Promise<FileUsage> {
   const anchor = await loadFile(db, projectId, fileId);
+  const rows = await db
+    .select({
+      sessionId: analysisSession.id,
+      sessionName: analysisSession.name,
+      sheetName: analysisFile.sheetName,
+      usedAt: analysisFile.createdAt,
+    })
+    .from(analysisFile)
+    .innerJoin(projectFile, eq(projectFile.id, analysisFile.projectFileId))
+    .innerJoin(analysisSession, eq(analysisSession.id, analysisFile.sessionId))
+    .where(and(eq(projectFile.chainId, anchor.f.chainId), eq(analysisSession.projectId, projectId)))
+    .orderBy(asc(analysisFile.createdAt));
   return {
     fileId: anchor.f.id,
     chainId: anchor.f.chainId,
-    analysisSessionCount: 0,
+    analysisSessionCount: new Set(rows.map((r) => r.sessionId)).size,
     driverTreeSheetCount: 0,
     boundNodeCount: 0,
-    usages: [],
+    usages: rows.map((r) => ({
+      usageType: "analysis_session" as const,
+      targetId: r.sessionId,
+      targetName: r.sessionName,
+      sheetName: r.sheetName,
+      usedAt: r.usedAt.toISOString(),
+    })),
   };
 }
 

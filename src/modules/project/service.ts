@@ -37,6 +37,7 @@ function projectSelect(db: DbOrTx, callerId: string) {
       >`(select m.role from project_member m where m.project_id = ${project.id} and m.user_id = ${callerId})`,
       memberCount: sql<number>`(select count(*)::int from project_member m where m.project_id = ${project.id})`,
       fileCount: sql<number>`(select count(*)::int from project_file f where f.project_id = ${project.id} and f.is_latest)`,
+      sessionCount: sql<number>`(select count(*)::int from analysis_session s where s.project_id = ${project.id})`,
     })
     .from(project)
     .leftJoin(userAccount, eq(userAccount.id, project.createdBy));
@@ -63,8 +64,8 @@ function toProject(r: ProjectRowView, viaSystemAdmin = false): Project {
     stats: {
       memberCount: Number(r.memberCount),
       fileCount: Number(r.fileCount),
-      // Analysis sessions and driver trees arrive with their issues; none can exist before.
-      sessionCount: 0,
+      sessionCount: Number(r.sessionCount),
+      // Driver trees arrive with their issue; none can exist before.
       treeCount: 0,
       storageBytes: Number(p.storageBytes),
     },
