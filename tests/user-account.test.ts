@@ -163,6 +163,29 @@ describe("accounts, provisioning and revocation", async () => {
     expect(((await res.json()) as any).code).toBe("SESSION_REVOKED");
   });
 
+  test("every admin route refuses a non-admin with 403 ADMIN_REQUIRED", async () => {
+    const u = await signIn(request, secret);
+    const other = await signIn(request, secret);
+    const cases: [string, string, unknown][] = [
+      ["GET", "/api/v1/user_account", undefined],
+      ["GET", `/api/v1/user_account/${other.id}`, undefined],
+      ["PATCH", `/api/v1/user_account/${other.id}/activate`, {}],
+      ["PATCH", `/api/v1/user_account/${other.id}/deactivate`, {}],
+      ["PUT", `/api/v1/user_account/${other.id}/role`, { roles: ["system_admin"] }],
+      ["DELETE", `/api/v1/user_account/${other.id}`, undefined],
+      ["GET", `/api/v1/user_account/${other.id}/role_history`, undefined],
+    ];
+    for (const [method, path, body] of cases) {
+      const res = await request(
+        path,
+        body === undefined ? { method, headers: u.auth } : jsonInit(method, body, u.auth),
+      );
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
+      expect(((await res.json()) as any).code).toBe("ADMIN_REQUIRED");
+    }
+    expect((await request(`/api/v1/user_account/${other.id}`, { headers: DEV })).status).toBe(200);
+  });
+
   test("admin routes: non-admin → 403 ADMIN_REQUIRED; admin lists, reads, unknown id → 404", async () => {
     const u = await signIn(request, secret);
     const denied = await request("/api/v1/user_account", { headers: u.auth });

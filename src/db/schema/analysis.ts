@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   boolean,
   check,
   index,
   integer,
   jsonb,
-  type AnyPgColumn,
   pgTable,
   text,
   unique,
@@ -140,7 +140,9 @@ export const analysisSession = pgTable(
     status: varchar("status", { length: 10 }).notNull().default("draft"),
     customSystemPrompt: text("custom_system_prompt"),
     initialMessage: text("initial_message"),
-    inputFileId: uuid("input_file_id").references((): AnyPgColumn => analysisFile.id, { onDelete: "set null" }),
+    inputFileId: uuid("input_file_id").references((): AnyPgColumn => analysisFile.id, {
+      onDelete: "set null",
+    }),
     currentSnapshotId: uuid("current_snapshot_id").references((): AnyPgColumn => analysisSnapshot.id, {
       onDelete: "set null",
     }),
@@ -245,7 +247,9 @@ export const analysisStep = pgTable(
     type: varchar("type", { length: 10 }).notNull(),
     input: varchar("input", { length: 64 }).notNull(),
     config: jsonb("config").notNull().default(sql`'{}'::jsonb`),
-    triggeredByChatId: uuid("triggered_by_chat_id").references(() => analysisChat.id, { onDelete: "set null" }),
+    triggeredByChatId: uuid("triggered_by_chat_id").references(() => analysisChat.id, {
+      onDelete: "set null",
+    }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
