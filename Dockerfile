@@ -23,7 +23,8 @@ RUN case "${TARGETARCH}" in \
       arm64) bun_target=bun-linux-arm64 ;; \
       *) echo "unsupported architecture ${TARGETARCH}" >&2; exit 1 ;; \
     esac \
- && bun build --compile --minify-whitespace --minify-syntax --target "${bun_target}" \
+ && bun build --compile --bytecode --format esm --minify-whitespace --minify-syntax --target "${bun_target}" \
+      --external @electric-sql/pglite --external drizzle-orm/pglite \
       src/cli/main.ts --outfile dist/camp-backend
 # Writable folders for local storage and the embedded database, owned by the runtime user
 # (the distroless image has no shell to create them).
