@@ -2,6 +2,8 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
+import { analysisCatalogueController } from "@/modules/analysis-catalogue";
+import { analysisSessionController } from "@/modules/analysis-session";
 import { fileController } from "@/modules/file";
 import { memberController } from "@/modules/member";
 import { projectController } from "@/modules/project";
@@ -162,7 +164,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(userAccountController(deps))
         .use(projectController(deps))
         .use(memberController(deps))
-        .use(fileController(deps)),
+        .use(fileController(deps))
+        .use(analysisCatalogueController(deps))
+        .use(analysisSessionController(deps)),
     );
 
   if (options.extend) app = options.extend(app) as unknown as typeof app;

@@ -1,0 +1,113 @@
+import { t } from "elysia";
+import { Closed, PageQuery, Ts, UserRef, Uuid } from "@/lib/schema";
+
+export const SessionStatus = t.UnionEnum(["draft", "active", "completed", "archived"]);
+
+const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()]);
+
+export const SessionSummary = t.Object({
+  id: Uuid,
+  projectId: Uuid,
+  name: t.String(),
+  status: SessionStatus,
+  issueId: Uuid,
+  issueName: t.String(),
+  validationName: t.String(),
+  creator: Nullable(UserRef),
+  inputFileId: Nullable(Uuid),
+  inputFileName: Nullable(t.String()),
+  currentSnapshot: t.Integer(),
+  snapshotCount: t.Integer(),
+  completedAt: Nullable(Ts),
+  createdAt: Ts,
+  updatedAt: Ts,
+});
+
+export const Chat = t.Object({
+  id: Uuid,
+  order: t.Integer(),
+  role: t.UnionEnum(["system", "user", "assistant"]),
+  message: t.String(),
+  author: Nullable(UserRef),
+  toolTrace: Nullable(t.Array(t.Any())),
+  createdAt: Ts,
+});
+
+export const Step = t.Object({
+  id: Uuid,
+  stepKey: Uuid,
+  name: t.String(),
+  type: t.UnionEnum(["filter", "aggregate", "transform", "summary"]),
+  input: t.String(),
+  order: t.Integer(),
+  config: t.Any(),
+  configured: t.Boolean(),
+  error: Nullable(t.String()),
+});
+
+export const Snapshot = t.Object({
+  id: Uuid,
+  order: t.Integer(),
+  parentSnapshotId: Nullable(Uuid),
+  name: Nullable(t.String()),
+  description: Nullable(t.String()),
+  trigger: t.UnionEnum(["create", "chat", "manual", "template", "duplicate"]),
+  createdBy: Nullable(UserRef),
+  createdAt: Ts,
+  chat: t.Array(Chat),
+  step: t.Array(Step),
+});
+
+export const AnalysisFile = t.Object({
+  id: Uuid,
+  projectFileId: Nullable(Uuid),
+  fileName: t.String(),
+  sheetName: Nullable(t.String()),
+  axisConfig: t.Record(t.String(), t.String()),
+  configList: t.Array(t.Any()),
+  rowCount: t.Integer(),
+  addedBy: Nullable(UserRef),
+  createdAt: Ts,
+});
+
+export const SessionDetail = t.Composite([
+  SessionSummary,
+  t.Object({
+    customSystemPrompt: Nullable(t.String()),
+    initialMessage: Nullable(t.String()),
+    snapshotList: t.Array(Snapshot),
+    fileList: t.Array(AnalysisFile),
+  }),
+]);
+
+export const SessionCreate = Closed({
+  issueId: Uuid,
+  name: t.Optional(t.String({ maxLength: 255 })),
+  customSystemPrompt: t.Optional(t.String({ maxLength: 10000 })),
+  initialMessage: t.Optional(t.String({ maxLength: 2000 })),
+});
+
+export const SessionPatch = Closed({
+  name: t.Optional(t.String({ maxLength: 255 })),
+  status: t.Optional(SessionStatus),
+  customSystemPrompt: t.Optional(Nullable(t.String({ maxLength: 10000 }))),
+  initialMessage: t.Optional(Nullable(t.String({ maxLength: 2000 }))),
+});
+
+export const SessionListQuery = Closed({
+  ...PageQuery,
+  status: t.Optional(SessionStatus),
+  issueId: t.Optional(Uuid),
+  creatorId: t.Optional(Uuid),
+  q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
+  sort: t.Optional(t.UnionEnum(["-updatedAt", "-createdAt", "name"])),
+});
+
+export const SessionParams = Closed({ projectId: Uuid, sessionId: Uuid });
+
+export type SessionSummary = typeof SessionSummary.static;
+export type SessionDetail = typeof SessionDetail.static;
+export type SessionCreate = typeof SessionCreate.static;
+export type SessionPatch = typeof SessionPatch.static;
+export type SessionListQuery = typeof SessionListQuery.static;
+export type Snapshot = typeof Snapshot.static;

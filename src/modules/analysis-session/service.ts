@@ -1,0 +1,385 @@
+import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Database, DbOrTx } from "@/db/client";
+import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import {
+  analysisChat,
+  analysisFile,
+  analysisIssueMaster,
+  analysisSession,
+  analysisSnapshot,
+  analysisStep,
+  analysisValidationMaster,
+  project,
+  userAccount,
+} from "@/db/schema";
+import { AppError } from "@/lib/errors";
+import { newId } from "@/lib/ids";
+import { likePattern, page } from "@/lib/schema";
+import { getIssue } from "@/modules/analysis-catalogue/service";
+import type { Caller } from "@/modules/auth/service";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import type {
+  SessionCreate,
+  SessionDetail,
+  SessionListQuery,
+  SessionPatch,
+  SessionSummary,
+  Snapshot,
+} from "./model";
+
+/*
+ * Analysis sessions (api.md §2.7, analysis.md §2): creation with snapshot 0 and its recipe chat,
+ * listing, detail, status changes and deletion. Files, steps, chat turns and snapshots beyond 0
+ * build on this.
+ */
+
+export type SessionDeps = { db: Database; actor: AuditActor };
+type SessionRow = typeof analysisSession.$inferSelect;
+
+export const sessionNotFound = () =>
+  new AppError(404, "SESSION_NOT_FOUND", "No such analysis session in this project.");
+
+const creator = alias(userAccount, "creator");
+const inputFile = alias(analysisFile, "input_file");
+
+function summarySelect(db: DbOrTx) {
+  return db
+    .select({
+      s: analysisSession,
+      issueName: analysisIssueMaster.name,
+      validationName: analysisValidationMaster.name,
+      cId: creator.id,
+      cEmail: creator.email,
+      cName: creator.displayName,
+      inputFileName: inputFile.sourceFilename,
+      currentSnapshot: sql<number>`coalesce((select max(o.snapshot_order) from analysis_snapshot o where o.session_id = ${analysisSession.id}), 0)`,
+      snapshotCount: sql<number>`(select count(*)::int from analysis_snapshot o where o.session_id = ${analysisSession.id})`,
+    })
+    .from(analysisSession)
+    .innerJoin(analysisIssueMaster, eq(analysisIssueMaster.id, analysisSession.issueId))
+    .innerJoin(analysisValidationMaster, eq(analysisValidationMaster.id, analysisIssueMaster.validationId))
+    .leftJoin(creator, eq(creator.id, analysisSession.creatorId))
+    .leftJoin(inputFile, eq(inputFile.id, analysisSession.inputFileId));
+}
+type SummaryView = Awaited<ReturnType<ReturnType<typeof summarySelect>["execute"]>>[number];
+
+function toSummary(r: SummaryView): SessionSummary {
+  const s = r.s;
+  return {
+    id: s.id,
+    projectId: s.projectId,
+    name: s.name,
+    status: s.status as SessionSummary["status"],
+    issueId: s.issueId,
+    issueName: r.issueName,
+    validationName: r.validationName,
+    creator: r.cId ? { id: r.cId, email: r.cEmail!, displayName: r.cName } : null,
+    inputFileId: s.inputFileId,
+    inputFileName: r.inputFileName,
+    currentSnapshot: Number(r.currentSnapshot),
+    snapshotCount: Number(r.snapshotCount),
+    completedAt: s.completedAt ? s.completedAt.toISOString() : null,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}
+
+/** The session row of this project, or 404 for unknown ids and ids of other projects alike. */
+export async function loadSession(db: DbOrTx, projectId: string, sessionId: string): Promise<SessionRow> {
+  const [row] = await db
+    .select()
+    .from(analysisSession)
+    .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)));
+  if (!row) throw sessionNotFound();
+  return row;
+}
+
+export async function listSessions(db: DbOrTx, projectId: string, q: SessionListQuery) {
+  const skip = q.skip ?? 0;
+  const limit = q.limit ?? 50;
+  const where = and(
+    eq(analysisSession.projectId, projectId),
+    q.status ? eq(analysisSession.status, q.status) : undefined,
+    q.issueId ? eq(analysisSession.issueId, q.issueId) : undefined,
+    q.creatorId ? eq(analysisSession.creatorId, q.creatorId) : undefined,
+    q.q ? sql`lower(${analysisSession.name}) like lower(${likePattern(q.q)})` : undefined,
+  );
+  const order: SQL[] =
+    q.sort === "name"
+      ? [asc(sql`lower(${analysisSession.name})`)]
+      : q.sort === "-createdAt"
+        ? [desc(analysisSession.createdAt)]
+        : [desc(analysisSession.updatedAt)];
+  const rows = await summarySelect(db)
+    .where(where)
+    .orderBy(...order, asc(analysisSession.id))
+    .offset(skip)
+    .limit(limit);
+  const [{ n }] = await db.select({ n: count() }).from(analysisSession).where(where);
+  return page(rows.map(toSummary), n, skip, limit);
+}
+
+const authorRef = (id: string | null, email: string | null, name: string | null) =>
+  id ? { id, email: email!, displayName: name } : null;
+
+async function snapshotsOf(db: DbOrTx, sessionId: string): Promise<Snapshot[]> {
+  const snaps = await db
+    .select({
+      s: analysisSnapshot,
+      uId: userAccount.id,
+      uEmail: userAccount.email,
+      uName: userAccount.displayName,
+    })
+    .from(analysisSnapshot)
+    .leftJoin(userAccount, eq(userAccount.id, analysisSnapshot.createdBy))
+    .where(eq(analysisSnapshot.sessionId, sessionId))
+    .orderBy(asc(analysisSnapshot.snapshotOrder));
+  const ids = snaps.map((s) => s.s.id);
+  if (ids.length === 0) return [];
+  const [chats, steps] = await Promise.all([
+    db
+      .select({
+        c: analysisChat,
+        uId: userAccount.id,
+        uEmail: userAccount.email,
+        uName: userAccount.displayName,
+      })
+      .from(analysisChat)
+      .leftJoin(userAccount, eq(userAccount.id, analysisChat.authorId))
+      .where(inArray(analysisChat.snapshotId, ids))
+      .orderBy(asc(analysisChat.chatOrder)),
+    db
+      .select()
+      .from(analysisStep)
+      .where(inArray(analysisStep.snapshotId, ids))
+      .orderBy(asc(analysisStep.stepOrder)),
+  ]);
+  return snaps.map(({ s, uId, uEmail, uName }) => ({
+    id: s.id,
+    order: s.snapshotOrder,
+    parentSnapshotId: s.parentSnapshotId,
+    name: s.name,
+    description: s.description,
+    trigger: s.trigger as Snapshot["trigger"],
+    createdBy: authorRef(uId, uEmail, uName),
+    createdAt: s.createdAt.toISOString(),
+    chat: chats
+      .filter((c) => c.c.snapshotId === s.id)
+      .map(({ c, uId: a, uEmail: e, uName: n }) => ({
+        id: c.id,
+        order: c.chatOrder,
+        role: c.role as Snapshot["chat"][number]["role"],
+        message: c.message,
+        author: authorRef(a, e, n),
+        toolTrace: (c.toolTrace as unknown[] | null) ?? null,
+        createdAt: c.createdAt.toISOString(),
+      })),
+    step: steps
+      .filter((st) => st.snapshotId === s.id)
+      .map((st) => ({
+        id: st.id,
+        stepKey: st.stepKey,
+        name: st.name,
+        type: st.type as Snapshot["step"][number]["type"],
+        input: st.input,
+        order: st.stepOrder,
+        config: st.config,
+        configured: st.config !== null && Object.keys(st.config as object).length > 0,
+        error: null,
+      })),
+  }));
+}
+
+export async function getSessionDetail(
+  db: DbOrTx,
+  projectId: string,
+  sessionId: string,
+): Promise<SessionDetail> {
+  const [row] = await summarySelect(db).where(
+    and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)),
+  );
+  if (!row) throw sessionNotFound();
+  const files = await db
+    .select({
+      f: analysisFile,
+      uId: userAccount.id,
+      uEmail: userAccount.email,
+      uName: userAccount.displayName,
+    })
+    .from(analysisFile)
+    .leftJoin(userAccount, eq(userAccount.id, analysisFile.addedBy))
+    .where(eq(analysisFile.sessionId, sessionId))
+    .orderBy(asc(analysisFile.createdAt));
+  return {
+    ...toSummary(row),
+    customSystemPrompt: row.s.customSystemPrompt,
+    initialMessage: row.s.initialMessage,
+    snapshotList: await snapshotsOf(db, sessionId),
+    fileList: files.map(({ f, uId, uEmail, uName }) => ({
+      id: f.id,
+      projectFileId: f.projectFileId,
+      fileName: f.sourceFilename,
+      sheetName: f.sheetName,
+      axisConfig: f.axisConfig as Record<string, string>,
+      configList: f.configList as unknown[],
+      rowCount: f.rowCount,
+      addedBy: authorRef(uId, uEmail, uName),
+      createdAt: f.createdAt.toISOString(),
+    })),
+  };
+}
+
+const ymd = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * One transaction: the session with every request field, snapshot 0 (`create`), chat 0 with the
+ * issue's recipe, and chat 1 with the initial message when there is one (analysis.md §2.1).
+ */
+export async function createSession(
+  deps: SessionDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  body: SessionCreate,
+): Promise<SessionDetail> {
+  const projectId = access.project.id;
+  const { detail: issue, isActive } = await getIssue(deps.db, body.issueId, { includeArchived: true });
+  if (!isActive) throw new AppError(409, "MASTER_ARCHIVED", "This catalogue issue is archived.");
+  const sessionId = newId();
+  const snapshotId = newId();
+  const initialMessage = body.initialMessage?.trim() || null;
+  const opening = initialMessage ?? issue.initialMessage;
+  await deps.db.transaction(async (tx) => {
+    await tx.insert(analysisSession).values({
+      id: sessionId,
+      projectId,
+      issueId: issue.id,
+      creatorId: caller.user.id,
+      name: body.name?.trim() || `${issue.name} ${ymd(new Date())}`,
+      status: "draft",
+      customSystemPrompt: body.customSystemPrompt?.trim() || null,
+      initialMessage,
+    });
+    await tx.insert(analysisSnapshot).values({
+      id: snapshotId,
+      sessionId,
+      snapshotOrder: 0,
+      trigger: "create",
+      createdBy: caller.user.id,
+    });
+    await tx.insert(analysisChat).values({
+      id: newId(),
+      snapshotId,
+      chatOrder: 0,
+      role: "system",
+      message: issue.agentPrompt,
+    });
+    if (opening) {
+      await tx
+        .insert(analysisChat)
+        .values({ id: newId(), snapshotId, chatOrder: 1, role: "assistant", message: opening });
+    }
+    await tx
+      .update(analysisSession)
+      .set({ currentSnapshotId: snapshotId })
+      .where(eq(analysisSession.id, sessionId));
+    await tx.update(project).set({ lastActivityAt: new Date() }).where(eq(project.id, projectId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "CREATE",
+      resourceType: "analysis_session",
+      resourceId: sessionId,
+      projectId,
+      newValue: { issueId: issue.id, name: body.name ?? null },
+    });
+  });
+  return getSessionDetail(deps.db, projectId, sessionId);
+}
+
+const archived = () => new AppError(409, "SESSION_ARCHIVED", "The session is archived; reopen it first.");
+const leaseHeld = (s: SessionRow) => s.chatLeaseUntil !== null && s.chatLeaseUntil.getTime() > Date.now();
+
+/** Status rules of analysis.md §2.2; an archived session accepts only a status change. */
+export async function updateSession(
+  deps: SessionDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  body: SessionPatch,
+): Promise<SessionSummary> {
+  const projectId = access.project.id;
+  await deps.db.transaction(async (tx) => {
+    const [before] = await tx
+      .select()
+      .from(analysisSession)
+      .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)))
+      .for("update");
+    if (!before) throw sessionNotFound();
+    assertOwnerOrModerator(access, caller.user.id, before.creatorId);
+    const onlyStatus = Object.keys(body).every((k) => k === "status");
+    if (before.status === "archived" && !onlyStatus) throw archived();
+    if (body.status === "draft") {
+      throw new AppError(422, "VALIDATION_FAILED", "A session cannot be set back to draft.", {
+        errors: [{ path: "/body/status", message: "draft is entered only at creation" }],
+      });
+    }
+    let status = body.status ?? before.status;
+    // Re-opening a session that never had an input puts it back in draft.
+    if (body.status === "active" && !before.inputFileId) status = "draft";
+    const completing = status === "completed" && before.status !== "completed";
+    const [after] = await tx
+      .update(analysisSession)
+      .set({
+        name: body.name === undefined ? undefined : body.name.trim() || before.name,
+        status,
+        customSystemPrompt:
+          body.customSystemPrompt === undefined ? undefined : body.customSystemPrompt?.trim() || null,
+        initialMessage: body.initialMessage === undefined ? undefined : body.initialMessage?.trim() || null,
+        completedAt: completing ? new Date() : status === "completed" ? undefined : null,
+        updatedAt: new Date(),
+      })
+      .where(eq(analysisSession.id, sessionId))
+      .returning();
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "UPDATE",
+      resourceType: "analysis_session",
+      resourceId: sessionId,
+      projectId,
+      oldValue: { name: before.name, status: before.status },
+      newValue: { name: after.name, status: after.status },
+    });
+    // Notification hook point: `session_completed` once user_notification exists.
+  });
+  const [row] = await summarySelect(deps.db).where(eq(analysisSession.id, sessionId));
+  return toSummary(row);
+}
+
+export async function deleteSession(
+  deps: SessionDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+): Promise<void> {
+  const projectId = access.project.id;
+  await deps.db.transaction(async (tx) => {
+    const [before] = await tx
+      .select()
+      .from(analysisSession)
+      .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)))
+      .for("update");
+    if (!before) throw sessionNotFound();
+    assertOwnerOrModerator(access, caller.user.id, before.creatorId);
+    if (leaseHeld(before))
+      throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "DELETE",
+      resourceType: "analysis_session",
+      resourceId: sessionId,
+      projectId,
+      oldValue: { name: before.name, status: before.status, issueId: before.issueId },
+    });
+    await tx.delete(analysisSession).where(eq(analysisSession.id, sessionId));
+  });
+}
