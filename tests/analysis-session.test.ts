@@ -10,6 +10,7 @@ import {
   auditLog,
 } from "@/db/schema";
 import { testApp } from "./helpers/context";
+import { PNG_BYTES, uploadForm, xlsxBytes } from "./helpers/files";
 import { jsonInit, signIn } from "./helpers/users";
 
 /* A theme with two issues (one archived), pickers and previews, written straight to the masters. */
@@ -51,13 +52,11 @@ async function seedCatalogue(db: Database) {
   await db
     .insert(analysisDummyFormulaMaster)
     .values({ id: crypto.randomUUID(), issueId: issue.id, name: "利益合計", value: "2,880,000円" });
-  await db
-    .insert(analysisDummyChartMaster)
-    .values({
-      id: crypto.randomUUID(),
-      issueId: issue.id,
-      chart: { data: [{ type: "scatter" }], layout: {} },
-    });
+  await db.insert(analysisDummyChartMaster).values({
+    id: crypto.randomUUID(),
+    issueId: issue.id,
+    chart: { data: [{ type: "scatter" }], layout: {} },
+  });
   return { theme, issue, archivedIssue };
 }
 
@@ -240,5 +239,125 @@ describe("analysis catalogue and sessions", async () => {
       await request(`/api/v1/project/${q.project.id}`, { headers: q.users.viewer.auth }),
     );
     expect(proj.stats.sessionCount).toBe(0);
+  });
+});
+
+describe("analysis files and input selection", async () => {
+  const { request, deps } = await testApp();
+  const secret = deps.config.secretKey;
+  const json = async (res: Response) => (await res.json()) as any;
+  const { issue } = await seedCatalogue(deps.database.db);
+
+  /* Fixture F1 of analysis.md §8: two header rows, a separator, two subject rows. */
+  const f1 = () =>
+    xlsxBytes({
+      Sheet1: [
+        ["年度", 2023, 2023, 2024, 2024],
+        ["部門", "営業", "開発", "営業", "開発"],
+        [],
+        ["売上", 1000, 500, 1200, 600],
+        ["コスト", 800, 400, 900, 450],
+      ],
+    });
+
+  async function sessionWithFile() {
+    const u = await signIn(request, secret);
+    const project = await json(
+      await request(
+        "/api/v1/project",
+        jsonInit("POST", { name: "F", code: `AF-${u.id.slice(-10)}` }, u.auth),
+      ),
+    );
+    const upload = async (name: string, bytes: Uint8Array | string) =>
+      json(
+        await request(`/api/v1/project/${project.id}/file`, {
+          method: "POST",
+          body: uploadForm(name, bytes),
+          headers: u.auth,
+        }),
+      );
+    const pf = await upload("F1.xlsx", await f1());
+    const base = `/api/v1/project/${project.id}/analysis/session`;
+    const s = await json(await request(base, jsonInit("POST", { issueId: issue.id }, u.auth)));
+    return { u, project, pf, upload, sbase: `${base}/${s.id}`, session: s };
+  }
+
+  test("register → configList; PATCH sheet and axes → 8 long-format records; errors list the choices", async () => {
+    const { u, pf, sbase } = await sessionWithFile();
+    const reg = await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth));
+    expect(reg.status).toBe(201);
+    const af = await json(reg);
+    expect(af.configList).toEqual([
+      expect.objectContaining({ sheetName: "Sheet1", axis: ["年度", "部門"], shape: "hierarchical" }),
+    ]);
+    const dup = await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth));
+    expect((await json(dup)).code).toBe("ANALYSIS_FILE_DUPLICATE");
+    const patched = await json(
+      await request(
+        `${sbase}/file/${af.id}`,
+        jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度", b: "部門" } }, u.auth),
+      ),
+    );
+    expect(patched.rowCount).toBe(8);
+    expect(Object.keys(patched.data[0])).toEqual(["年度", "部門", "科目", "値"]);
+    expect(patched.data[0]).toEqual({ 年度: "2023", 部門: "営業", 科目: "売上", 値: 1000 });
+    expect(patched.data[4]).toMatchObject({ 科目: "コスト", 値: 800 });
+    const badSheet = await json(
+      await request(
+        `${sbase}/file/${af.id}`,
+        jsonInit("PATCH", { sheetName: "Nope", axisConfig: { a: "年度" } }, u.auth),
+      ),
+    );
+    expect(badSheet.code).toBe("UNKNOWN_SHEET");
+    expect(badSheet.availableSheets).toEqual(["Sheet1"]);
+    const badAxis = await json(
+      await request(
+        `${sbase}/file/${af.id}`,
+        jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "地域" } }, u.auth),
+      ),
+    );
+    expect(badAxis.code).toBe("UNKNOWN_AXIS");
+    expect(badAxis.availableAxes).toEqual(["年度", "部門"]);
+    const listed = await json(
+      await request(`${sbase}/file?includeData=true&rowLimit=3`, { headers: u.auth }),
+    );
+    expect(listed.items[0].data).toHaveLength(3);
+  });
+
+  test("input selection: unconfigured → 422; configured → active; the input cannot be removed; snapshot moves", async () => {
+    const { u, pf, upload, sbase } = await sessionWithFile();
+    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
+    const early = await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    expect((await json(early)).code).toBe("ANALYSIS_FILE_NOT_CONFIGURED");
+    await request(
+      `${sbase}/file/${af.id}`,
+      jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度" } }, u.auth),
+    );
+    const selected = await json(await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth)));
+    expect(selected).toMatchObject({
+      status: "active",
+      inputFileId: af.id,
+      inputFileName: "F1.xlsx",
+      currentSnapshot: 0,
+    });
+    expect(selected.snapshotList[0].chat.map((c: any) => c.role)).toEqual(["system", "assistant"]);
+    expect(
+      (await json(await request(`${sbase}/file/${af.id}`, { method: "DELETE", headers: u.auth }))).code,
+    ).toBe("ANALYSIS_FILE_IN_USE");
+    expect((await json(await request(sbase, jsonInit("PUT", { currentSnapshot: 3 }, u.auth)))).code).toBe(
+      "SNAPSHOT_NOT_FOUND",
+    );
+    expect((await request(sbase, jsonInit("PUT", {}, u.auth))).status).toBe(422);
+    const png = await upload("img.png", PNG_BYTES);
+    const notAnalysable = await request(`${sbase}/file`, jsonInit("POST", { projectFileId: png.id }, u.auth));
+    expect((await json(notAnalysable)).code).toBe("FILE_NOT_ANALYSABLE");
+    const csv = await upload("long.csv", "年度,部門,科目,値\n2023,営業,売上,1000\n");
+    const second = await json(
+      await request(`${sbase}/file`, jsonInit("POST", { projectFileId: csv.id }, u.auth)),
+    );
+    expect(second.configList[0]).toMatchObject({ sheetName: "CSV", shape: "long", axis: ["年度", "部門"] });
+    expect((await request(`${sbase}/file/${second.id}`, { method: "DELETE", headers: u.auth })).status).toBe(
+      204,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
+import { EngineError } from "@/modules/analysis/engine/errors";
 
 /*
  * The single mapper from anything thrown (or any framework failure) to an RFC 9457 problem
@@ -69,6 +70,15 @@ export function mapError(
   // Errors thrown inside a parse hook arrive wrapped by the framework.
   const own = causes(error).find((e) => e instanceof AppError) as AppError | undefined;
   if (own) error = own;
+  if (error instanceof EngineError) {
+    return {
+      status: error.status,
+      code: error.code,
+      detail: error.detail,
+      errors: error.errors.length > 0 ? error.errors : undefined,
+      extensions: error.extensions as Record<string, unknown>,
+    };
+  }
   if (error instanceof AppError) {
     return {
       status: error.status,

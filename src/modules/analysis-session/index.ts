@@ -1,14 +1,23 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { AppDeps } from "@/deps";
+import { AppError } from "@/lib/errors";
 import { Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import * as files from "./files";
 import {
+  AnalysisFile,
+  AnalysisFileParams,
+  AnalysisFileWithData,
+  FileConfigure,
+  FileListQuery,
+  FileRegister,
   SessionCreate,
   SessionDetail,
   SessionListQuery,
   SessionParams,
   SessionPatch,
+  SessionPut,
   SessionSummary,
 } from "./model";
 import * as service from "./service";
@@ -17,6 +26,11 @@ export function analysisSessionController(deps: AppDeps) {
   const db = deps.database.db;
   const tags = ["analysis"];
   const sessionDeps = (auth: { actor: service.SessionDeps["actor"] }) => ({ db, actor: auth.actor });
+  const fileDeps = (auth: { actor: service.SessionDeps["actor"] }) => ({
+    db,
+    storage: deps.storage,
+    actor: auth.actor,
+  });
 
   return new Elysia({ name: "analysis-session", prefix: "/project/:projectId/analysis/session" })
     .use(projectAccessPlugin(deps))
@@ -63,6 +77,118 @@ export function analysisSessionController(deps: AppDeps) {
         body: SessionPatch,
         response: SessionSummary,
         detail: { tags, summary: "Rename, change status or prompts (creator, moderator or manager)" },
+      },
+    )
+    .put(
+      "/:sessionId",
+      async ({ caller, auth, access, params, body }) => {
+        if (body.inputFileId === undefined && body.currentSnapshot === undefined) {
+          throw new AppError(422, "VALIDATION_FAILED", "Send inputFileId, currentSnapshot or both.", {
+            errors: [{ path: "/body", message: "at least one of inputFileId, currentSnapshot" }],
+          });
+        }
+        let detail: SessionDetail | null = null;
+        if (body.inputFileId !== undefined) {
+          if (body.currentSnapshot !== undefined && body.currentSnapshot !== 0) {
+            throw new AppError(422, "VALIDATION_FAILED", "Selecting an input resets to snapshot 0.", {
+              errors: [{ path: "/body/currentSnapshot", message: "must be 0 together with inputFileId" }],
+            });
+          }
+          detail = await files.selectInput(
+            fileDeps(auth),
+            caller,
+            access,
+            params.sessionId,
+            body.inputFileId,
+          );
+        } else if (body.currentSnapshot !== undefined) {
+          detail = await files.restoreSnapshot(
+            fileDeps(auth),
+            caller,
+            access,
+            params.sessionId,
+            body.currentSnapshot,
+          );
+        }
+        return detail!;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: SessionParams,
+        body: SessionPut,
+        response: SessionDetail,
+        detail: {
+          tags,
+          summary: "Select the input file and/or move to a snapshot (creator, moderator or manager)",
+        },
+      },
+    )
+    .get(
+      "/:sessionId/file",
+      ({ access, params, query }) => files.listAnalysisFiles(db, access.project.id, params.sessionId, query),
+      {
+        project: requireProjectRole("viewer"),
+        params: SessionParams,
+        query: FileListQuery,
+        response: Page(AnalysisFileWithData),
+        detail: { tags, summary: "Files registered to the session (V+)" },
+      },
+    )
+    .post(
+      "/:sessionId/file",
+      async ({ caller, auth, access, params, body, set }) => {
+        const file = await files.registerAnalysisFile(
+          fileDeps(auth),
+          caller,
+          access,
+          params.sessionId,
+          body.projectFileId,
+        );
+        set.status = 201;
+        return file;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: SessionParams,
+        body: FileRegister,
+        response: { 201: t.Composite([AnalysisFile, t.Object({ skippedSheets: t.Array(t.Any()) })]) },
+        detail: { tags, summary: "Register a project file; lists its parseable sheets and axes" },
+      },
+    )
+    .patch(
+      "/:sessionId/file/:analysisFileId",
+      ({ caller, auth, access, params, body }) =>
+        files.configureAnalysisFile(
+          fileDeps(auth),
+          caller,
+          access,
+          params.sessionId,
+          params.analysisFileId,
+          body,
+        ),
+      {
+        project: requireProjectRole("member"),
+        params: AnalysisFileParams,
+        body: FileConfigure,
+        detail: { tags, summary: "Choose sheet and axes; parses the sheet (first 100 rows returned)" },
+      },
+    )
+    .delete(
+      "/:sessionId/file/:analysisFileId",
+      async ({ caller, auth, access, params, set }) => {
+        await files.removeAnalysisFile(
+          fileDeps(auth),
+          caller,
+          access,
+          params.sessionId,
+          params.analysisFileId,
+        );
+        set.status = 204;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: AnalysisFileParams,
+        detail: { tags, summary: "Remove a registered file (not the input)" },
       },
     )
     .delete(

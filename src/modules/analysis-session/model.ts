@@ -111,3 +111,26 @@ export type SessionCreate = typeof SessionCreate.static;
 export type SessionPatch = typeof SessionPatch.static;
 export type SessionListQuery = typeof SessionListQuery.static;
 export type Snapshot = typeof Snapshot.static;
+
+export const FileRegister = Closed({ projectFileId: Uuid });
+export const FileConfigure = Closed({
+  sheetName: t.String({ minLength: 1, maxLength: 255 }),
+  axisConfig: t.Record(t.String(), t.String({ minLength: 1, maxLength: 255 }), {
+    minProperties: 1,
+    maxProperties: 50,
+  }),
+});
+export const FileListQuery = Closed({
+  ...PageQuery,
+  includeData: t.Optional(t.Boolean()),
+  rowLimit: t.Optional(t.Integer({ minimum: 0, maximum: 5000 })),
+});
+export const SessionPut = Closed({
+  inputFileId: t.Optional(Uuid),
+  currentSnapshot: t.Optional(t.Integer({ minimum: 0 })),
+});
+export const AnalysisFileParams = Closed({ projectId: Uuid, sessionId: Uuid, analysisFileId: Uuid });
+export const AnalysisFileWithData = t.Composite([
+  AnalysisFile,
+  t.Object({ data: t.Optional(t.Array(t.Record(t.String(), t.Any()))) }),
+]);

@@ -1,0 +1,336 @@
+import { and, asc, eq, gt, ne, notInArray, sql } from "drizzle-orm";
+import type { Database, DbOrTx } from "@/db/client";
+import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import {
+  analysisChat,
+  analysisFile,
+  analysisSession,
+  analysisSnapshot,
+  analysisStep,
+  projectFile,
+} from "@/db/schema";
+import { AppError } from "@/lib/errors";
+import { newId } from "@/lib/ids";
+import { type Storage, StorageNotFoundError } from "@/lib/storage";
+import {
+  type ColumnarJson,
+  fromColumnarJson,
+  materialiseRows,
+  parseFileSheet,
+  registerFile,
+  toColumnarJson,
+} from "@/modules/analysis/engine";
+import type { Caller } from "@/modules/auth/service";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import { getSessionDetail, loadSession } from "./service";
+
+/*
+ * Analysis files (api.md §2.7, analysis.md §1–2): registering a project file parses every sheet
+ * once to list what is usable; choosing a sheet and axes stores the selected table in the
+ * columnar layout of analysis.md §1.10; selecting it as the input resets snapshot 0.
+ */
+
+export type AnalysisFileDeps = { db: Database; storage: Storage; actor: AuditActor };
+type FileRow = typeof analysisFile.$inferSelect;
+
+const ANALYSABLE = ["xlsx", "xlsm", "xls", "csv", "txt"];
+const fileNotFound = () => new AppError(404, "ANALYSIS_FILE_NOT_FOUND", "No such file in this session.");
+
+async function writableSession(db: DbOrTx, access: ProjectAccess, caller: Caller, sessionId: string) {
+  const session = await loadSession(db, access.project.id, sessionId);
+  assertOwnerOrModerator(access, caller.user.id, session.creatorId);
+  if (session.status === "archived") {
+    throw new AppError(409, "SESSION_ARCHIVED", "The session is archived; reopen it first.");
+  }
+  if (session.chatLeaseUntil && session.chatLeaseUntil.getTime() > Date.now()) {
+    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+  }
+  return session;
+}
+
+async function readProjectFile(storage: Storage, key: string): Promise<Uint8Array> {
+  try {
+    const { stream } = await storage.get("uploads", key);
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (error) {
+    if (error instanceof StorageNotFoundError) {
+      throw new AppError(404, "FILE_CONTENT_MISSING", "The project file's stored content is gone.");
+    }
+    throw error;
+  }
+}
+
+export function toAnalysisFile(f: FileRow, rows?: Record<string, unknown>[]) {
+  return {
+    id: f.id,
+    projectFileId: f.projectFileId,
+    fileName: f.sourceFilename,
+    sheetName: f.sheetName,
+    axisConfig: f.axisConfig as Record<string, string>,
+    configList: f.configList as unknown[],
+    rowCount: f.rowCount,
+    addedBy: null,
+    createdAt: f.createdAt.toISOString(),
+    ...(rows ? { data: rows } : {}),
+  };
+}
+
+export async function registerAnalysisFile(
+  deps: AnalysisFileDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  projectFileId: string,
+) {
+  await writableSession(deps.db, access, caller, sessionId);
+  const [pf] = await deps.db
+    .select()
+    .from(projectFile)
+    .where(and(eq(projectFile.id, projectFileId), eq(projectFile.projectId, access.project.id)));
+  if (!pf) throw new AppError(404, "FILE_NOT_FOUND", "No such file in this project.");
+  if (!ANALYSABLE.includes(pf.kind)) {
+    throw new AppError(422, "FILE_NOT_ANALYSABLE", `Files of kind ${pf.kind} cannot be analysed.`, {
+      extensions: { allowed: ANALYSABLE },
+    });
+  }
+  const registration = await registerFile(await readProjectFile(deps.storage, pf.storageKey), pf.kind);
+  const id = newId();
+  const inserted = await deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .insert(analysisFile)
+      .values({
+        id,
+        sessionId,
+        projectFileId: pf.id,
+        sourceFilename: pf.originalFilename,
+        configList: registration.configList,
+        addedBy: caller.user.id,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (rows.length === 0) {
+      throw new AppError(
+        409,
+        "ANALYSIS_FILE_DUPLICATE",
+        "This project file is already registered to the session.",
+      );
+    }
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "CREATE",
+      resourceType: "analysis_file",
+      resourceId: id,
+      projectId: access.project.id,
+      newValue: { sessionId, projectFileId: pf.id, sheets: registration.configList.length },
+    });
+    return rows[0];
+  });
+  return { ...toAnalysisFile(inserted), skippedSheets: registration.skippedSheets };
+}
+
+async function loadFile(db: DbOrTx, sessionId: string, fileId: string): Promise<FileRow> {
+  const [f] = await db
+    .select()
+    .from(analysisFile)
+    .where(and(eq(analysisFile.id, fileId), eq(analysisFile.sessionId, sessionId)));
+  if (!f) throw fileNotFound();
+  return f;
+}
+
+/** Parses the chosen sheet with the chosen axes from the version registered (analysis.md §1.10). */
+export async function configureAnalysisFile(
+  deps: AnalysisFileDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  fileId: string,
+  body: { sheetName: string; axisConfig: Record<string, string> },
+) {
+  await writableSession(deps.db, access, caller, sessionId);
+  const f = await loadFile(deps.db, sessionId, fileId);
+  if (!f.projectFileId) {
+    throw new AppError(
+      404,
+      "FILE_CONTENT_MISSING",
+      "The project file behind this analysis file was deleted.",
+    );
+  }
+  const [pf] = await deps.db.select().from(projectFile).where(eq(projectFile.id, f.projectFileId));
+  const parsed = await parseFileSheet(
+    await readProjectFile(deps.storage, pf.storageKey),
+    pf.kind,
+    body.sheetName,
+    Object.values(body.axisConfig),
+  );
+  const data = toColumnarJson(parsed.frame, parsed.dataHash);
+  const [after] = await deps.db
+    .update(analysisFile)
+    .set({
+      sheetName: parsed.sheetName,
+      axisConfig: body.axisConfig,
+      data,
+      rowCount: parsed.rowCount,
+      updatedAt: new Date(),
+    })
+    .where(eq(analysisFile.id, fileId))
+    .returning();
+  return {
+    ...toAnalysisFile(after, materialiseRows(parsed.frame, 0, 100)),
+    dataHash: parsed.dataHash,
+    duplicateCombinations: parsed.duplicateCombinations,
+    warnings: parsed.warnings,
+  };
+}
+
+export async function listAnalysisFiles(
+  db: DbOrTx,
+  projectId: string,
+  sessionId: string,
+  q: { skip?: number; limit?: number; includeData?: boolean; rowLimit?: number },
+) {
+  await loadSession(db, projectId, sessionId);
+  const skip = q.skip ?? 0;
+  const limit = q.limit ?? 50;
+  const rows = await db
+    .select()
+    .from(analysisFile)
+    .where(eq(analysisFile.sessionId, sessionId))
+    .orderBy(asc(analysisFile.createdAt), asc(analysisFile.id));
+  const items = rows.slice(skip, skip + limit).map((f) => {
+    const data = f.data as ColumnarJson | unknown[];
+    const rowsOf =
+      q.includeData && !Array.isArray(data)
+        ? materialiseRows(fromColumnarJson(data), 0, q.rowLimit ?? 1000)
+        : undefined;
+    return toAnalysisFile(f, rowsOf);
+  });
+  return { items, total: rows.length, skip, limit };
+}
+
+export async function removeAnalysisFile(
+  deps: AnalysisFileDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  fileId: string,
+) {
+  const session = await writableSession(deps.db, access, caller, sessionId);
+  await loadFile(deps.db, sessionId, fileId);
+  if (session.inputFileId === fileId) {
+    throw new AppError(
+      409,
+      "ANALYSIS_FILE_IN_USE",
+      "This file is the session's input; select another first.",
+    );
+  }
+  await deps.db.delete(analysisFile).where(eq(analysisFile.id, fileId));
+}
+
+/**
+ * Selects the input (analysis.md §2.4): snapshots above 0 are deleted, snapshot 0 keeps only the
+ * recipe and the opening message, and a draft or completed session becomes active.
+ */
+export async function selectInput(
+  deps: AnalysisFileDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  fileId: string,
+) {
+  const session = await writableSession(deps.db, access, caller, sessionId);
+  const f = await loadFile(deps.db, sessionId, fileId);
+  if (!f.sheetName || f.rowCount === 0) {
+    throw new AppError(
+      422,
+      "ANALYSIS_FILE_NOT_CONFIGURED",
+      "Choose the file's sheet and axes before selecting it.",
+    );
+  }
+  await deps.db.transaction(async (tx) => {
+    const [zero] = await tx
+      .select()
+      .from(analysisSnapshot)
+      .where(and(eq(analysisSnapshot.sessionId, sessionId), eq(analysisSnapshot.snapshotOrder, 0)));
+    await tx
+      .delete(analysisSnapshot)
+      .where(and(eq(analysisSnapshot.sessionId, sessionId), gt(analysisSnapshot.snapshotOrder, 0)));
+    await tx.delete(analysisStep).where(eq(analysisStep.snapshotId, zero.id));
+    const keep = await tx
+      .select({ id: analysisChat.id })
+      .from(analysisChat)
+      .where(
+        and(
+          eq(analysisChat.snapshotId, zero.id),
+          sql`${analysisChat.chatOrder} <= 1`,
+          ne(analysisChat.role, "user"),
+        ),
+      );
+    await tx.delete(analysisChat).where(
+      and(
+        eq(analysisChat.snapshotId, zero.id),
+        keep.length > 0
+          ? notInArray(
+              analysisChat.id,
+              keep.map((k) => k.id),
+            )
+          : undefined,
+      ),
+    );
+    await tx
+      .update(analysisSession)
+      .set({
+        inputFileId: fileId,
+        currentSnapshotId: zero.id,
+        status: session.status === "draft" || session.status === "completed" ? "active" : session.status,
+        completedAt: session.status === "completed" ? null : undefined,
+        updatedAt: new Date(),
+      })
+      .where(eq(analysisSession.id, sessionId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "UPDATE",
+      resourceType: "analysis_session",
+      resourceId: sessionId,
+      projectId: access.project.id,
+      oldValue: { inputFileId: session.inputFileId, status: session.status },
+      newValue: { inputFileId: fileId },
+      metadata: { operation: "select_input" },
+    });
+  });
+  return getSessionDetail(deps.db, access.project.id, sessionId);
+}
+
+/** Moves the session back to snapshot `order`: every later snapshot is deleted (analysis.md §2.3). */
+export async function restoreSnapshot(
+  deps: AnalysisFileDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  order: number,
+) {
+  await writableSession(deps.db, access, caller, sessionId);
+  await deps.db.transaction(async (tx) => {
+    const [target] = await tx
+      .select()
+      .from(analysisSnapshot)
+      .where(and(eq(analysisSnapshot.sessionId, sessionId), eq(analysisSnapshot.snapshotOrder, order)));
+    if (!target) throw new AppError(404, "SNAPSHOT_NOT_FOUND", `No snapshot ${order} in this session.`);
+    await tx
+      .delete(analysisSnapshot)
+      .where(and(eq(analysisSnapshot.sessionId, sessionId), gt(analysisSnapshot.snapshotOrder, order)));
+    await tx
+      .update(analysisSession)
+      .set({ currentSnapshotId: target.id, updatedAt: new Date() })
+      .where(eq(analysisSession.id, sessionId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "UPDATE",
+      resourceType: "analysis_session",
+      resourceId: sessionId,
+      projectId: access.project.id,
+      newValue: { currentSnapshot: order },
+      metadata: { operation: "restore_snapshot" },
+    });
+  });
+  return getSessionDetail(deps.db, access.project.id, sessionId);
+}
