@@ -191,6 +191,9 @@ describe("analysis catalogue and sessions", async () => {
     );
     expect(done.status).toBe("completed");
     expect(done.completedAt).not.toBeNull();
+    // An absent optional field must stay absent (not defaulted to an enum's first member).
+    const renamed = await json(await request(path, jsonInit("PATCH", { name: "B" }, users.member.auth)));
+    expect(renamed.status).toBe("completed");
     await request(path, jsonInit("PATCH", { status: "archived" }, users.manager.auth));
     const locked = await request(path, jsonInit("PATCH", { name: "renamed" }, users.member.auth));
     expect((await json(locked)).code).toBe("SESSION_ARCHIVED");
@@ -359,5 +362,97 @@ describe("analysis files and input selection", async () => {
     expect((await request(`${sbase}/file/${second.id}`, { method: "DELETE", headers: u.auth })).status).toBe(
       204,
     );
+  });
+
+  test("steps: aggregate + summary over F1 with results; bad subject 422 lists subjects; dependants protected", async () => {
+    const { u, pf, sbase } = await sessionWithFile();
+    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
+    await request(
+      `${sbase}/file/${af.id}`,
+      jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度", b: "部門" } }, u.auth),
+    );
+    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    const aggregate = {
+      name: "年度別集計",
+      type: "aggregate",
+      input: "original",
+      config: {
+        groupByAxis: ["年度"],
+        aggregationConfig: [
+          { name: "売上合計", method: "sum", subject: "売上" },
+          { name: "コスト合計", method: "sum", subject: "コスト" },
+          { name: "粗利", method: "-", operands: ["売上合計", "コスト合計"] },
+        ],
+      },
+    };
+    const created = await request(`${sbase}/step`, jsonInit("POST", aggregate, u.auth));
+    expect(created.status).toBe(201);
+    const agg = await json(created);
+    expect(agg.status).toBe("ok");
+    const rows = agg.resultData as Record<string, unknown>[];
+    const value = (year: string, subject: string) =>
+      rows.find((r) => r.年度 === year && r.科目 === subject)?.値;
+    expect(value("2023", "売上合計")).toBe(1500);
+    expect(value("2024", "粗利")).toBe(450);
+    const bad = await request(
+      `${sbase}/step`,
+      jsonInit(
+        "POST",
+        {
+          ...aggregate,
+          name: "誤り",
+          config: {
+            groupByAxis: ["年度"],
+            aggregationConfig: [{ name: "x", method: "sum", subject: "売り上げ" }],
+          },
+        },
+        u.auth,
+      ),
+    );
+    expect(bad.status).toBe(422);
+    const badBody = await json(bad);
+    expect(badBody.code).toBe("STEP_CONFIG_INVALID");
+    expect(JSON.stringify(badBody)).toContain("売上");
+    const summary = await json(
+      await request(
+        `${sbase}/step`,
+        jsonInit(
+          "POST",
+          {
+            name: "まとめ",
+            type: "summary",
+            input: agg.stepKey,
+            config: { formulas: [{ name: "総粗利", method: "sum", subject: "粗利", unit: "円" }] },
+          },
+          u.auth,
+        ),
+      ),
+    );
+    expect(summary.resultFormula[0]).toMatchObject({ name: "総粗利", value: 750, unit: "円" });
+    const unconfigured = await json(
+      await request(
+        `${sbase}/step`,
+        jsonInit("POST", { name: "未設定", type: "filter", input: "original" }, u.auth),
+      ),
+    );
+    expect(unconfigured.configured).toBe(false);
+    const blocked = await request(`${sbase}/step/${agg.id}`, { method: "DELETE", headers: u.auth });
+    expect(blocked.status).toBe(422);
+    expect((await json(blocked)).code).toBe("STEP_NOT_DELETABLE");
+    const edited = await json(
+      await request(`${sbase}/step/${summary.id}`, jsonInit("PUT", { config: null }, u.auth)),
+    );
+    expect(edited.type).toBe("summary");
+    expect(edited.configured).toBe(false);
+    const detail = await json(await request(sbase, { headers: u.auth }));
+    const current = detail.snapshotList.find((sn: any) => sn.order === detail.currentSnapshot);
+    expect(current.step.map((st: any) => st.name)).toEqual(["年度別集計", "まとめ", "未設定"]);
+    expect(current.step[0].resultData.length).toBe(6);
+    expect((await request(`${sbase}/step/${summary.id}`, { method: "DELETE", headers: u.auth })).status).toBe(
+      204,
+    );
+    expect(
+      (await request(`${sbase}/step/${crypto.randomUUID()}`, { method: "DELETE", headers: u.auth })).status,
+    ).toBe(404);
   });
 });

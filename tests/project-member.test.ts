@@ -10,6 +10,7 @@ function sample(schema: any): unknown {
   if (schema.anyOf) return sample(schema.anyOf[0]);
   switch (schema.type) {
     case "object":
+      if (schema.patternProperties) return { a: sample(Object.values(schema.patternProperties)[0]) };
       return Object.fromEntries(
         (schema.required ?? []).map((k: string) => [k, sample(schema.properties[k])]),
       );

@@ -19,8 +19,13 @@ import {
   SessionPatch,
   SessionPut,
   SessionSummary,
+  StepBody,
+  StepParams,
+  StepPatch,
+  StepWithResult,
 } from "./model";
 import * as service from "./service";
+import * as steps from "./steps";
 
 export function analysisSessionController(deps: AppDeps) {
   const db = deps.database.db;
@@ -189,6 +194,48 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: AnalysisFileParams,
         detail: { tags, summary: "Remove a registered file (not the input)" },
+      },
+    )
+    .post(
+      "/:sessionId/step",
+      async ({ caller, auth, access, params, body, set }) => {
+        const step = await steps.createStep(sessionDeps(auth), caller, access, params.sessionId, body);
+        set.status = 201;
+        return step;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: SessionParams,
+        body: StepBody,
+        response: { 201: StepWithResult },
+        detail: { tags, summary: "Append a step to the current snapshot; answers with its result" },
+      },
+    )
+    .put(
+      "/:sessionId/step/:stepId",
+      ({ caller, auth, access, params, body }) =>
+        steps.updateStep(sessionDeps(auth), caller, access, params.sessionId, params.stepId, body),
+      {
+        project: requireProjectRole("member"),
+        params: StepParams,
+        body: StepPatch,
+        response: StepWithResult,
+        detail: {
+          tags,
+          summary: "Edit a step in place (config: null resets it); later steps are recomputed",
+        },
+      },
+    )
+    .delete(
+      "/:sessionId/step/:stepId",
+      async ({ caller, auth, access, params, set }) => {
+        await steps.deleteStep(sessionDeps(auth), caller, access, params.sessionId, params.stepId);
+        set.status = 204;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: StepParams,
+        detail: { tags, summary: "Delete a step that no other step depends on" },
       },
     )
     .delete(

@@ -1,7 +1,14 @@
 import { t } from "elysia";
 import { Closed, PageQuery, Ts, UserRef, Uuid } from "@/lib/schema";
 
-export const SessionStatus = t.UnionEnum(["draft", "active", "completed", "archived"]);
+/* Literal unions, not t.UnionEnum: an optional UnionEnum in a body or query was filled with its
+ * first member when absent. */
+export const SessionStatus = t.Union([
+  t.Literal("draft"),
+  t.Literal("active"),
+  t.Literal("completed"),
+  t.Literal("archived"),
+]);
 
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()]);
 
@@ -26,7 +33,7 @@ export const SessionSummary = t.Object({
 export const Chat = t.Object({
   id: Uuid,
   order: t.Integer(),
-  role: t.UnionEnum(["system", "user", "assistant"]),
+  role: t.Union([t.Literal("system"), t.Literal("user"), t.Literal("assistant")]),
   message: t.String(),
   author: Nullable(UserRef),
   toolTrace: Nullable(t.Array(t.Any())),
@@ -37,7 +44,7 @@ export const Step = t.Object({
   id: Uuid,
   stepKey: Uuid,
   name: t.String(),
-  type: t.UnionEnum(["filter", "aggregate", "transform", "summary"]),
+  type: t.Union([t.Literal("filter"), t.Literal("aggregate"), t.Literal("transform"), t.Literal("summary")]),
   input: t.String(),
   order: t.Integer(),
   config: t.Any(),
@@ -51,7 +58,13 @@ export const Snapshot = t.Object({
   parentSnapshotId: Nullable(Uuid),
   name: Nullable(t.String()),
   description: Nullable(t.String()),
-  trigger: t.UnionEnum(["create", "chat", "manual", "template", "duplicate"]),
+  trigger: t.Union([
+    t.Literal("create"),
+    t.Literal("chat"),
+    t.Literal("manual"),
+    t.Literal("template"),
+    t.Literal("duplicate"),
+  ]),
   createdBy: Nullable(UserRef),
   createdAt: Ts,
   chat: t.Array(Chat),
@@ -100,7 +113,7 @@ export const SessionListQuery = Closed({
   issueId: t.Optional(Uuid),
   creatorId: t.Optional(Uuid),
   q: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
-  sort: t.Optional(t.UnionEnum(["-updatedAt", "-createdAt", "name"])),
+  sort: t.Optional(t.Union([t.Literal("-updatedAt"), t.Literal("-createdAt"), t.Literal("name")])),
 });
 
 export const SessionParams = Closed({ projectId: Uuid, sessionId: Uuid });
@@ -134,3 +147,40 @@ export const AnalysisFileWithData = t.Composite([
   AnalysisFile,
   t.Object({ data: t.Optional(t.Array(t.Record(t.String(), t.Any()))) }),
 ]);
+
+export const StepBody = Closed({
+  name: t.String({ minLength: 1, maxLength: 255 }),
+  type: t.Union([t.Literal("filter"), t.Literal("aggregate"), t.Literal("transform"), t.Literal("summary")]),
+  input: t.String({ minLength: 1, maxLength: 64 }),
+  config: t.Optional(t.Union([t.Record(t.String(), t.Any()), t.Null()])),
+});
+export const StepPatch = Closed({
+  name: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
+  type: t.Optional(
+    t.Union([t.Literal("filter"), t.Literal("aggregate"), t.Literal("transform"), t.Literal("summary")]),
+  ),
+  input: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
+  config: t.Optional(t.Union([t.Record(t.String(), t.Any()), t.Null()])),
+});
+export const StepParams = Closed({ projectId: Uuid, sessionId: Uuid, stepId: Uuid });
+export const StepWithResult = t.Object(
+  {
+    id: Uuid,
+    stepKey: Uuid,
+    name: t.String(),
+    type: t.String(),
+    input: t.String(),
+    order: t.Integer(),
+    config: t.Any(),
+    configured: t.Boolean(),
+    status: t.String(),
+    error: t.Union([t.String(), t.Null()]),
+    warnings: t.Array(t.Any()),
+    resultData: t.Optional(t.Union([t.Array(t.Record(t.String(), t.Any())), t.Null()])),
+    resultFormula: t.Optional(t.Union([t.Array(t.Any()), t.Null()])),
+    resultChart: t.Optional(t.Any()),
+    resultTable: t.Optional(t.Union([t.Array(t.Any()), t.Null()])),
+    truncated: t.Optional(t.Boolean()),
+  },
+  { additionalProperties: true },
+);

@@ -211,11 +211,18 @@ export async function getSessionDetail(
     .leftJoin(userAccount, eq(userAccount.id, analysisFile.addedBy))
     .where(eq(analysisFile.sessionId, sessionId))
     .orderBy(asc(analysisFile.createdAt));
+  const snapshotList = await snapshotsOf(db, sessionId);
+  // Results belong to the current snapshot only (api.md §2.7).
+  const current = snapshotList.find((s) => s.id === row.s.currentSnapshotId);
+  if (current && row.s.inputFileId && current.step.length > 0) {
+    const { currentResults } = await import("./steps");
+    current.step = (await currentResults(db, row.s)) as unknown as typeof current.step;
+  }
   return {
     ...toSummary(row),
     customSystemPrompt: row.s.customSystemPrompt,
     initialMessage: row.s.initialMessage,
-    snapshotList: await snapshotsOf(db, sessionId),
+    snapshotList,
     fileList: files.map(({ f, uId, uEmail, uName }) => ({
       id: f.id,
       projectFileId: f.projectFileId,
