@@ -455,4 +455,73 @@ describe("analysis files and input selection", async () => {
       (await request(`${sbase}/step/${crypto.randomUUID()}`, { method: "DELETE", headers: u.auth })).status,
     ).toBe(404);
   });
+
+  test("snapshots: manual save copies steps with the same keys; restore; delete rules; messages; /result", async () => {
+    const { u, pf, sbase } = await sessionWithFile();
+    const noInput = await request(`${sbase}/result`, { headers: u.auth });
+    expect((await json(noInput)).code).toBe("INPUT_FILE_REQUIRED");
+    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
+    await request(
+      `${sbase}/file/${af.id}`,
+      jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度" } }, u.auth),
+    );
+    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    const summary = await json(
+      await request(
+        `${sbase}/step`,
+        jsonInit(
+          "POST",
+          {
+            name: "合計",
+            type: "summary",
+            input: "original",
+            config: { formulas: [{ name: "売上計", method: "sum", subject: "売上", unit: "円" }] },
+          },
+          u.auth,
+        ),
+      ),
+    );
+    const saved = await request(
+      `${sbase}/snapshot`,
+      jsonInit("POST", { name: "確認用", description: "レビュー前" }, u.auth),
+    );
+    expect(saved.status).toBe(201);
+    const snap1 = await json(saved);
+    expect(snap1).toMatchObject({ order: 1, trigger: "manual", name: "確認用", description: "レビュー前" });
+    expect(snap1.step[0].stepKey).toBe(summary.stepKey);
+    expect(snap1.step[0].id).not.toBe(summary.id);
+    const snap2 = await json(await request(`${sbase}/snapshot`, jsonInit("POST", {}, u.auth)));
+    expect(snap2.parentSnapshotId).toBe(snap1.id);
+    const list = await json(await request(`${sbase}/snapshot`, { headers: u.auth }));
+    expect(list.items.map((x: any) => x.order)).toEqual([0, 1, 2]);
+    const results = await json(await request(`${sbase}/result`, { headers: u.auth }));
+    expect(results.snapshot).toBe(2);
+    expect(results.results[0].formulas[0]).toMatchObject({ name: "売上計", value: 3300, display: "3,300円" });
+    const current = await request(`${sbase}/snapshot/${snap2.id}`, { method: "DELETE", headers: u.auth });
+    expect((await json(current)).code).toBe("SNAPSHOT_NOT_DELETABLE");
+    expect(
+      (await request(`${sbase}/snapshot/${snap1.id}`, { method: "DELETE", headers: u.auth })).status,
+    ).toBe(204);
+    const after = await json(await request(`${sbase}/snapshot`, { headers: u.auth }));
+    expect(after.items.map((x: any) => x.order)).toEqual([0, 2]);
+    expect(after.items[1].parentSnapshotId).toBe(after.items[0].id);
+    const restored = await json(await request(sbase, jsonInit("PUT", { currentSnapshot: 0 }, u.auth)));
+    expect(restored.snapshotCount).toBe(1);
+    const messages = await json(await request(`${sbase}/messages`, { headers: u.auth }));
+    expect(messages.items.map((m: any) => m.role)).toEqual(["system", "assistant"]);
+    const sys = await request(`${sbase}/messages/${messages.items[0].id}`, {
+      method: "DELETE",
+      headers: u.auth,
+    });
+    expect((await json(sys)).code).toBe("CHAT_NOT_DELETABLE");
+    expect(
+      (await request(`${sbase}/messages/${messages.items[1].id}`, { method: "DELETE", headers: u.auth }))
+        .status,
+    ).toBe(204);
+    const gone = await request(`${sbase}/messages/${crypto.randomUUID()}`, {
+      method: "DELETE",
+      headers: u.auth,
+    });
+    expect((await json(gone)).code).toBe("CHAT_NOT_FOUND");
+  });
 });

@@ -9,22 +9,30 @@ import {
   AnalysisFile,
   AnalysisFileParams,
   AnalysisFileWithData,
+  Chat,
+  ChatParams,
   FileConfigure,
   FileListQuery,
   FileRegister,
+  PageOnly,
   SessionCreate,
   SessionDetail,
   SessionListQuery,
   SessionParams,
   SessionPatch,
   SessionPut,
+  SessionResults,
   SessionSummary,
+  Snapshot,
+  SnapshotParams,
+  SnapshotSave,
   StepBody,
   StepParams,
   StepPatch,
   StepWithResult,
 } from "./model";
 import * as service from "./service";
+import * as snapshots from "./snapshots";
 import * as steps from "./steps";
 
 export function analysisSessionController(deps: AppDeps) {
@@ -236,6 +244,88 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: StepParams,
         detail: { tags, summary: "Delete a step that no other step depends on" },
+      },
+    )
+    .get(
+      "/:sessionId/snapshot",
+      ({ access, params, query }) =>
+        snapshots.listSnapshots(db, access.project.id, params.sessionId, query.skip ?? 0, query.limit ?? 50),
+      {
+        project: requireProjectRole("viewer"),
+        params: SessionParams,
+        query: PageOnly,
+        response: Page(Snapshot),
+        detail: { tags, summary: "Snapshots in ascending order, without results (V+)" },
+      },
+    )
+    .post(
+      "/:sessionId/snapshot",
+      async ({ caller, auth, access, params, body, set }) => {
+        const snap = await snapshots.saveSnapshot(sessionDeps(auth), caller, access, params.sessionId, body);
+        set.status = 201;
+        return snap;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: SessionParams,
+        body: SnapshotSave,
+        response: { 201: Snapshot },
+        detail: {
+          tags,
+          summary: "Save the current snapshot as a new one (trigger manual); it becomes current",
+        },
+      },
+    )
+    .delete(
+      "/:sessionId/snapshot/:snapshotId",
+      async ({ caller, auth, access, params, set }) => {
+        await snapshots.deleteSnapshot(
+          sessionDeps(auth),
+          caller,
+          access,
+          params.sessionId,
+          params.snapshotId,
+        );
+        set.status = 204;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: SnapshotParams,
+        detail: { tags, summary: "Delete a snapshot other than 0 and the current one" },
+      },
+    )
+    .get(
+      "/:sessionId/messages",
+      ({ access, params, query }) =>
+        snapshots.listMessages(db, access.project.id, params.sessionId, query.skip ?? 0, query.limit ?? 50),
+      {
+        project: requireProjectRole("viewer"),
+        params: SessionParams,
+        query: PageOnly,
+        response: Page(Chat),
+        detail: { tags, summary: "Chat of the current snapshot, ascending (V+)" },
+      },
+    )
+    .delete(
+      "/:sessionId/messages/:chatId",
+      async ({ caller, auth, access, params, set }) => {
+        await snapshots.deleteMessage(sessionDeps(auth), caller, access, params.sessionId, params.chatId);
+        set.status = 204;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: ChatParams,
+        detail: { tags, summary: "Delete a message of the current snapshot (not the recipe)" },
+      },
+    )
+    .get(
+      "/:sessionId/result",
+      ({ access, params }) => snapshots.sessionResults(db, access.project.id, params.sessionId),
+      {
+        project: requireProjectRole("viewer"),
+        params: SessionParams,
+        response: SessionResults,
+        detail: { tags, summary: "Summary results of the current snapshot (V+)" },
       },
     )
     .delete(

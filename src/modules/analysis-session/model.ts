@@ -179,8 +179,29 @@ export const StepWithResult = t.Object(
     resultData: t.Optional(t.Union([t.Array(t.Record(t.String(), t.Any())), t.Null()])),
     resultFormula: t.Optional(t.Union([t.Array(t.Any()), t.Null()])),
     resultChart: t.Optional(t.Any()),
-    resultTable: t.Optional(t.Union([t.Array(t.Any()), t.Null()])),
+    resultTable: t.Optional(t.Any()),
     truncated: t.Optional(t.Boolean()),
   },
   { additionalProperties: true },
 );
+
+export const SnapshotSave = Closed({
+  name: t.Optional(t.String({ maxLength: 255 })),
+  description: t.Optional(t.String({ maxLength: 2000 })),
+});
+export const SnapshotParams = Closed({ projectId: Uuid, sessionId: Uuid, snapshotId: Uuid });
+export const ChatParams = Closed({ projectId: Uuid, sessionId: Uuid, chatId: Uuid });
+export const PageOnly = Closed({ ...PageQuery });
+export const SessionResults = t.Object({
+  sessionId: Uuid,
+  snapshot: t.Integer(),
+  results: t.Array(
+    t.Object({
+      stepId: Uuid,
+      stepName: t.String(),
+      formulas: t.Array(t.Any()),
+      chart: t.Any(),
+      table: t.Union([t.Array(t.Any()), t.Null()]),
+    }),
+  ),
+});

@@ -1,0 +1,224 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import { analysisChat, analysisSession, analysisSnapshot, analysisStep } from "@/db/schema";
+import { AppError } from "@/lib/errors";
+import { newId } from "@/lib/ids";
+import type { Caller } from "@/modules/auth/service";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import type { Snapshot } from "./model";
+import { getSessionDetail, loadSession } from "./service";
+import { currentResults } from "./steps";
+
+/*
+ * Snapshots and the chat of the current snapshot (analysis.md §2.3, §2.6): manual save copies the
+ * current snapshot (same step keys, new row ids), deletion keeps 0 and the current one, and the
+ * system recipe message cannot be deleted.
+ */
+
+export type SnapshotDeps = { db: Database; actor: AuditActor };
+
+async function writable(deps: SnapshotDeps, access: ProjectAccess, caller: Caller, sessionId: string) {
+  const session = await loadSession(deps.db, access.project.id, sessionId);
+  assertOwnerOrModerator(access, caller.user.id, session.creatorId);
+  if (session.status === "archived") throw new AppError(409, "SESSION_ARCHIVED", "The session is archived.");
+  if (session.chatLeaseUntil && session.chatLeaseUntil.getTime() > Date.now()) {
+    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+  }
+  return session;
+}
+
+export async function listSnapshots(
+  db: Database,
+  projectId: string,
+  sessionId: string,
+  skip = 0,
+  limit = 50,
+) {
+  const detail = await getSessionDetail(db, projectId, sessionId);
+  // Listing carries no results (api.md §2.7).
+  const items: Snapshot[] = detail.snapshotList.map((s) => ({
+    ...s,
+    step: s.step.map(({ id, stepKey, name, type, input, order, config, configured, error }) => ({
+      id,
+      stepKey,
+      name,
+      type,
+      input,
+      order,
+      config,
+      configured,
+      error,
+    })),
+  }));
+  return { items: items.slice(skip, skip + limit), total: items.length, skip, limit };
+}
+
+export async function saveSnapshot(
+  deps: SnapshotDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  body: { name?: string; description?: string },
+): Promise<Snapshot> {
+  const session = await writable(deps, access, caller, sessionId);
+  const id = newId();
+  await deps.db.transaction(async (tx) => {
+    const snaps = await tx
+      .select()
+      .from(analysisSnapshot)
+      .where(eq(analysisSnapshot.sessionId, sessionId))
+      .orderBy(asc(analysisSnapshot.snapshotOrder))
+      .for("update");
+    const current = snaps.find((s) => s.id === session.currentSnapshotId) ?? snaps.at(-1)!;
+    const order = snaps.at(-1)!.snapshotOrder + 1;
+    await tx.insert(analysisSnapshot).values({
+      id,
+      sessionId,
+      parentSnapshotId: current.id,
+      snapshotOrder: order,
+      name: body.name?.trim() || null,
+      description: body.description?.trim() || null,
+      trigger: "manual",
+      createdBy: caller.user.id,
+    });
+    const [chats, steps] = await Promise.all([
+      tx.select().from(analysisChat).where(eq(analysisChat.snapshotId, current.id)),
+      tx.select().from(analysisStep).where(eq(analysisStep.snapshotId, current.id)),
+    ]);
+    const chatIds = new Map(chats.map((c) => [c.id, newId()]));
+    if (chats.length > 0) {
+      await tx
+        .insert(analysisChat)
+        .values(chats.map((c) => ({ ...c, id: chatIds.get(c.id)!, snapshotId: id, createdAt: undefined })));
+    }
+    if (steps.length > 0) {
+      await tx.insert(analysisStep).values(
+        steps.map((s) => ({
+          ...s,
+          id: newId(),
+          snapshotId: id,
+          triggeredByChatId: s.triggeredByChatId ? (chatIds.get(s.triggeredByChatId) ?? null) : null,
+          createdAt: undefined,
+        })),
+      );
+    }
+    await tx
+      .update(analysisSession)
+      .set({ currentSnapshotId: id, updatedAt: new Date() })
+      .where(eq(analysisSession.id, sessionId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "CREATE",
+      resourceType: "analysis_snapshot",
+      resourceId: id,
+      projectId: access.project.id,
+      newValue: { sessionId, order, trigger: "manual", name: body.name ?? null },
+    });
+  });
+  const detail = await getSessionDetail(deps.db, access.project.id, sessionId);
+  return detail.snapshotList.find((s) => s.id === id)!;
+}
+
+export async function deleteSnapshot(
+  deps: SnapshotDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  snapshotId: string,
+): Promise<void> {
+  const session = await writable(deps, access, caller, sessionId);
+  await deps.db.transaction(async (tx) => {
+    const [target] = await tx
+      .select()
+      .from(analysisSnapshot)
+      .where(and(eq(analysisSnapshot.id, snapshotId), eq(analysisSnapshot.sessionId, sessionId)));
+    if (!target) throw new AppError(404, "SNAPSHOT_NOT_FOUND", "No such snapshot in this session.");
+    if (target.snapshotOrder === 0 || target.id === session.currentSnapshotId) {
+      throw new AppError(
+        422,
+        "SNAPSHOT_NOT_DELETABLE",
+        "Snapshot 0 and the current snapshot cannot be deleted.",
+      );
+    }
+    await tx
+      .update(analysisSnapshot)
+      .set({ parentSnapshotId: target.parentSnapshotId })
+      .where(eq(analysisSnapshot.parentSnapshotId, target.id));
+    await tx.delete(analysisSnapshot).where(eq(analysisSnapshot.id, snapshotId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "DELETE",
+      resourceType: "analysis_snapshot",
+      resourceId: snapshotId,
+      projectId: access.project.id,
+      oldValue: { order: target.snapshotOrder, trigger: target.trigger },
+    });
+  });
+}
+
+export async function listMessages(db: Database, projectId: string, sessionId: string, skip = 0, limit = 50) {
+  const detail = await getSessionDetail(db, projectId, sessionId);
+  const current = detail.snapshotList.find((s) => s.order === detail.currentSnapshot);
+  const chat = current?.chat ?? [];
+  return { items: chat.slice(skip, skip + limit), total: chat.length, skip, limit };
+}
+
+export async function deleteMessage(
+  deps: SnapshotDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  chatId: string,
+): Promise<void> {
+  const session = await writable(deps, access, caller, sessionId);
+  const [chat] = await deps.db
+    .select()
+    .from(analysisChat)
+    .where(
+      and(eq(analysisChat.id, chatId), eq(analysisChat.snapshotId, session.currentSnapshotId ?? chatId)),
+    );
+  if (!chat) throw new AppError(404, "CHAT_NOT_FOUND", "No such message in the current snapshot.");
+  if (chat.role === "system") {
+    throw new AppError(422, "CHAT_NOT_DELETABLE", "The recipe (system message) cannot be deleted.");
+  }
+  await deps.db.transaction(async (tx) => {
+    await tx.delete(analysisChat).where(eq(analysisChat.id, chatId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "DELETE",
+      resourceType: "analysis_chat",
+      resourceId: chatId,
+      projectId: access.project.id,
+      oldValue: { role: chat.role, order: chat.chatOrder },
+    });
+  });
+}
+
+/** Summary results of the current snapshot (api.md §2.7 `/result`). */
+export async function sessionResults(db: Database, projectId: string, sessionId: string) {
+  const session = await loadSession(db, projectId, sessionId);
+  if (!session.inputFileId) {
+    throw new AppError(422, "INPUT_FILE_REQUIRED", "Select an input file for the session first.");
+  }
+  const [snap] = await db
+    .select({ order: analysisSnapshot.snapshotOrder })
+    .from(analysisSnapshot)
+    .where(eq(analysisSnapshot.id, session.currentSnapshotId ?? sessionId));
+  const steps = await currentResults(db, session);
+  return {
+    sessionId,
+    snapshot: snap?.order ?? 0,
+    results: steps
+      .filter((s) => s.type === "summary")
+      .map((s) => ({
+        stepId: s.id,
+        stepName: s.name,
+        formulas: (s.resultFormula ?? []) as { name: string; value: number | null; unit: string }[],
+        chart: s.resultChart ?? null,
+        table: ((s.resultTable as { rows?: unknown[] } | null)?.rows ?? null) as
+          | Record<string, unknown>[]
+          | null,
+      })),
+  };
+}
