@@ -524,4 +524,57 @@ describe("analysis files and input selection", async () => {
     });
     expect((await json(gone)).code).toBe("CHAT_NOT_FOUND");
   });
+
+  test("duplicate: same orders, step keys and results; includeSnapshots:false keeps only the current one", async () => {
+    const { u, pf, sbase, project } = await sessionWithFile();
+    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
+    await request(
+      `${sbase}/file/${af.id}`,
+      jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度" } }, u.auth),
+    );
+    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    const step = await json(
+      await request(
+        `${sbase}/step`,
+        jsonInit(
+          "POST",
+          {
+            name: "合計",
+            type: "summary",
+            input: "original",
+            config: { formulas: [{ name: "コスト計", method: "sum", subject: "コスト", unit: "円" }] },
+          },
+          u.auth,
+        ),
+      ),
+    );
+    await request(`${sbase}/snapshot`, jsonInit("POST", { name: "保存" }, u.auth));
+    const source = await json(await request(sbase, { headers: u.auth }));
+    const res = await request(`${sbase}/duplicate`, jsonInit("POST", {}, u.auth));
+    expect(res.status).toBe(201);
+    const copy = await json(res);
+    expect(copy.id).not.toBe(source.id);
+    expect(copy.name).toBe(`${source.name}（コピー）`);
+    expect(copy.snapshotList.map((x: any) => [x.order, x.trigger])).toEqual(
+      source.snapshotList.map((x: any) => [x.order, x.trigger]),
+    );
+    expect(copy.inputFileId).not.toBe(source.inputFileId);
+    expect(copy.fileList[0].id).toBe(copy.inputFileId);
+    const cur = (d: any) => d.snapshotList.find((x: any) => x.order === d.currentSnapshot);
+    expect(cur(copy).step[0].stepKey).toBe(step.stepKey);
+    expect(cur(copy).step[0].resultFormula).toEqual(cur(source).step[0].resultFormula);
+    expect(cur(copy).step[0].resultFormula[0].value).toBe(2550);
+    const base = `/api/v1/project/${project.id}/analysis/session`;
+    const one = await json(
+      await request(
+        `${sbase}/duplicate`,
+        jsonInit("POST", { name: "単独", includeSnapshots: false }, u.auth),
+      ),
+    );
+    expect(one.name).toBe("単独");
+    expect(one.snapshotList.map((x: any) => [x.order, x.trigger])).toEqual([[0, "duplicate"]]);
+    expect(one.snapshotList[0].step[0].stepKey).toBe(step.stepKey);
+    const list = await json(await request(base, { headers: u.auth }));
+    expect(list.total).toBe(3);
+  });
 });

@@ -11,6 +11,7 @@ import {
   AnalysisFileWithData,
   Chat,
   ChatParams,
+  DuplicateBody,
   FileConfigure,
   FileListQuery,
   FileRegister,
@@ -244,6 +245,31 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: StepParams,
         detail: { tags, summary: "Delete a step that no other step depends on" },
+      },
+    )
+    .post(
+      "/:sessionId/duplicate",
+      async ({ caller, auth, access, params, body, set }) => {
+        const copy = await snapshots.duplicateSession(
+          sessionDeps(auth),
+          caller,
+          access,
+          params.sessionId,
+          body,
+        );
+        set.status = 201;
+        set.headers.Location = `/api/v1/project/${access.project.id}/analysis/session/${copy.id}`;
+        return copy;
+      },
+      {
+        project: requireProjectRole("member"),
+        params: SessionParams,
+        body: DuplicateBody,
+        response: { 201: SessionDetail },
+        detail: {
+          tags,
+          summary: "Copy a session with its files and snapshots (M+); the caller becomes creator",
+        },
       },
     )
     .get(

@@ -205,3 +205,8 @@ export const SessionResults = t.Object({
     }),
   ),
 });
+
+export const DuplicateBody = Closed({
+  name: t.Optional(t.String({ maxLength: 255 })),
+  includeSnapshots: t.Optional(t.Boolean()),
+});

@@ -1,7 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { analysisChat, analysisSession, analysisSnapshot, analysisStep } from "@/db/schema";
+import { analysisChat, analysisFile, analysisSession, analysisSnapshot, analysisStep } from "@/db/schema";
 import { AppError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
@@ -221,4 +221,114 @@ export async function sessionResults(db: Database, projectId: string, sessionId:
           | null,
       })),
   };
+}
+
+/**
+ * Copies a session in one transaction (analysis.md §2.5): files with their parsed data, every
+ * snapshot (orders kept, parents remapped) or only the current one as snapshot 0, with steps under
+ * the same step keys, so the copy's results are cache hits of the source's.
+ */
+export async function duplicateSession(
+  deps: SnapshotDeps,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+  body: { name?: string; includeSnapshots?: boolean },
+) {
+  const source = await loadSession(deps.db, access.project.id, sessionId);
+  const includeAll = body.includeSnapshots ?? true;
+  const copyId = newId();
+  await deps.db.transaction(async (tx) => {
+    const files = await tx.select().from(analysisFile).where(eq(analysisFile.sessionId, sessionId));
+    const fileIds = new Map(files.map((f) => [f.id, newId()]));
+    let snaps = await tx
+      .select()
+      .from(analysisSnapshot)
+      .where(eq(analysisSnapshot.sessionId, sessionId))
+      .orderBy(asc(analysisSnapshot.snapshotOrder));
+    if (!includeAll) snaps = snaps.filter((s) => s.id === source.currentSnapshotId);
+    const snapIds = new Map(snaps.map((s) => [s.id, newId()]));
+    await tx.insert(analysisSession).values({
+      ...source,
+      id: copyId,
+      creatorId: caller.user.id,
+      name: body.name?.trim() || `${source.name}（コピー）`,
+      status: source.status === "archived" ? "active" : source.status,
+      inputFileId: null,
+      currentSnapshotId: null,
+      chatLeaseUntil: null,
+      createdAt: undefined,
+      updatedAt: undefined,
+    });
+    if (files.length > 0) {
+      await tx
+        .insert(analysisFile)
+        .values(
+          files.map((f) => ({
+            ...f,
+            id: fileIds.get(f.id)!,
+            sessionId: copyId,
+            createdAt: undefined,
+            updatedAt: undefined,
+          })),
+        );
+    }
+    for (const s of snaps) {
+      await tx.insert(analysisSnapshot).values({
+        ...s,
+        id: snapIds.get(s.id)!,
+        sessionId: copyId,
+        snapshotOrder: includeAll ? s.snapshotOrder : 0,
+        trigger: includeAll ? s.trigger : "duplicate",
+        parentSnapshotId: includeAll && s.parentSnapshotId ? (snapIds.get(s.parentSnapshotId) ?? null) : null,
+        createdBy: includeAll ? s.createdBy : caller.user.id,
+        createdAt: undefined,
+        updatedAt: undefined,
+      });
+      const [chats, steps] = await Promise.all([
+        tx.select().from(analysisChat).where(eq(analysisChat.snapshotId, s.id)),
+        tx.select().from(analysisStep).where(eq(analysisStep.snapshotId, s.id)),
+      ]);
+      const chatIds = new Map(chats.map((c) => [c.id, newId()]));
+      if (chats.length > 0) {
+        await tx.insert(analysisChat).values(
+          chats.map((c) => ({
+            ...c,
+            id: chatIds.get(c.id)!,
+            snapshotId: snapIds.get(s.id)!,
+            createdAt: undefined,
+            updatedAt: undefined,
+          })),
+        );
+      }
+      if (steps.length > 0) {
+        await tx.insert(analysisStep).values(
+          steps.map((st) => ({
+            ...st,
+            id: newId(),
+            snapshotId: snapIds.get(s.id)!,
+            triggeredByChatId: st.triggeredByChatId ? (chatIds.get(st.triggeredByChatId) ?? null) : null,
+            createdAt: undefined,
+            updatedAt: undefined,
+          })),
+        );
+      }
+    }
+    await tx
+      .update(analysisSession)
+      .set({
+        inputFileId: source.inputFileId ? (fileIds.get(source.inputFileId) ?? null) : null,
+        currentSnapshotId: source.currentSnapshotId ? (snapIds.get(source.currentSnapshotId) ?? null) : null,
+      })
+      .where(eq(analysisSession.id, copyId));
+    await writeAudit(tx, deps.actor, {
+      eventType: "DATA_CHANGE",
+      action: "CREATE",
+      resourceType: "analysis_session",
+      resourceId: copyId,
+      projectId: access.project.id,
+      newValue: { duplicateOf: sessionId, includeSnapshots: includeAll },
+    });
+  });
+  return getSessionDetail(deps.db, access.project.id, copyId);
 }
