@@ -261,17 +261,15 @@ export async function duplicateSession(
       updatedAt: undefined,
     });
     if (files.length > 0) {
-      await tx
-        .insert(analysisFile)
-        .values(
-          files.map((f) => ({
-            ...f,
-            id: fileIds.get(f.id)!,
-            sessionId: copyId,
-            createdAt: undefined,
-            updatedAt: undefined,
-          })),
-        );
+      await tx.insert(analysisFile).values(
+        files.map((f) => ({
+          ...f,
+          id: fileIds.get(f.id)!,
+          sessionId: copyId,
+          createdAt: undefined,
+          updatedAt: undefined,
+        })),
+      );
     }
     for (const s of snaps) {
       await tx.insert(analysisSnapshot).values({
