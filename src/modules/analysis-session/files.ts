@@ -21,8 +21,8 @@ import {
   toColumnarJson,
 } from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
-import { getSessionDetail, loadSession } from "./service";
+import type { ProjectAccess } from "@/plugins/project-access";
+import { getSessionDetail, loadSession, writableSession } from "./service";
 
 /*
  * Analysis files (api.md §2.7, analysis.md §1–2): registering a project file parses every sheet
@@ -35,18 +35,6 @@ type FileRow = typeof analysisFile.$inferSelect;
 
 const ANALYSABLE = ["xlsx", "xlsm", "xls", "csv", "txt"];
 const fileNotFound = () => new AppError(404, "ANALYSIS_FILE_NOT_FOUND", "No such file in this session.");
-
-async function writableSession(db: DbOrTx, access: ProjectAccess, caller: Caller, sessionId: string) {
-  const session = await loadSession(db, access.project.id, sessionId);
-  assertOwnerOrModerator(access, caller.user.id, session.creatorId);
-  if (session.status === "archived") {
-    throw new AppError(409, "SESSION_ARCHIVED", "The session is archived; reopen it first.");
-  }
-  if (session.chatLeaseUntil && session.chatLeaseUntil.getTime() > Date.now()) {
-    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
-  }
-  return session;
-}
 
 async function readProjectFile(storage: Storage, key: string): Promise<Uint8Array> {
   try {

@@ -303,8 +303,26 @@ export async function createSession(
   return getSessionDetail(deps.db, projectId, sessionId);
 }
 
-const archived = () => new AppError(409, "SESSION_ARCHIVED", "The session is archived; reopen it first.");
 const leaseHeld = (s: SessionRow) => s.chatLeaseUntil !== null && s.chatLeaseUntil.getTime() > Date.now();
+const archived = () => new AppError(409, "SESSION_ARCHIVED", "The session is archived; reopen it first.");
+
+/**
+ * The session a write may change: in this project, the caller its creator or a moderator/manager,
+ * not archived, and no chat turn holding the lease.
+ */
+export async function writableSession(
+  db: DbOrTx,
+  access: ProjectAccess,
+  caller: Caller,
+  sessionId: string,
+): Promise<SessionRow> {
+  const session = await loadSession(db, access.project.id, sessionId);
+  assertOwnerOrModerator(access, caller.user.id, session.creatorId);
+  if (session.status === "archived") throw archived();
+  if (leaseHeld(session))
+    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+  return session;
+}
 
 /** Status rules of analysis.md §2.2; an archived session accepts only a status change. */
 export async function updateSession(

@@ -5,9 +5,9 @@ import { analysisChat, analysisFile, analysisSession, analysisSnapshot, analysis
 import { AppError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import type { ProjectAccess } from "@/plugins/project-access";
 import type { Snapshot } from "./model";
-import { getSessionDetail, loadSession } from "./service";
+import { getSessionDetail, loadSession, writableSession } from "./service";
 import { currentResults } from "./steps";
 
 /*
@@ -17,16 +17,6 @@ import { currentResults } from "./steps";
  */
 
 export type SnapshotDeps = { db: Database; actor: AuditActor };
-
-async function writable(deps: SnapshotDeps, access: ProjectAccess, caller: Caller, sessionId: string) {
-  const session = await loadSession(deps.db, access.project.id, sessionId);
-  assertOwnerOrModerator(access, caller.user.id, session.creatorId);
-  if (session.status === "archived") throw new AppError(409, "SESSION_ARCHIVED", "The session is archived.");
-  if (session.chatLeaseUntil && session.chatLeaseUntil.getTime() > Date.now()) {
-    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
-  }
-  return session;
-}
 
 export async function listSnapshots(
   db: Database,
@@ -61,7 +51,7 @@ export async function saveSnapshot(
   sessionId: string,
   body: { name?: string; description?: string },
 ): Promise<Snapshot> {
-  const session = await writable(deps, access, caller, sessionId);
+  const session = await writableSession(deps.db, access, caller, sessionId);
   const id = newId();
   await deps.db.transaction(async (tx) => {
     const snaps = await tx
@@ -127,7 +117,7 @@ export async function deleteSnapshot(
   sessionId: string,
   snapshotId: string,
 ): Promise<void> {
-  const session = await writable(deps, access, caller, sessionId);
+  const session = await writableSession(deps.db, access, caller, sessionId);
   await deps.db.transaction(async (tx) => {
     const [target] = await tx
       .select()
@@ -171,7 +161,7 @@ export async function deleteMessage(
   sessionId: string,
   chatId: string,
 ): Promise<void> {
-  const session = await writable(deps, access, caller, sessionId);
+  const session = await writableSession(deps.db, access, caller, sessionId);
   const [chat] = await deps.db
     .select()
     .from(analysisChat)

@@ -16,8 +16,8 @@ import {
   type StepResult,
 } from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
-import { loadSession } from "./service";
+import type { ProjectAccess } from "@/plugins/project-access";
+import { writableSession } from "./service";
 
 /*
  * Manual step editing on the current snapshot (analysis.md §3.2) and step results. Every result is
@@ -117,13 +117,8 @@ export async function currentResults(db: DbOrTx, session: SessionRow, rowLimit =
   return rows.map((r) => stepView(r, byKey.get(r.stepKey), rowLimit));
 }
 
-async function writable(db: DbOrTx, access: ProjectAccess, caller: Caller, sessionId: string) {
-  const session = await loadSession(db, access.project.id, sessionId);
-  assertOwnerOrModerator(access, caller.user.id, session.creatorId);
-  if (session.status === "archived") throw new AppError(409, "SESSION_ARCHIVED", "The session is archived.");
-  if (session.chatLeaseUntil && session.chatLeaseUntil.getTime() > Date.now()) {
-    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
-  }
+async function writableWithSnapshot(db: DbOrTx, access: ProjectAccess, caller: Caller, sessionId: string) {
+  const session = await writableSession(db, access, caller, sessionId);
   if (!session.currentSnapshotId) throw inputRequired();
   return session;
 }
@@ -149,7 +144,7 @@ export async function createStep(
   sessionId: string,
   body: Required<Pick<StepInput, "name" | "type" | "input">> & { config?: unknown },
 ): Promise<StepView> {
-  const session = await writable(deps.db, access, caller, sessionId);
+  const session = await writableWithSnapshot(deps.db, access, caller, sessionId);
   const { frame, hash } = await inputOf(deps.db, session);
   const snapshotId = session.currentSnapshotId!;
   const existing = await stepsOf(deps.db, snapshotId);
@@ -195,7 +190,7 @@ export async function updateStep(
   stepId: string,
   body: StepInput,
 ): Promise<StepView> {
-  const session = await writable(deps.db, access, caller, sessionId);
+  const session = await writableWithSnapshot(deps.db, access, caller, sessionId);
   const { frame, hash } = await inputOf(deps.db, session);
   const steps = await stepsOf(deps.db, session.currentSnapshotId!);
   const before = steps.find((s) => s.id === stepId);
@@ -246,7 +241,7 @@ export async function deleteStep(
   sessionId: string,
   stepId: string,
 ): Promise<void> {
-  const session = await writable(deps.db, access, caller, sessionId);
+  const session = await writableWithSnapshot(deps.db, access, caller, sessionId);
   const steps = await stepsOf(deps.db, session.currentSnapshotId!);
   const target = steps.find((s) => s.id === stepId);
   if (!target) throw stepNotFound();
