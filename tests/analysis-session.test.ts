@@ -577,4 +577,26 @@ describe("analysis files and input selection", async () => {
     const list = await json(await request(base, { headers: u.auth }));
     expect(list.total).toBe(3);
   });
+
+  test("re-parsing the selected input resets to snapshot 0 without steps", async () => {
+    const { u, pf, sbase } = await sessionWithFile();
+    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
+    const configure = (axes: Record<string, string>) =>
+      request(`${sbase}/file/${af.id}`, jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: axes }, u.auth));
+    await configure({ a: "年度" });
+    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    await request(
+      `${sbase}/step`,
+      jsonInit("POST", { name: "未設定", type: "filter", input: "original" }, u.auth),
+    );
+    await request(`${sbase}/snapshot`, jsonInit("POST", {}, u.auth));
+    expect((await json(await request(sbase, { headers: u.auth }))).snapshotCount).toBe(2);
+    const reparsed = await json(await configure({ a: "年度", b: "部門" }));
+    expect(reparsed.rowCount).toBe(8);
+    const detail = await json(await request(sbase, { headers: u.auth }));
+    expect(detail.snapshotCount).toBe(1);
+    expect(detail.currentSnapshot).toBe(0);
+    expect(detail.snapshotList[0].step).toEqual([]);
+    expect(detail.inputFileId).toBe(af.id);
+  });
 });

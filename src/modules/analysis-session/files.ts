@@ -134,7 +134,7 @@ export async function configureAnalysisFile(
   fileId: string,
   body: { sheetName: string; axisConfig: Record<string, string> },
 ) {
-  await writableSession(deps.db, access, caller, sessionId);
+  const session = await writableSession(deps.db, access, caller, sessionId);
   const f = await loadFile(deps.db, sessionId, fileId);
   if (!f.projectFileId) {
     throw new AppError(
@@ -151,17 +151,28 @@ export async function configureAnalysisFile(
     Object.values(body.axisConfig),
   );
   const data = toColumnarJson(parsed.frame, parsed.dataHash);
-  const [after] = await deps.db
-    .update(analysisFile)
-    .set({
-      sheetName: parsed.sheetName,
-      axisConfig: body.axisConfig,
-      data,
-      rowCount: parsed.rowCount,
-      updatedAt: new Date(),
-    })
-    .where(eq(analysisFile.id, fileId))
-    .returning();
+  const after = await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(analysisFile)
+      .set({
+        sheetName: parsed.sheetName,
+        axisConfig: body.axisConfig,
+        data,
+        rowCount: parsed.rowCount,
+        updatedAt: new Date(),
+      })
+      .where(eq(analysisFile.id, fileId))
+      .returning();
+    // Re-parsing the selected input changes the data under every step: same reset as selecting it.
+    if (session.inputFileId === fileId) {
+      const zeroId = await resetToSnapshotZero(tx, sessionId);
+      await tx
+        .update(analysisSession)
+        .set({ currentSnapshotId: zeroId, updatedAt: new Date() })
+        .where(eq(analysisSession.id, sessionId));
+    }
+    return row;
+  });
   return {
     ...toAnalysisFile(after, materialiseRows(parsed.frame, 0, 100)),
     dataHash: parsed.dataHash,
@@ -214,6 +225,43 @@ export async function removeAnalysisFile(
   await deps.db.delete(analysisFile).where(eq(analysisFile.id, fileId));
 }
 
+/*
+ * The reset of analysis.md §2.4, shared by input selection and re-parsing the selected file:
+ * snapshots above 0 go, snapshot 0 keeps only the recipe and the opening message.
+ */
+async function resetToSnapshotZero(tx: DbOrTx, sessionId: string): Promise<string> {
+  const [zero] = await tx
+    .select()
+    .from(analysisSnapshot)
+    .where(and(eq(analysisSnapshot.sessionId, sessionId), eq(analysisSnapshot.snapshotOrder, 0)));
+  await tx
+    .delete(analysisSnapshot)
+    .where(and(eq(analysisSnapshot.sessionId, sessionId), gt(analysisSnapshot.snapshotOrder, 0)));
+  await tx.delete(analysisStep).where(eq(analysisStep.snapshotId, zero.id));
+  const keep = await tx
+    .select({ id: analysisChat.id })
+    .from(analysisChat)
+    .where(
+      and(
+        eq(analysisChat.snapshotId, zero.id),
+        sql`${analysisChat.chatOrder} <= 1`,
+        ne(analysisChat.role, "user"),
+      ),
+    );
+  await tx.delete(analysisChat).where(
+    and(
+      eq(analysisChat.snapshotId, zero.id),
+      keep.length > 0
+        ? notInArray(
+            analysisChat.id,
+            keep.map((k) => k.id),
+          )
+        : undefined,
+    ),
+  );
+  return zero.id;
+}
+
 /**
  * Selects the input (analysis.md §2.4): snapshots above 0 are deleted, snapshot 0 keeps only the
  * recipe and the opening message, and a draft or completed session becomes active.
@@ -235,40 +283,12 @@ export async function selectInput(
     );
   }
   await deps.db.transaction(async (tx) => {
-    const [zero] = await tx
-      .select()
-      .from(analysisSnapshot)
-      .where(and(eq(analysisSnapshot.sessionId, sessionId), eq(analysisSnapshot.snapshotOrder, 0)));
-    await tx
-      .delete(analysisSnapshot)
-      .where(and(eq(analysisSnapshot.sessionId, sessionId), gt(analysisSnapshot.snapshotOrder, 0)));
-    await tx.delete(analysisStep).where(eq(analysisStep.snapshotId, zero.id));
-    const keep = await tx
-      .select({ id: analysisChat.id })
-      .from(analysisChat)
-      .where(
-        and(
-          eq(analysisChat.snapshotId, zero.id),
-          sql`${analysisChat.chatOrder} <= 1`,
-          ne(analysisChat.role, "user"),
-        ),
-      );
-    await tx.delete(analysisChat).where(
-      and(
-        eq(analysisChat.snapshotId, zero.id),
-        keep.length > 0
-          ? notInArray(
-              analysisChat.id,
-              keep.map((k) => k.id),
-            )
-          : undefined,
-      ),
-    );
+    const zeroId = await resetToSnapshotZero(tx, sessionId);
     await tx
       .update(analysisSession)
       .set({
         inputFileId: fileId,
-        currentSnapshotId: zero.id,
+        currentSnapshotId: zeroId,
         status: session.status === "draft" || session.status === "completed" ? "active" : session.status,
         completedAt: session.status === "completed" ? null : undefined,
         updatedAt: new Date(),

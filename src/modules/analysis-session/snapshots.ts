@@ -8,7 +8,7 @@ import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
 import type { Snapshot } from "./model";
 import { getSessionDetail, loadSession, writableSession } from "./service";
-import { currentResults } from "./steps";
+import { currentResults, jsonConfig } from "./steps";
 
 /*
  * Snapshots and the chat of the current snapshot (analysis.md §2.3, §2.6): manual save copies the
@@ -88,6 +88,7 @@ export async function saveSnapshot(
           ...s,
           id: newId(),
           snapshotId: id,
+          config: jsonConfig(s.config),
           triggeredByChatId: s.triggeredByChatId ? (chatIds.get(s.triggeredByChatId) ?? null) : null,
           createdAt: undefined,
         })),
@@ -295,6 +296,7 @@ export async function duplicateSession(
             ...st,
             id: newId(),
             snapshotId: snapIds.get(s.id)!,
+            config: jsonConfig(st.config),
             triggeredByChatId: st.triggeredByChatId ? (chatIds.get(st.triggeredByChatId) ?? null) : null,
             createdAt: undefined,
             updatedAt: undefined,

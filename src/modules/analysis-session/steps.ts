@@ -132,7 +132,7 @@ function validate(frame: Frame, hash: string, defs: StepDef[], editedKey: string
 }
 
 /* "Not configured" is a JSON null in the NOT NULL jsonb column (SQL NULL is not allowed there). */
-const jsonConfig = (config: unknown) =>
+export const jsonConfig = (config: unknown) =>
   config === null || config === undefined ? sql`'null'::jsonb` : config;
 
 export type StepInput = { name?: string; type?: StepRow["type"]; input?: string; config?: unknown };
