@@ -324,6 +324,18 @@ export async function writableSession(
   return session;
 }
 
+/* The session row locked for this transaction, after the Own|Mod+ check. */
+async function lockOwnSession(tx: DbOrTx, access: ProjectAccess, caller: Caller, sessionId: string) {
+  const [row] = await tx
+    .select()
+    .from(analysisSession)
+    .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, access.project.id)))
+    .for("update");
+  if (!row) throw sessionNotFound();
+  assertOwnerOrModerator(access, caller.user.id, row.creatorId);
+  return row;
+}
+
 /** Status rules of analysis.md §2.2; an archived session accepts only a status change. */
 export async function updateSession(
   deps: SessionDeps,
@@ -334,13 +346,7 @@ export async function updateSession(
 ): Promise<SessionSummary> {
   const projectId = access.project.id;
   await deps.db.transaction(async (tx) => {
-    const [before] = await tx
-      .select()
-      .from(analysisSession)
-      .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)))
-      .for("update");
-    if (!before) throw sessionNotFound();
-    assertOwnerOrModerator(access, caller.user.id, before.creatorId);
+    const before = await lockOwnSession(tx, access, caller, sessionId);
     const onlyStatus = Object.keys(body).every((k) => k === "status");
     if (before.status === "archived" && !onlyStatus) throw archived();
     if (body.status === "draft") {
@@ -388,13 +394,7 @@ export async function deleteSession(
 ): Promise<void> {
   const projectId = access.project.id;
   await deps.db.transaction(async (tx) => {
-    const [before] = await tx
-      .select()
-      .from(analysisSession)
-      .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)))
-      .for("update");
-    if (!before) throw sessionNotFound();
-    assertOwnerOrModerator(access, caller.user.id, before.creatorId);
+    const before = await lockOwnSession(tx, access, caller, sessionId);
     if (leaseHeld(before))
       throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
     await writeAudit(tx, deps.actor, {
