@@ -263,6 +263,19 @@ describe("analysis files and input selection", async () => {
       ],
     });
 
+  /* Register F1, parse it with the given axes and select it as the session's input. */
+  async function selectF1Input(
+    sbase: string,
+    auth: Record<string, string>,
+    projectFileId: string,
+    axisConfig: Record<string, string>,
+  ) {
+    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId }, auth)));
+    await request(`${sbase}/file/${af.id}`, jsonInit("PATCH", { sheetName: "Sheet1", axisConfig }, auth));
+    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, auth));
+    return af;
+  }
+
   async function sessionWithFile() {
     const u = await signIn(request, secret);
     const project = await json(
@@ -366,12 +379,7 @@ describe("analysis files and input selection", async () => {
 
   test("steps: aggregate + summary over F1 with results; bad subject 422 lists subjects; dependants protected", async () => {
     const { u, pf, sbase } = await sessionWithFile();
-    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
-    await request(
-      `${sbase}/file/${af.id}`,
-      jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度", b: "部門" } }, u.auth),
-    );
-    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    await selectF1Input(sbase, u.auth, pf.id, { a: "年度", b: "部門" });
     const aggregate = {
       name: "年度別集計",
       type: "aggregate",
@@ -460,12 +468,7 @@ describe("analysis files and input selection", async () => {
     const { u, pf, sbase } = await sessionWithFile();
     const noInput = await request(`${sbase}/result`, { headers: u.auth });
     expect((await json(noInput)).code).toBe("INPUT_FILE_REQUIRED");
-    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
-    await request(
-      `${sbase}/file/${af.id}`,
-      jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度" } }, u.auth),
-    );
-    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    await selectF1Input(sbase, u.auth, pf.id, { a: "年度" });
     const summary = await json(
       await request(
         `${sbase}/step`,
@@ -527,12 +530,7 @@ describe("analysis files and input selection", async () => {
 
   test("duplicate: same orders, step keys and results; includeSnapshots:false keeps only the current one", async () => {
     const { u, pf, sbase, project } = await sessionWithFile();
-    const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));
-    await request(
-      `${sbase}/file/${af.id}`,
-      jsonInit("PATCH", { sheetName: "Sheet1", axisConfig: { a: "年度" } }, u.auth),
-    );
-    await request(sbase, jsonInit("PUT", { inputFileId: af.id }, u.auth));
+    await selectF1Input(sbase, u.auth, pf.id, { a: "年度" });
     const step = await json(
       await request(
         `${sbase}/step`,
