@@ -60,6 +60,11 @@ export type Config = Readonly<{
   llmTemperature: number;
   llmMaxRetries: number;
   llmRequestTimeoutS: number;
+  llmStreamIdleTimeoutS: number;
+  /** Wall-clock budget of one chat turn (api.md setting `LLM.turn_timeout_seconds`). */
+  llmTurnTimeoutS: number;
+  /** api.md setting `LLM.max_turns_per_user_per_hour`. */
+  llmMaxTurnsPerUserPerHour: number;
   anthropicApiKey: string | null;
   anthropicBaseUrl: string | null;
   openaiApiKey: string | null;
@@ -92,6 +97,21 @@ export type Config = Readonly<{
   applicationInsightsConnectionString: string | null;
 
   seedOnStart: boolean;
+
+  /** Folder holding the chart fonts; null = `assets/fonts` beside the executable or in the working directory. */
+  chartFontDir: string | null;
+  chartRenderConcurrency: number;
+
+  agentMaxToolCallsPerTurn: number;
+  agentMaxLlmCallsPerTurn: number;
+  agentMaxTurnTokens: number;
+  agentMaxRepairRounds: number;
+  agentToolTimeoutS: number;
+  agentContextMaxChars: number;
+  agentHistoryTurns: number;
+  agentHistoryMaxChars: number;
+  agentHistorySummary: "llm" | "truncate";
+  agentToolResultMaxChars: number;
 }>;
 
 export class ConfigError extends Error {
@@ -312,8 +332,11 @@ export function loadConfig(
     llmModel: str("LLM_MODEL"),
     llmMaxTokens: num("LLM_MAX_TOKENS", 4096, 1, 200000),
     llmTemperature: num("LLM_TEMPERATURE", 0, 0, 2, false),
-    llmMaxRetries: num("LLM_MAX_RETRIES", 2, 0, 10),
-    llmRequestTimeoutS: num("LLM_REQUEST_TIMEOUT_S", 60, 1, 3600),
+    llmMaxRetries: num("LLM_MAX_RETRIES", 3, 0, 10),
+    llmRequestTimeoutS: num("LLM_REQUEST_TIMEOUT_S", 90, 1, 3600),
+    llmStreamIdleTimeoutS: num("LLM_STREAM_IDLE_TIMEOUT_S", 30, 1, 3600),
+    llmTurnTimeoutS: num("LLM_TURN_TIMEOUT_S", 300, 1, 3600, false),
+    llmMaxTurnsPerUserPerHour: num("LLM_MAX_TURNS_PER_USER_PER_HOUR", 60, 1, 100_000),
     anthropicApiKey: str("ANTHROPIC_API_KEY"),
     anthropicBaseUrl: str("ANTHROPIC_BASE_URL"),
     openaiApiKey: str("OPENAI_API_KEY"),
@@ -348,6 +371,20 @@ export function loadConfig(
     applicationInsightsConnectionString: str("APPLICATIONINSIGHTS_CONNECTION_STRING"),
 
     seedOnStart: bool("SEED_ON_START", !isProd),
+
+    chartFontDir: str("CHART_FONT_DIR"),
+    chartRenderConcurrency: num("CHART_RENDER_CONCURRENCY", 2, 1, 64),
+
+    agentMaxToolCallsPerTurn: num("AGENT_MAX_TOOL_CALLS_PER_TURN", 25, 1, 1000),
+    agentMaxLlmCallsPerTurn: num("AGENT_MAX_LLM_CALLS_PER_TURN", 20, 1, 1000),
+    agentMaxTurnTokens: num("AGENT_MAX_TURN_TOKENS", 300_000, 1, 100_000_000),
+    agentMaxRepairRounds: num("AGENT_MAX_REPAIR_ROUNDS", 2, 0, 20),
+    agentToolTimeoutS: num("AGENT_TOOL_TIMEOUT_S", 30, 1, 3600, false),
+    agentContextMaxChars: num("AGENT_CONTEXT_MAX_CHARS", 16_000, 1000, 1_000_000),
+    agentHistoryTurns: num("AGENT_HISTORY_TURNS", 6, 0, 100),
+    agentHistoryMaxChars: num("AGENT_HISTORY_MAX_CHARS", 20_000, 0, 1_000_000),
+    agentHistorySummary: oneOf<"llm" | "truncate">("AGENT_HISTORY_SUMMARY", ["llm", "truncate"], "llm"),
+    agentToolResultMaxChars: num("AGENT_TOOL_RESULT_MAX_CHARS", 8000, 500, 1_000_000),
   };
 
   if (storageBackend === "azure" && !config.azureStorageConnectionString && !config.azureStorageAccountName) {
