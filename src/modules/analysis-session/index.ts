@@ -5,6 +5,7 @@ import { Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import * as files from "./files";
+import { EXPORT_RESPONSES, exportSession } from "./export";
 import {
   AnalysisFile,
   AnalysisFileParams,
@@ -12,6 +13,7 @@ import {
   Chat,
   ChatParams,
   DuplicateBody,
+  ExportQuery,
   FileConfigure,
   FileListQuery,
   FileRegister,
@@ -352,6 +354,29 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         response: SessionResults,
         detail: { tags, summary: "Summary results of the current snapshot (V+)" },
+      },
+    )
+    .get(
+      "/:sessionId/export",
+      async ({ auth, access, params, query }) => {
+        const out = await exportSession(
+          { db, storage: deps.storage, actor: auth.actor },
+          access.project.id,
+          params.sessionId,
+          query,
+          undefined,
+        );
+        return new Response(out.body, { status: 200, headers: out.headers });
+      },
+      {
+        project: requireProjectRole("viewer"),
+        params: SessionParams,
+        query: ExportQuery,
+        detail: {
+          tags,
+          summary: "Download the session as xlsx, one step's rows as csv, or the detail as json (V+)",
+          responses: EXPORT_RESPONSES,
+        },
       },
     )
     .delete(

@@ -210,3 +210,10 @@ export const DuplicateBody = Closed({
   name: t.Optional(t.String({ maxLength: 255 })),
   includeSnapshots: t.Optional(t.Boolean()),
 });
+
+export const ExportQuery = Closed({
+  format: t.Union([t.Literal("xlsx"), t.Literal("csv"), t.Literal("json")], {
+    description: "xlsx: whole session; csv: one step's rows; json: SessionDetail with results",
+  }),
+  stepId: t.Optional(Uuid),
+});

@@ -30,7 +30,7 @@ type StepRow = typeof analysisStep.$inferSelect;
 type SessionRow = typeof analysisSession.$inferSelect;
 
 // Process-wide and bounded by bytes (analysis.md §3.9); keys are content hashes, so it never serves stale data.
-const resultCache = createResultCache(256 * 1024 * 1024);
+export const resultCache = createResultCache(256 * 1024 * 1024);
 
 const stepNotFound = () => new AppError(404, "STEP_NOT_FOUND", "No such step in the current snapshot.");
 const inputRequired = () =>
@@ -56,7 +56,7 @@ export type StepView = {
   truncated?: boolean;
 };
 
-async function inputOf(db: DbOrTx, session: SessionRow): Promise<{ frame: Frame; hash: string }> {
+export async function inputOf(db: DbOrTx, session: SessionRow): Promise<{ frame: Frame; hash: string }> {
   if (!session.inputFileId) throw inputRequired();
   const [f] = await db.select().from(analysisFile).where(eq(analysisFile.id, session.inputFileId));
   const data = f?.data as ColumnarJson | undefined;
