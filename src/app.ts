@@ -2,6 +2,8 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
+import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
+import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
 import { fileController } from "@/modules/file";
@@ -166,7 +168,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(memberController(deps))
         .use(fileController(deps))
         .use(analysisCatalogueController(deps))
-        .use(analysisSessionController(deps)),
+        .use(analysisSessionController(deps))
+        .use(adminAnalysisMasterController(deps))
+        .use(analysisAgentController(deps)),
     );
 
   if (options.extend) app = options.extend(app) as unknown as typeof app;

@@ -3,6 +3,8 @@ import type { Config } from "@/config";
 import type { DatabaseHandle } from "@/db/client";
 import type { TokenVerifier } from "@/lib/auth";
 import type { Cache } from "@/lib/cache";
+import type { ChartRenderer } from "@/lib/chart-render";
+import type { LlmProvider } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
 import type { RateLimiter } from "@/lib/rate-limit";
 import type { Storage } from "@/lib/storage";
@@ -20,6 +22,10 @@ export type AppDeps = {
   verifier: TokenVerifier;
   rateLimiter: RateLimiter;
   metrics: Metrics;
+  /** The chat's model provider; null when none is configured (chat answers 503 LLM_NOT_CONFIGURED). */
+  llm?: LlmProvider | null;
+  /** Server-side chart images; absent or unavailable → the chart image route answers 503. */
+  chartRenderer?: ChartRenderer;
   /** Renders `/metrics`: this process alone, or every worker's sum under the cluster primary. */
   renderMetrics: () => Promise<string>;
 };

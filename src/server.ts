@@ -7,9 +7,12 @@ import { migrateUp } from "@/db/migrator";
 import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
+import { createChartRenderer } from "@/lib/chart-render";
+import { createLlmProvider } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
 import { startDeletionWorker } from "@/lib/storage-deletion";
+import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
 import { setListeningServer } from "@/plugins/request-context";
 
 /*
@@ -50,6 +53,8 @@ export async function createDeps(
     verifier: createTokenVerifier(config),
     rateLimiter,
     metrics,
+    llm: createLlmProvider(config, { metrics, logger }),
+    chartRenderer: createChartRenderer(config, logger),
     renderMetrics: ipc ? () => ipc.collectClusterMetrics() : () => metrics.render(),
   };
 }
@@ -66,8 +71,17 @@ export async function startServer(
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
   }
   if (config.seedOnStart) {
-    const report = await seedDatabase(database.db, config);
-    logger.debug({ report }, "seed checked");
+    try {
+      const report = await seedDatabase(database.db, config, { logger });
+      if ("missing" in report.analysis) {
+        logger.warn({ dir: report.analysis.missing }, "seed folder missing; analysis catalogue not loaded");
+      }
+      logger.debug({ report }, "seed checked");
+    } catch (error) {
+      // A broken seed set writes nothing; the previous catalogue keeps serving.
+      if (!(error instanceof SeedSetInvalidError)) throw error;
+      logger.error({ set: error.set, problems: error.problems }, "seed set invalid; nothing loaded");
+    }
   }
   const app = buildApp(deps, options);
   const stopDeletionWorker = startDeletionWorker(database.db, deps.storage, logger);

@@ -25,7 +25,23 @@ export const HTTP_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 export const LLM_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 
 /** Bounded reasons for `llm_api_errors_total`; anything else is reported as `other`. */
-export type LlmErrorKind = "timeout" | "rate_limited" | "upstream" | "auth" | "other";
+export type LlmErrorKind =
+  | "timeout"
+  | "rate_limited"
+  | "upstream"
+  | "auth"
+  | "bad_request"
+  | "aborted"
+  | "other";
+
+/** Token counts of one LLM call; `input` includes `cacheRead`, which is counted apart. */
+export type LlmTokenObservation = {
+  provider: string;
+  model: string;
+  input: number;
+  output: number;
+  cacheRead?: number;
+};
 
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -109,6 +125,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registers: [registry],
   });
 
+  // Not among the seed's seven: token spend and agent outcomes (analysis.md §5.8).
+  const llmTokensTotal = new Counter({
+    name: "llm_tokens_total",
+    help: "LLM tokens by direction (input excludes cache reads)",
+    labelNames: ["provider", "model", "direction"] as const,
+    registers: [registry],
+  });
+  const analysisAgentTurnsTotal = new Counter({
+    name: "analysis_agent_turns_total",
+    help: "Analysis agent turns by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  const analysisAgentToolCallsTotal = new Counter({
+    name: "analysis_agent_tool_calls_total",
+    help: "Analysis agent tool calls by tool and outcome",
+    labelNames: ["tool", "outcome"] as const,
+    registers: [registry],
+  });
+
   // Not one of the seed's seven: counts requests limited per process because Redis was unreachable.
   const rateLimitFallbackTotal = new Counter({
     name: "rate_limit_fallback_total",
@@ -127,6 +163,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     llmApiCallsTotal,
     llmApiDurationSeconds,
     llmApiErrorsTotal,
+    llmTokensTotal,
+    analysisAgentTurnsTotal,
+    analysisAgentToolCallsTotal,
 
     /** Binds the pool whose open-connection count `db_connections_active` reports (null unbinds). */
     setDbConnectionsProvider(provider: (() => number) | null): void {
@@ -144,6 +183,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       llmApiCallsTotal.inc({ provider, model });
       llmApiDurationSeconds.observe({ provider, model }, durationS);
       if (error) llmApiErrorsTotal.inc({ provider, model, kind: error });
+    },
+
+    observeLlmTokens({ provider, model, input, output, cacheRead = 0 }: LlmTokenObservation): void {
+      const uncached = Math.max(0, input - cacheRead);
+      if (uncached > 0) llmTokensTotal.inc({ provider, model, direction: "input" }, uncached);
+      if (output > 0) llmTokensTotal.inc({ provider, model, direction: "output" }, output);
+      if (cacheRead > 0) llmTokensTotal.inc({ provider, model, direction: "cache_read" }, cacheRead);
+    },
+
+    recordAgentTurn(outcome: string): void {
+      analysisAgentTurnsTotal.inc({ outcome });
+    },
+
+    recordAgentToolCall(tool: string, outcome: string): void {
+      analysisAgentToolCallsTotal.inc({ tool, outcome });
     },
 
     rateLimitFallbacks(): void {

@@ -36,7 +36,10 @@ export async function drainDeletionQueue(
       .for("update", { skipLocked: true });
     for (const row of rows) {
       try {
-        await storage.delete(row.container as "uploads" | "analysis" | "public", row.storageKey);
+        const container = row.container as "uploads" | "analysis" | "public";
+        // A key ending in "/" stands for everything under it (a session's analysis artefacts).
+        if (row.storageKey.endsWith("/")) await storage.deleteByPrefix(container, row.storageKey);
+        else await storage.delete(container, row.storageKey);
         await tx.delete(storageDeletionQueue).where(eq(storageDeletionQueue.id, row.id));
         deleted++;
       } catch (error) {

@@ -10,7 +10,9 @@ import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
+import { createChartRenderer } from "@/lib/chart-render";
 import { newId } from "@/lib/ids";
+import { createLlmProvider } from "@/lib/llm";
 import { metrics } from "@/lib/metrics";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env";
 
@@ -42,6 +44,14 @@ export function sharedDatabase(): Promise<DatabaseHandle> {
   return shared;
 }
 
+// Fonts are parsed once per test process; every app built here shares the renderer.
+const renderers = new Map<string, ReturnType<typeof createChartRenderer>>();
+const renderer = (config: Config) => {
+  const key = `${config.chartFontDir}:${config.chartRenderConcurrency}`;
+  if (!renderers.has(key)) renderers.set(key, createChartRenderer(config, silentLogger));
+  return renderers.get(key)!;
+};
+
 export async function testDeps(
   vars: Record<string, string | undefined> = {},
   database?: DatabaseHandle,
@@ -65,6 +75,13 @@ export async function testDeps(
     verifier: createTokenVerifier(config),
     rateLimiter: rateLimiterFor(config, cache, silentLogger),
     metrics,
+    // Tests never wait for real back-off; `retry-after` headers from the fake still count.
+    llm: createLlmProvider(config, {
+      metrics,
+      logger: silentLogger,
+      backoff: { baseDelayMs: 5, maxDelayMs: 20 },
+    }),
+    chartRenderer: renderer(config),
     renderMetrics: () => metrics.render(),
   };
 }

@@ -1,28 +1,131 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { AppDeps } from "@/deps";
 import { Page } from "@/lib/schema";
+import { SessionDetail } from "@/modules/analysis-session/model";
 import { ProjectParams } from "@/modules/project/model";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
-import { CatalogueIssue, CatalogueQuery, IssueDetail, IssueParams } from "./model";
+import {
+  CatalogueIssue,
+  CatalogueQuery,
+  IssueDetail,
+  IssueParams,
+  SavedTemplate,
+  SavedTemplateApply,
+  SavedTemplateCreate,
+  SavedTemplateParams,
+  SavedTemplatePatch,
+  SavedTemplateQuery,
+} from "./model";
 import * as service from "./service";
+import * as templates from "./templates";
 
-/* The issue catalogue as seen from a project (api.md §2.6; saved templates come with #7's rest). */
+/* The issue catalogue as seen from a project and the project's saved templates (api.md §2.6). */
 export function analysisCatalogueController(deps: AppDeps) {
   const db = deps.database.db;
   const tags = ["analysis"];
-  return new Elysia({ name: "analysis-catalogue", prefix: "/project/:projectId/analysis/template" })
-    .use(projectAccessPlugin(deps))
-    .get("", ({ query }) => service.listCatalogue(db, query), {
-      project: requireProjectRole("viewer"),
-      params: ProjectParams,
-      query: CatalogueQuery,
-      response: Page(CatalogueIssue),
-      detail: { tags, summary: "Catalogue: active issues of active themes (V+)" },
-    })
-    .get("/:issueId", async ({ params }) => (await service.getIssue(db, params.issueId)).detail, {
-      project: requireProjectRole("viewer"),
-      params: IssueParams,
-      response: IssueDetail,
-      detail: { tags, summary: "One issue with its pickers, sample input and previews (V+)" },
-    });
+  const tdeps = (auth: { actor: templates.TemplateDeps["actor"] }) => ({ db, actor: auth.actor });
+  return (
+    new Elysia({ name: "analysis-catalogue", prefix: "/project/:projectId/analysis/template" })
+      .use(projectAccessPlugin(deps))
+      .get("", ({ query }) => service.listCatalogue(db, query), {
+        project: requireProjectRole("viewer"),
+        params: ProjectParams,
+        query: CatalogueQuery,
+        response: Page(CatalogueIssue),
+        detail: { tags, summary: "Catalogue: active issues of active themes (V+)" },
+      })
+      // `/saved…` before `/:issueId`, so "saved" is never read as an issue id (api.md §2.6).
+      .get("/saved", ({ access, caller, query }) => templates.listTemplates(db, access, caller, query), {
+        project: requireProjectRole("viewer"),
+        params: ProjectParams,
+        query: SavedTemplateQuery,
+        response: Page(SavedTemplate),
+        detail: { tags, summary: "Saved templates of the project plus public ones (V+)" },
+      })
+      .post(
+        "/saved",
+        async ({ access, caller, auth, body, set }) => {
+          const saved = await templates.createTemplate(tdeps(auth), caller, access, body);
+          set.status = 201;
+          set.headers.Location = `/api/v1/project/${access.project.id}/analysis/template/saved/${saved.id}`;
+          return saved;
+        },
+        {
+          project: requireProjectRole("member"),
+          params: ProjectParams,
+          body: SavedTemplateCreate,
+          response: { 201: SavedTemplate },
+          detail: { tags, summary: "Save a session (and its steps) as a template (M+; public: PM)" },
+        },
+      )
+      .get(
+        "/saved/:templateId",
+        ({ access, caller, params }) => templates.getTemplate(db, access, caller, params.templateId),
+        {
+          project: requireProjectRole("viewer"),
+          params: SavedTemplateParams,
+          response: SavedTemplate,
+          detail: { tags, summary: "One saved template of the project, or a public one (V+)" },
+        },
+      )
+      .patch(
+        "/saved/:templateId",
+        ({ access, caller, auth, params, body }) =>
+          templates.updateTemplate(tdeps(auth), caller, access, params.templateId, body),
+        {
+          project: requireProjectRole("member"),
+          params: SavedTemplateParams,
+          body: SavedTemplatePatch,
+          response: SavedTemplate,
+          detail: { tags, summary: "Rename or describe a template; isPublic needs PM (Own|Mod+)" },
+        },
+      )
+      .delete(
+        "/saved/:templateId",
+        async ({ access, caller, auth, params, set }) => {
+          await templates.deleteTemplate(tdeps(auth), caller, access, params.templateId);
+          set.status = 204;
+        },
+        {
+          project: requireProjectRole("member"),
+          params: SavedTemplateParams,
+          response: { 204: t.Void({ description: "Deleted" }) },
+          detail: { tags, summary: "Delete a template of this project (Own|Mod+)" },
+        },
+      )
+      .post(
+        "/saved/:templateId/apply",
+        async ({ access, caller, auth, params, body, set }) => {
+          const { status, detail } = await templates.applyTemplate(
+            tdeps(auth),
+            caller,
+            access,
+            params.templateId,
+            body,
+          );
+          set.status = status;
+          if (status === 201) {
+            set.headers.Location = `/api/v1/project/${access.project.id}/analysis/session/${detail.id}`;
+          }
+          return detail;
+        },
+        {
+          project: requireProjectRole("member"),
+          params: SavedTemplateParams,
+          body: SavedTemplateApply,
+          response: { 200: SessionDetail, 201: SessionDetail },
+          detail: {
+            tags,
+            summary:
+              "Apply: session → new session (201, M+); step → steps appended to targetSessionId (Own|Mod+)",
+          },
+        },
+      )
+      .get("/:issueId", async ({ params }) => (await service.getIssue(db, params.issueId)).detail, {
+        project: requireProjectRole("viewer"),
+        params: IssueParams,
+        response: IssueDetail,
+        detail: { tags, summary: "One issue with its pickers, sample input and previews (V+)" },
+      })
+  );
 }

@@ -2,14 +2,17 @@ import { Elysia, t } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
 import { Page } from "@/lib/schema";
+import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { ProjectParams } from "@/modules/project/model";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
-import * as files from "./files";
+import * as charts from "./charts";
 import { EXPORT_RESPONSES, exportSession } from "./export";
+import * as files from "./files";
 import {
   AnalysisFile,
   AnalysisFileParams,
   AnalysisFileWithData,
+  ChartQuery,
   Chat,
   ChatParams,
   DuplicateBody,
@@ -357,6 +360,41 @@ export function analysisSessionController(deps: AppDeps) {
       },
     )
     .get(
+      "/:sessionId/step/:stepId/chart",
+      async ({ access, params, query, request }) => {
+        const r = await charts.chartImage(
+          { db, storage: deps.storage, renderer: deps.chartRenderer },
+          access.project.id,
+          params.sessionId,
+          params.stepId,
+          query,
+          request.headers.get("if-none-match"),
+        );
+        return new Response(r.body, { status: r.status, headers: r.headers });
+      },
+      {
+        project: requireProjectRole("viewer"),
+        params: StepParams,
+        query: ChartQuery,
+        detail: {
+          tags,
+          summary:
+            "Chart of a summary step of any snapshot: PNG (stored), SVG, Plotly or Vega-Lite JSON (V+)",
+          responses: {
+            200: {
+              description: "The chart; ETag and X-Graph-Id identify it",
+              content: {
+                "image/png": { schema: { type: "string", format: "binary" } },
+                "image/svg+xml": { schema: { type: "string" } },
+                "application/json": { schema: { type: "object" } },
+              },
+            },
+            304: { description: "Not modified (If-None-Match)" },
+          },
+        },
+      },
+    )
+    .get(
       "/:sessionId/export",
       async ({ auth, access, params, query }) => {
         const out = await exportSession(
@@ -382,7 +420,8 @@ export function analysisSessionController(deps: AppDeps) {
     .delete(
       "/:sessionId",
       async ({ caller, auth, access, params, set }) => {
-        await service.deleteSession(sessionDeps(auth), caller, access, params.sessionId);
+        const keys = await service.deleteSession(sessionDeps(auth), caller, access, params.sessionId);
+        await drainDeletionQueue(db, deps.storage, deps.logger, { keys });
         set.status = 204;
       },
       {

@@ -179,6 +179,7 @@ export const StepWithResult = t.Object(
     resultData: t.Optional(t.Union([t.Array(t.Record(t.String(), t.Any())), t.Null()])),
     resultFormula: t.Optional(t.Union([t.Array(t.Any()), t.Null()])),
     resultChart: t.Optional(t.Any()),
+    chartId: t.Optional(t.Union([t.String(), t.Null()])),
     resultTable: t.Optional(t.Any()),
     truncated: t.Optional(t.Boolean()),
   },
@@ -216,4 +217,15 @@ export const ExportQuery = Closed({
     description: "xlsx: whole session; csv: one step's rows; json: SessionDetail with results",
   }),
   stepId: t.Optional(Uuid),
+});
+
+export const ChartQuery = Closed({
+  format: t.Optional(
+    t.Union([t.Literal("png"), t.Literal("svg"), t.Literal("plotly"), t.Literal("vegalite")], {
+      description: "png (default), svg, plotly (figure JSON) or vegalite (spec JSON)",
+    }),
+  ),
+  width: t.Optional(t.Integer({ minimum: 200, maximum: 3000, description: "default 960" })),
+  height: t.Optional(t.Integer({ minimum: 150, maximum: 2000, description: "default 540" })),
+  scale: t.Optional(t.Number({ minimum: 1, maximum: 3, description: "default 2" })),
 });

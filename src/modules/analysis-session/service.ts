@@ -11,11 +11,13 @@ import {
   analysisStep,
   analysisValidationMaster,
   project,
+  storageDeletionQueue,
   userAccount,
 } from "@/db/schema";
 import { AppError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
+import { sessionPrefix } from "@/lib/storage/keys";
 import { getIssue } from "@/modules/analysis-catalogue/service";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
@@ -386,13 +388,15 @@ export async function updateSession(
   return toSummary(row);
 }
 
+/** Deletes the session; returns the storage prefix queued for deletion (drain it after the commit). */
 export async function deleteSession(
   deps: SessionDeps,
   caller: Caller,
   access: ProjectAccess,
   sessionId: string,
-): Promise<void> {
+): Promise<string[]> {
   const projectId = access.project.id;
+  const prefix = sessionPrefix(sessionId);
   await deps.db.transaction(async (tx) => {
     const before = await lockOwnSession(tx, access, caller, sessionId);
     if (leaseHeld(before))
@@ -406,5 +410,10 @@ export async function deleteSession(
       oldValue: { name: before.name, status: before.status, issueId: before.issueId },
     });
     await tx.delete(analysisSession).where(eq(analysisSession.id, sessionId));
+    await tx
+      .insert(storageDeletionQueue)
+      .values({ id: newId(), container: "analysis", storageKey: prefix, reason: "session_deleted" })
+      .onConflictDoNothing();
   });
+  return [prefix];
 }

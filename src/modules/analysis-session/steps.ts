@@ -6,6 +6,7 @@ import { AppError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import {
   assertDeletable,
+  type ChartModel,
   type ColumnarJson,
   createResultCache,
   type Frame,
@@ -17,6 +18,7 @@ import {
 } from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
+import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { writableSession } from "./service";
 
 /*
@@ -52,6 +54,8 @@ export type StepView = {
   resultData?: Record<string, unknown>[] | null;
   resultFormula?: unknown[] | null;
   resultChart?: unknown;
+  /** graphId of the default-size image, so clients can build the chart URL (analysis.md §4.5). */
+  chartId?: string | null;
   resultTable?: unknown[] | null;
   truncated?: boolean;
 };
@@ -74,7 +78,12 @@ const toDef = (s: StepRow): StepDef => ({
 
 export function stepView(row: StepRow, result: StepResult | undefined, rowLimit: number): StepView {
   const summary = result?.summary as
-    | { resultFormula?: unknown[]; resultChart?: unknown; resultTable?: unknown[] | null }
+    | {
+        resultFormula?: unknown[];
+        resultChart?: unknown;
+        resultTable?: unknown[] | null;
+        chartModel?: ChartModel | null;
+      }
     | null
     | undefined;
   const rows = result?.frame ? materialiseRows(result.frame, 0, rowLimit) : null;
@@ -94,6 +103,7 @@ export function stepView(row: StepRow, result: StepResult | undefined, rowLimit:
     resultData: rows,
     resultFormula: summary?.resultFormula ?? null,
     resultChart: summary?.resultChart ?? null,
+    chartId: summary?.chartModel ? graphIdOf(summary.chartModel, DEFAULT_CHART_SIZE) : null,
     resultTable: summary?.resultTable ?? null,
     truncated: result?.frame ? result.frame.rowCount > rowLimit : false,
   };

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import {
+  analysisSession,
   project,
   projectFile,
   projectMember,
@@ -13,6 +14,7 @@ import type { Cache } from "@/lib/cache";
 import { AppError } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { iso, likePattern, page } from "@/lib/schema";
+import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import {
   invalidateProject,
@@ -291,17 +293,18 @@ export async function deleteProject(deps: ProjectDeps, access: ProjectAccess): P
       .select({ key: projectFile.storageKey })
       .from(projectFile)
       .where(eq(projectFile.projectId, id));
-    if (files.length > 0) {
+    const sessions = await tx
+      .select({ id: analysisSession.id })
+      .from(analysisSession)
+      .where(eq(analysisSession.projectId, id));
+    const queued = [
+      ...files.map((f) => ({ container: "uploads", storageKey: f.key })),
+      ...sessions.map((s) => ({ container: "analysis", storageKey: sessionPrefix(s.id) })),
+    ];
+    if (queued.length > 0) {
       await tx
         .insert(storageDeletionQueue)
-        .values(
-          files.map((f) => ({
-            id: newId(),
-            container: "uploads",
-            storageKey: f.key,
-            reason: "project_deleted",
-          })),
-        )
+        .values(queued.map((q) => ({ id: newId(), ...q, reason: "project_deleted" })))
         .onConflictDoNothing();
     }
     await writeAudit(tx, deps.actor, {
@@ -315,7 +318,7 @@ export async function deleteProject(deps: ProjectDeps, access: ProjectAccess): P
       metadata: { files: files.length, members: memberIds.length },
     });
     await tx.delete(project).where(eq(project.id, id));
-    return files.map((f) => f.key);
+    return queued.map((q) => q.storageKey);
   });
   await invalidateProject(deps.cache, id, memberIds);
   return keys;

@@ -1,0 +1,296 @@
+import { Elysia, t } from "elysia";
+import type { AppDeps } from "@/deps";
+import { Page } from "@/lib/schema";
+import { type AuthState, authPlugin } from "@/plugins/auth";
+import {
+  DummyChartCreate,
+  DummyChartListQuery,
+  DummyChartMaster,
+  DummyChartPatch,
+  DummyFormulaCreate,
+  DummyFormulaListQuery,
+  DummyFormulaMaster,
+  DummyFormulaPatch,
+  GraphAxisCreate,
+  GraphAxisListQuery,
+  GraphAxisMaster,
+  GraphAxisPatch,
+  IssueCreate,
+  IssueListQuery,
+  IssueMaster,
+  IssuePatch,
+  MasterIdParams,
+  NoQuery,
+  PurgeQuery,
+  ValidationCreate,
+  ValidationListQuery,
+  ValidationMaster,
+  ValidationPatch,
+} from "./model";
+import * as service from "./service";
+
+/*
+ * Admin CRUD for the analysis masters (api.md §2.12.1). Every route sits inside one admin guard so
+ * a route added later cannot be left open. The check resolves after the global rate limiter, like
+ * every other guard, so refused attempts are still counted.
+ * The driver-tree `category`/`formula` masters are not here: their tables do not exist yet.
+ */
+export function adminAnalysisMasterController(deps: AppDeps) {
+  const db = deps.database.db;
+  const tags = ["admin"];
+  const masterDeps = (auth: AuthState): service.MasterDeps => ({ db, cache: deps.cache, actor: auth.actor });
+  const noContent = { 204: t.Void({ description: "Done" }) };
+
+  return new Elysia({ name: "admin-analysis-master", prefix: "/admin" })
+    .use(authPlugin(deps))
+    .guard({ admin: true }, (admin) =>
+      admin
+        /* validation */
+        .get("/validation", ({ query }) => service.listValidations(db, query), {
+          query: ValidationListQuery,
+          response: Page(ValidationMaster),
+          detail: { tags, summary: "List validation masters (admin)" },
+        })
+        .post(
+          "/validation",
+          async ({ body, auth, set }) => {
+            const out = await service.createValidation(masterDeps(auth), body);
+            set.status = 201;
+            return out;
+          },
+          {
+            body: ValidationCreate,
+            response: { 201: ValidationMaster },
+            detail: { tags, summary: "Create a validation master (admin)" },
+          },
+        )
+        .get("/validation/:id", ({ params }) => service.getValidation(db, params.id), {
+          params: MasterIdParams,
+          query: NoQuery,
+          response: ValidationMaster,
+          detail: { tags, summary: "One validation master (admin)" },
+        })
+        .patch(
+          "/validation/:id",
+          ({ params, body, auth }) => service.updateValidation(masterDeps(auth), params.id, body),
+          {
+            params: MasterIdParams,
+            body: ValidationPatch,
+            response: ValidationMaster,
+            detail: { tags, summary: "Update, archive or restore (isActive) a validation master (admin)" },
+          },
+        )
+        .delete(
+          "/validation/:id",
+          async ({ params, query, auth, set }) => {
+            await service.deleteValidation(masterDeps(auth), params.id, query.purge === true);
+            set.status = 204;
+          },
+          {
+            params: MasterIdParams,
+            query: PurgeQuery,
+            response: noContent,
+            detail: {
+              tags,
+              summary: "Archive a validation master; purge=true hard-deletes one without issues (admin)",
+            },
+          },
+        )
+        /* issue */
+        .get("/issue", ({ query }) => service.listIssues(db, query), {
+          query: IssueListQuery,
+          response: Page(IssueMaster),
+          detail: { tags, summary: "List issue masters (admin)" },
+        })
+        .post(
+          "/issue",
+          async ({ body, auth, set }) => {
+            const out = await service.createIssue(masterDeps(auth), body);
+            set.status = 201;
+            return out;
+          },
+          {
+            body: IssueCreate,
+            response: { 201: IssueMaster },
+            detail: { tags, summary: "Create an issue master under an active validation (admin)" },
+          },
+        )
+        .get("/issue/:id", ({ params }) => service.getIssue(db, params.id), {
+          params: MasterIdParams,
+          query: NoQuery,
+          response: IssueMaster,
+          detail: { tags, summary: "One issue master (admin)" },
+        })
+        .patch(
+          "/issue/:id",
+          ({ params, body, auth }) => service.updateIssue(masterDeps(auth), params.id, body),
+          {
+            params: MasterIdParams,
+            body: IssuePatch,
+            response: IssueMaster,
+            detail: { tags, summary: "Update, archive or restore (isActive) an issue master (admin)" },
+          },
+        )
+        .delete(
+          "/issue/:id",
+          async ({ params, query, auth, set }) => {
+            await service.deleteIssue(masterDeps(auth), params.id, query.purge === true);
+            set.status = 204;
+          },
+          {
+            params: MasterIdParams,
+            query: PurgeQuery,
+            response: noContent,
+            detail: {
+              tags,
+              summary:
+                "Archive an issue master; purge=true hard-deletes one no session/template uses (admin)",
+            },
+          },
+        )
+        /* graph axis */
+        .get("/graph-axis", ({ query }) => service.listAxes(db, query), {
+          query: GraphAxisListQuery,
+          response: Page(GraphAxisMaster),
+          detail: { tags, summary: "List graph-axis masters (admin)" },
+        })
+        .post(
+          "/graph-axis",
+          async ({ body, auth, set }) => {
+            const out = await service.createAxis(masterDeps(auth), body);
+            set.status = 201;
+            return out;
+          },
+          {
+            body: GraphAxisCreate,
+            response: { 201: GraphAxisMaster },
+            detail: { tags, summary: "Create a graph-axis master (admin)" },
+          },
+        )
+        .get("/graph-axis/:id", ({ params }) => service.getAxis(db, params.id), {
+          params: MasterIdParams,
+          query: NoQuery,
+          response: GraphAxisMaster,
+          detail: { tags, summary: "One graph-axis master (admin)" },
+        })
+        .patch(
+          "/graph-axis/:id",
+          ({ params, body, auth }) => service.updateAxis(masterDeps(auth), params.id, body),
+          {
+            params: MasterIdParams,
+            body: GraphAxisPatch,
+            response: GraphAxisMaster,
+            detail: { tags, summary: "Update a graph-axis master (admin)" },
+          },
+        )
+        .delete(
+          "/graph-axis/:id",
+          async ({ params, auth, set }) => {
+            await service.deleteAxis(masterDeps(auth), params.id);
+            set.status = 204;
+          },
+          {
+            params: MasterIdParams,
+            query: NoQuery,
+            response: noContent,
+            detail: { tags, summary: "Delete a graph-axis master (admin)" },
+          },
+        )
+        /* dummy formula */
+        .get("/dummy-formula", ({ query }) => service.listFormulas(db, query), {
+          query: DummyFormulaListQuery,
+          response: Page(DummyFormulaMaster),
+          detail: { tags, summary: "List dummy-formula masters (admin)" },
+        })
+        .post(
+          "/dummy-formula",
+          async ({ body, auth, set }) => {
+            const out = await service.createFormula(masterDeps(auth), body);
+            set.status = 201;
+            return out;
+          },
+          {
+            body: DummyFormulaCreate,
+            response: { 201: DummyFormulaMaster },
+            detail: { tags, summary: "Create a dummy-formula master (admin)" },
+          },
+        )
+        .get("/dummy-formula/:id", ({ params }) => service.getFormula(db, params.id), {
+          params: MasterIdParams,
+          query: NoQuery,
+          response: DummyFormulaMaster,
+          detail: { tags, summary: "One dummy-formula master (admin)" },
+        })
+        .patch(
+          "/dummy-formula/:id",
+          ({ params, body, auth }) => service.updateFormula(masterDeps(auth), params.id, body),
+          {
+            params: MasterIdParams,
+            body: DummyFormulaPatch,
+            response: DummyFormulaMaster,
+            detail: { tags, summary: "Update a dummy-formula master (admin)" },
+          },
+        )
+        .delete(
+          "/dummy-formula/:id",
+          async ({ params, auth, set }) => {
+            await service.deleteFormula(masterDeps(auth), params.id);
+            set.status = 204;
+          },
+          {
+            params: MasterIdParams,
+            query: NoQuery,
+            response: noContent,
+            detail: { tags, summary: "Delete a dummy-formula master (admin)" },
+          },
+        )
+        /* dummy chart */
+        .get("/dummy-chart", ({ query }) => service.listCharts(db, query), {
+          query: DummyChartListQuery,
+          response: Page(DummyChartMaster),
+          detail: { tags, summary: "List dummy-chart masters (admin)" },
+        })
+        .post(
+          "/dummy-chart",
+          async ({ body, auth, set }) => {
+            const out = await service.createChart(masterDeps(auth), body);
+            set.status = 201;
+            return out;
+          },
+          {
+            body: DummyChartCreate,
+            response: { 201: DummyChartMaster },
+            detail: { tags, summary: "Create a dummy-chart master (≤512 KiB figure) (admin)" },
+          },
+        )
+        .get("/dummy-chart/:id", ({ params }) => service.getChart(db, params.id), {
+          params: MasterIdParams,
+          query: NoQuery,
+          response: DummyChartMaster,
+          detail: { tags, summary: "One dummy-chart master (admin)" },
+        })
+        .patch(
+          "/dummy-chart/:id",
+          ({ params, body, auth }) => service.updateChart(masterDeps(auth), params.id, body),
+          {
+            params: MasterIdParams,
+            body: DummyChartPatch,
+            response: DummyChartMaster,
+            detail: { tags, summary: "Update a dummy-chart master (admin)" },
+          },
+        )
+        .delete(
+          "/dummy-chart/:id",
+          async ({ params, auth, set }) => {
+            await service.deleteChart(masterDeps(auth), params.id);
+            set.status = 204;
+          },
+          {
+            params: MasterIdParams,
+            query: NoQuery,
+            response: noContent,
+            detail: { tags, summary: "Delete a dummy-chart master (admin)" },
+          },
+        ),
+    );
+}

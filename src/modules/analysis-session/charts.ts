@@ -1,0 +1,157 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { analysisSnapshot, analysisStep } from "@/db/schema";
+import type { ChartRenderer } from "@/lib/chart-render";
+import { AppError } from "@/lib/errors";
+import { contentDisposition } from "@/lib/file-types";
+import type { Storage } from "@/lib/storage";
+import { graphKey } from "@/lib/storage/keys";
+import { runPipeline, type StepDef } from "@/modules/analysis/engine";
+import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
+import { loadSession } from "./service";
+import { inputOf, resultCache } from "./steps";
+
+/*
+ * Chart images of summary steps (analysis.md §4.5): any snapshot's step, results computed for that
+ * snapshot, PNGs rendered once and kept in storage under `analysis/{sid}/graph_{graphId}.png`,
+ * other formats rendered on demand and kept in a small in-process cache.
+ */
+
+export type ChartFormat = "png" | "svg" | "plotly" | "vegalite";
+export type ChartQuery = { format?: ChartFormat; width?: number; height?: number; scale?: number };
+
+export type ChartDeps = { db: DbOrTx; storage: Storage; renderer: ChartRenderer | null | undefined };
+
+const MAX_TEXT_ENTRIES = 256;
+const textCache = new Map<string, string>();
+function remember(key: string, value: string) {
+  if (textCache.size >= MAX_TEXT_ENTRIES) textCache.delete(textCache.keys().next().value!);
+  textCache.set(key, value);
+}
+
+const unavailable = (reason?: string) =>
+  new AppError(
+    503,
+    "CHART_RENDERER_UNAVAILABLE",
+    `Charts cannot be rendered on this server${reason ? `: ${reason}` : "."}`,
+  );
+
+/** The chart model and Plotly figure of a summary step of any snapshot of the session. */
+async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId: string) {
+  const session = await loadSession(db, projectId, sessionId);
+  const [row] = await db
+    .select({ step: analysisStep })
+    .from(analysisStep)
+    .innerJoin(analysisSnapshot, eq(analysisSnapshot.id, analysisStep.snapshotId))
+    .where(and(eq(analysisStep.id, stepId), eq(analysisSnapshot.sessionId, sessionId)));
+  if (!row) throw new AppError(404, "STEP_NOT_FOUND", "No such step in this session.");
+  const step = row.step;
+  const config = step.config as { chartConfig?: unknown } | null;
+  if (step.type !== "summary" || !config?.chartConfig) {
+    throw new AppError(
+      404,
+      "CHART_NOT_AVAILABLE",
+      "This step has no chart (only summary steps with a chartConfig do).",
+    );
+  }
+  const { frame, hash } = await inputOf(db, session);
+  const steps = await db
+    .select()
+    .from(analysisStep)
+    .where(eq(analysisStep.snapshotId, step.snapshotId))
+    .orderBy(asc(analysisStep.stepOrder));
+  const defs: StepDef[] = steps.map((s) => ({
+    stepKey: s.stepKey,
+    name: s.name,
+    type: s.type as StepDef["type"],
+    input: s.input,
+    config: s.config,
+  }));
+  const result = runPipeline(frame, hash, defs, { cache: resultCache }).byKey.get(step.stepKey);
+  if (!result || result.status !== "ok" || !result.summary?.chartModel) {
+    const error = result?.error;
+    throw new AppError(422, "STEP_CONFIG_INVALID", error?.detail ?? "The step has no valid chart.", {
+      errors: error?.errors,
+      extensions: { stepStatus: result?.status ?? "not_configured", stepError: error ?? null },
+    });
+  }
+  return { step, model: result.summary.chartModel, figure: result.summary.resultChart };
+}
+
+export type ChartResponse = {
+  status: 200 | 304;
+  body: ConstructorParameters<typeof Response>[0];
+  headers: Record<string, string>;
+};
+
+export async function chartImage(
+  deps: ChartDeps,
+  projectId: string,
+  sessionId: string,
+  stepId: string,
+  query: ChartQuery,
+  ifNoneMatch: string | null,
+): Promise<ChartResponse> {
+  const format = query.format ?? "png";
+  const size = {
+    width: query.width ?? DEFAULT_CHART_SIZE.width,
+    height: query.height ?? DEFAULT_CHART_SIZE.height,
+    scale: query.scale ?? DEFAULT_CHART_SIZE.scale,
+  };
+  const { step, model, figure } = await chartOf(deps.db, projectId, sessionId, stepId);
+  const graphId = graphIdOf(model, size);
+  const etag = format === "png" ? `"${graphId}"` : `"${graphId}-${format}"`;
+  const ext = { png: "png", svg: "svg", plotly: "json", vegalite: "json" }[format];
+  const headers: Record<string, string> = {
+    ETag: etag,
+    "Cache-Control": "private, max-age=3600",
+    "X-Graph-Id": graphId,
+    "Content-Disposition": contentDisposition(`${step.name}.${ext}`, "inline"),
+  };
+  if (ifNoneMatch?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+    return { status: 304, body: null, headers };
+  }
+  if (format === "plotly") {
+    return {
+      status: 200,
+      body: JSON.stringify(figure),
+      headers: { ...headers, "Content-Type": "application/json" },
+    };
+  }
+  if (format === "vegalite") {
+    if (!deps.renderer) throw unavailable();
+    const spec = JSON.stringify(deps.renderer.toVegaLite(model, size));
+    return { status: 200, body: spec, headers: { ...headers, "Content-Type": "application/json" } };
+  }
+  if (!deps.renderer?.available) throw unavailable(deps.renderer?.reason);
+  if (format === "svg") {
+    const key = `${graphId}:svg`;
+    let svg = textCache.get(key);
+    if (!svg) {
+      svg = deps.renderer.renderSvg(model, size);
+      remember(key, svg);
+    }
+    return {
+      status: 200,
+      body: svg,
+      headers: { ...headers, "Content-Type": "image/svg+xml; charset=utf-8" },
+    };
+  }
+  const key = graphKey(sessionId, graphId);
+  const stored = await deps.storage.head("analysis", key).catch(() => null);
+  if (stored) {
+    const object = await deps.storage.get("analysis", key);
+    return {
+      status: 200,
+      body: object.stream,
+      headers: { ...headers, "Content-Type": "image/png", "Content-Length": String(object.size) },
+    };
+  }
+  const png = await deps.renderer.renderPng(model, size);
+  await deps.storage.put("analysis", key, png, { contentType: "image/png" });
+  return {
+    status: 200,
+    body: png,
+    headers: { ...headers, "Content-Type": "image/png", "Content-Length": String(png.byteLength) },
+  };
+}
