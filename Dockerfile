@@ -16,6 +16,7 @@ RUN bun install --frozen-lockfile
 COPY tsconfig.json ./
 COPY src ./src
 COPY drizzle ./drizzle
+COPY seed ./seed
 # Docker says amd64/arm64; Bun's compile targets say x64/arm64.
 ARG TARGETARCH=amd64
 RUN case "${TARGETARCH}" in \
@@ -43,7 +44,12 @@ WORKDIR /app
 COPY --from=builder --chown=65532:65532 /out/uploads /app/uploads
 COPY --from=builder --chown=65532:65532 /out/data /app/data
 COPY --from=builder /src/drizzle /app/drizzle
+# Seed sets are plain files read at `seed` / start-up (analysis.md §6.3), found beside the binary.
+COPY --from=builder /src/seed /app/seed
 COPY --from=builder /src/dist/camp-backend /app/camp-backend
+# Chart fonts (Noto Sans JP, OFL) as plain files beside the executable: resvg's native code reads
+# fonts by path and cannot see files embedded in the compiled binary.
+COPY assets/fonts /app/assets/fonts
 # An image that reaches a server is production unless told otherwise, so it fails closed on
 # missing configuration; docker-compose sets ENVIRONMENT=development for local work.
 ENV ENVIRONMENT=production \

@@ -97,6 +97,8 @@ export type Config = Readonly<{
   applicationInsightsConnectionString: string | null;
 
   seedOnStart: boolean;
+  /** Folder of the seed sets; null = `seed/` beside the executable if present, else `<cwd>/seed`. */
+  seedDir: string | null;
 
   /** Folder holding the chart fonts; null = `assets/fonts` beside the executable or in the working directory. */
   chartFontDir: string | null;
@@ -371,6 +373,7 @@ export function loadConfig(
     applicationInsightsConnectionString: str("APPLICATIONINSIGHTS_CONNECTION_STRING"),
 
     seedOnStart: bool("SEED_ON_START", !isProd),
+    seedDir: str("SEED_DIR"),
 
     chartFontDir: str("CHART_FONT_DIR"),
     chartRenderConcurrency: num("CHART_RENDER_CONCURRENCY", 2, 1, 64),

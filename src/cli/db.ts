@@ -5,7 +5,7 @@ import { migrationsDir } from "@/db/migrations-dir";
 import { migrateDown, migrateUp, migrationStatus } from "@/db/migrator";
 
 /*
- * `bun run db:<command>`: migrate | status | rollback [n] | reset | seed | backup [dir].
+ * `bun run db:<command>`: migrate | status | rollback [n] | reset | seed [--force] | backup [dir].
  * Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
  */
 
@@ -73,13 +73,32 @@ export async function runDbCommand(args: string[]): Promise<number> {
       }
       case "seed": {
         const { seedDatabase } = await import("@/db/seed");
-        const report = await seedDatabase(database.db, config);
-        console.log(JSON.stringify(report));
-        return 0;
+        const { SeedSetInvalidError } = await import("@/modules/analysis-catalogue/seed");
+        if (arg !== undefined && arg !== "--force") {
+          console.error("usage: seed [--force]");
+          return 2;
+        }
+        try {
+          const report = await seedDatabase(database.db, config, { force: arg === "--force" });
+          const a = report.analysis;
+          if ("missing" in a) console.log(`analysis catalogue: seed folder ${a.missing} not found`);
+          else {
+            console.log(
+              `analysis catalogue: created ${a.created}, updated ${a.updated}, unchanged ${a.unchanged}, skipped ${a.skipped}, archived ${a.archived}`,
+            );
+            for (const p of a.problems ?? []) console.log(`  skipped ${p.file}: ${p.message}`);
+          }
+          console.log(`dev admin: ${report.devAdmin}`);
+          return 0;
+        } catch (error) {
+          if (!(error instanceof SeedSetInvalidError)) throw error;
+          console.error(error.message);
+          return 1;
+        }
       }
       default:
         console.error(
-          `unknown command '${command}' (migrate | status | rollback [n] | reset | seed | backup [dir])`,
+          `unknown command '${command}' (migrate | status | rollback [n] | reset | seed [--force] | backup [dir])`,
         );
         return 2;
     }

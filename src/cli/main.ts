@@ -3,7 +3,7 @@ import { ConfigError, getConfig } from "@/config";
 
 /*
  * Entry point of the compiled binary and of `bun src/index.ts`:
- * `camp-backend serve [--worker N] | migrate | status | rollback [n] | seed | healthcheck`.
+ * `camp-backend serve [--worker N] | migrate | status | rollback [n] | seed [--force] | healthcheck`.
  * `healthcheck` exists so container HEALTHCHECKs need no curl.
  */
 
@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return healthcheck();
     default:
       console.error(
-        `unknown command '${command}' (serve | migrate | status | rollback [n] | seed | healthcheck)`,
+        `unknown command '${command}' (serve | migrate | status | rollback [n] | seed [--force] | healthcheck)`,
       );
       return 2;
   }
