@@ -288,6 +288,15 @@ describe("admin analysis masters", async () => {
     // Archiving the validation hides its issues too.
     expect((await call("DELETE", `/validation/${v.id}`)).status).toBe(204);
     expect(await catalogue()).toEqual([]);
+    const hidden = await request(`/api/v1/project/${project.id}/analysis/template/${issue.id}`, {
+      headers: owner.auth,
+    });
+    expect((await json(hidden)).code).toBe("ISSUE_NOT_FOUND");
+    const underArchived = await request(
+      `/api/v1/project/${project.id}/analysis/session`,
+      jsonInit("POST", { issueId: issue.id }, owner.auth),
+    );
+    expect((await json(underArchived)).code).toBe("MASTER_ARCHIVED");
     await call("PATCH", `/validation/${v.id}`, { isActive: true });
     expect(await catalogue()).toEqual([issue.id]);
 

@@ -285,8 +285,14 @@ describe("analysis session export", async () => {
     ]);
     const s0 = sheetValues(wb.getWorksheet("S0_全体")!);
     expect(s0.slice(1).map((r) => r[1])).toEqual([15, 500]);
-    // Without a renderer no picture is embedded.
-    expect(wb.getWorksheet("S0_全体")!.getImages()).toHaveLength(0);
+    // Through HTTP the app's renderer embeds the scatter chart as a real 1600×900 PNG.
+    const pictures = wb.worksheets.map((w) => [w.name, w.getImages().length]).filter(([, n]) => n !== 0);
+    expect(pictures).toEqual([["S0_全体", 1]]);
+    const png = wb.getImage(Number(wb.getWorksheet("S0_全体")!.getImages()[0].imageId));
+    const bytes = new Uint8Array(png.buffer as unknown as Uint8Array);
+    expect([...bytes.slice(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    expect([view.getUint32(16), view.getUint32(20)]).toEqual([1600, 900]);
   });
 
   test("xlsx with a renderer: one embedded PNG on the S0 sheet, rendered from the chart model", async () => {

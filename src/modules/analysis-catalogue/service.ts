@@ -53,11 +53,17 @@ export async function listCatalogue(db: DbOrTx, q: { skip?: number; limit?: numb
 /** An issue with its pickers and previews; archived issues are not part of the catalogue. */
 export async function getIssue(db: DbOrTx, issueId: string, options: { includeArchived?: boolean } = {}) {
   const [row] = await db
-    .select({ issue: analysisIssueMaster, validationName: analysisValidationMaster.name })
+    .select({
+      issue: analysisIssueMaster,
+      validationName: analysisValidationMaster.name,
+      validationActive: analysisValidationMaster.isActive,
+    })
     .from(analysisIssueMaster)
     .innerJoin(analysisValidationMaster, eq(analysisValidationMaster.id, analysisIssueMaster.validationId))
     .where(eq(analysisIssueMaster.id, issueId));
-  if (!row || (!options.includeArchived && !row.issue.isActive)) throw issueNotFound();
+  // An issue under an archived theme leaves the catalogue with it (api.md §2.12.1).
+  const active = !!row && row.issue.isActive && row.validationActive;
+  if (!row || (!options.includeArchived && !active)) throw issueNotFound();
   const [axes, formulas, charts] = await Promise.all([
     db
       .select()
@@ -108,5 +114,5 @@ export async function getIssue(db: DbOrTx, issueId: string, options: { includeAr
       chartOrder: c.chartOrder,
     })),
   };
-  return { detail, isActive: i.isActive && true };
+  return { detail, isActive: active };
 }

@@ -402,7 +402,9 @@ export function analysisSessionController(deps: AppDeps) {
           access.project.id,
           params.sessionId,
           query,
-          undefined,
+          deps.chartRenderer?.available
+            ? (model, size) => deps.chartRenderer!.renderPng(model, size)
+            : undefined,
         );
         return new Response(out.body, { status: 200, headers: out.headers });
       },
