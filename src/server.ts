@@ -55,6 +55,7 @@ export async function createDeps(
     metrics,
     llm: createLlmProvider(config, { metrics, logger }),
     chartRenderer: createChartRenderer(config, logger),
+    shutdown: new AbortController(),
     renderMetrics: ipc ? () => ipc.collectClusterMetrics() : () => metrics.render(),
   };
 }
@@ -103,6 +104,11 @@ export async function startServer(
     if (stopping) return;
     stopping = true;
     logger.info({ signal, pending: server.pendingRequests }, "shutting down");
+    // Chat turns end `timed_out` (writing nothing) before the drain deadline rather than being cut.
+    const abortTurns = setTimeout(
+      () => deps.shutdown?.abort(new Error("shutdown")),
+      Math.max(0, config.shutdownTimeoutS * 1000 - 2000),
+    );
     const drained = server.stop(false).then(() => true);
     const timedOut = Bun.sleep(config.shutdownTimeoutS * 1000).then(() => false);
     const clean = await Promise.race([drained, timedOut]);
@@ -113,6 +119,7 @@ export async function startServer(
       );
       await server.stop(true);
     }
+    clearTimeout(abortTurns);
     stopDeletionWorker();
     await database.close(5).catch((err) => logger.error({ err }, "database close failed"));
     await deps.cache.close().catch(() => {});

@@ -459,6 +459,114 @@ describe("analysis agent", () => {
   });
 });
 
+describe("analysis agent: snapshots, copies, quota and shutdown", () => {
+  const reply = (text: string): Script => ({ name: text, exchanges: [{ reply: { text } }] });
+
+  test("scenario 15: after restoring snapshot 1 the next turn creates snapshot 2", async () => {
+    const w = await agentWorld();
+    for (const n of [1, 2, 3]) {
+      fake.load(reply(`ターン${n}`));
+      expect((await w.chat(`質問${n}`)).status).toBe(200);
+    }
+    expect((await w.detail()).currentSnapshot).toBe(3);
+    const restored = await json(
+      await w.request(w.sbase, jsonInit("PUT", { currentSnapshot: 1 }, w.user.auth)),
+    );
+    expect(restored.snapshotList.map((s: any) => s.order)).toEqual([0, 1]);
+    fake.load(reply("ターン4"));
+    const res = await json(await w.chat("質問4"));
+    expect(res.currentSnapshot).toBe(2);
+    const snap = currentOf(res);
+    expect(snap.trigger).toBe("chat");
+    expect(snap.chat.filter((c: any) => c.role === "user").map((c: any) => c.message)).toEqual([
+      "質問1",
+      "質問4",
+    ]);
+    const history = fake.requests[0].body.messages.map((m: any) => m.role);
+    expect(history).toEqual(["user", "assistant", "user"]);
+  });
+
+  test("scenario 16: a turn in a duplicate works without re-selecting the input", async () => {
+    const w = await agentWorld();
+    fake.load("bar-by-year");
+    expect((await w.chat("年度ごとの売上合計を棒グラフで")).status).toBe(200);
+    const copy = await json(await w.request(`${w.sbase}/duplicate`, jsonInit("POST", {}, w.user.auth)));
+    fake.load(reply("複製でも動きます。"));
+    const base = w.sbase.slice(0, w.sbase.lastIndexOf("/"));
+    const res = await w.request(
+      `${base}/${copy.id}/chat`,
+      jsonInit("POST", { message: "確認" }, w.user.auth),
+    );
+    expect(res.status).toBe(200);
+    const snap = currentOf(await json(res));
+    expect(snap.step.map((s: any) => s.status)).toEqual(["ok", "ok"]);
+  });
+
+  test("older turns are folded into a conversation summary: an LLM summary computed once, or a digest", async () => {
+    const w = await agentWorld("anthropic", { AGENT_HISTORY_TURNS: "1" });
+    for (const n of [1, 2]) {
+      fake.load(reply(`回答${n}`));
+      expect((await w.chat(`質問${n}`)).status).toBe(200);
+    }
+    fake.load({
+      name: "summarise",
+      exchanges: [
+        { expect: { lastUserText: "質問1" }, reply: { text: "要約: 質問1に回答1で答えた" } },
+        { expect: { systemContains: "要約: 質問1に回答1で答えた" }, reply: { text: "回答3" } },
+      ],
+    });
+    expect((await w.chat("質問3")).status).toBe(200);
+    expect(fake.errors).toEqual([]);
+    expect(fake.requests[0].body.tools ?? []).toEqual([]);
+    expect(fake.requests[1].body.messages.map((m: any) => m.role)).toEqual(["user", "assistant", "user"]);
+
+    const digest = await agentWorld("anthropic", {
+      AGENT_HISTORY_TURNS: "1",
+      AGENT_HISTORY_SUMMARY: "truncate",
+    });
+    for (const n of [1, 2]) {
+      fake.load(reply(`回答${n}`));
+      expect((await digest.chat(`質問${n}`)).status).toBe(200);
+    }
+    fake.load({
+      name: "digest",
+      exchanges: [
+        { expect: { systemContains: ["これまでの会話の要約", "質問1", "回答1"] }, reply: { text: "回答3" } },
+      ],
+    });
+    expect((await digest.chat("質問3")).status).toBe(200);
+    expect(fake.errors).toEqual([]);
+  });
+
+  test("the hourly turn quota answers 429 with Retry-After before calling the model", async () => {
+    const w = await agentWorld("anthropic", { LLM_MAX_TURNS_PER_USER_PER_HOUR: "1" });
+    fake.load(reply("一回目"));
+    expect((await w.chat("一回目")).status).toBe(200);
+    fake.load(reply("二回目"));
+    const res = await w.chat("二回目");
+    expect(res.status).toBe(429);
+    expect((await json(res)).code).toBe("LLM_QUOTA_EXCEEDED");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(3500);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test("process shutdown aborts a running turn: 504, the upstream request cancelled, nothing written", async () => {
+    const w = await agentWorld();
+    w.deps.shutdown = new AbortController();
+    const before = await w.detail();
+    fake.load({ name: "slow", exchanges: [{ delayMs: 5000, reply: { text: "遅い" } }] });
+    const turn = w.chat("長い質問");
+    await Bun.sleep(300);
+    w.deps.shutdown.abort();
+    const res = await turn;
+    expect(res.status).toBe(504);
+    expect((await json(res)).code).toBe("LLM_TIMEOUT");
+    expect((await w.detail()).snapshotCount).toBe(before.snapshotCount);
+    for (let i = 0; i < 40 && !fake.requests[0]?.aborted; i++) await Bun.sleep(25);
+    expect(fake.requests[0].aborted).toBe(true);
+  });
+});
+
 function parseSse(text: string) {
   return text
     .split("\n\n")

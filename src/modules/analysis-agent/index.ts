@@ -25,6 +25,7 @@ export function analysisAgentController(deps: AppDeps) {
     config: deps.config,
     logger: deps.logger,
     metrics: deps.metrics,
+    shutdown: deps.shutdown?.signal,
   });
 
   return new Elysia({ name: "analysis-agent", prefix: "/project/:projectId/analysis/session" })

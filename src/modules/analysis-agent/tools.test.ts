@@ -59,7 +59,10 @@ describe("agent tools over the working copy", () => {
     const { body } = call("add_step", { name: "集計", type: "aggregate", input: "original" });
     const bad = call("set_aggregation", {
       stepKey: body.stepKey,
-      config: { groupByAxis: ["年度"], aggregationConfig: [{ name: "x", method: "sum", subject: "売り上げ" }] },
+      config: {
+        groupByAxis: ["年度"],
+        aggregationConfig: [{ name: "x", method: "sum", subject: "売り上げ" }],
+      },
     });
     expect(bad.ok).toBe(false);
     expect(bad.body.error.code).toBe("STEP_CONFIG_INVALID");
@@ -83,8 +86,12 @@ describe("agent tools over the working copy", () => {
     const del = call("delete_step", { stepKey: a });
     expect(del.body.error.code).toBe("STEP_NOT_DELETABLE");
     expect(del.body.error.dependants.map((d: any) => d.name)).toEqual(["B"]);
-    expect(call("add_step", { name: "A", type: "filter", input: "original" }).body.error.code).toBe("NAME_TAKEN");
-    expect(call("add_step", { name: "C", type: "filter", input: "nope" }).body.error.availableSteps).toHaveLength(1);
+    expect(call("add_step", { name: "A", type: "filter", input: "original" }).body.error.code).toBe(
+      "NAME_TAKEN",
+    );
+    expect(
+      call("add_step", { name: "C", type: "filter", input: "nope" }).body.error.availableSteps,
+    ).toHaveLength(1);
   });
 
   test("a dependant broken by a change is reported and counted by the repair gate", () => {
@@ -92,14 +99,22 @@ describe("agent tools over the working copy", () => {
     const agg = call("add_step", { name: "集計", type: "aggregate", input: "original" }).body.stepKey;
     call("set_aggregation", {
       stepKey: agg,
-      config: { groupByAxis: ["年度"], aggregationConfig: [{ name: "売上合計", method: "sum", subject: "売上" }] },
+      config: {
+        groupByAxis: ["年度"],
+        aggregationConfig: [{ name: "売上合計", method: "sum", subject: "売上" }],
+      },
     });
     const f = call("add_step", { name: "絞込", type: "filter", input: agg }).body.stepKey;
-    expect(call("set_filter", { stepKey: f, config: { categoryFilter: { 科目: ["売上合計"] } } }).ok).toBe(true);
+    expect(call("set_filter", { stepKey: f, config: { categoryFilter: { 科目: ["売上合計"] } } }).ok).toBe(
+      true,
+    );
     expect(copy.newlyInvalid()).toHaveLength(0);
     const renamed = call("set_aggregation", {
       stepKey: agg,
-      config: { groupByAxis: ["年度"], aggregationConfig: [{ name: "売上総額", method: "sum", subject: "売上" }] },
+      config: {
+        groupByAxis: ["年度"],
+        aggregationConfig: [{ name: "売上総額", method: "sum", subject: "売上" }],
+      },
     });
     expect(renamed.ok).toBe(true);
     expect(renamed.body.brokenDependants.map((d: any) => d.name)).toEqual(["絞込"]);
@@ -108,7 +123,13 @@ describe("agent tools over the working copy", () => {
 
   test("steps invalid in the base snapshot are not blamed on the turn", () => {
     const steps = [
-      { stepKey: "k1", name: "壊れた", type: "filter" as const, input: "original", config: { categoryFilter: { 部門: ["販売"] } } },
+      {
+        stepKey: "k1",
+        name: "壊れた",
+        type: "filter" as const,
+        input: "original",
+        config: { categoryFilter: { 部門: ["販売"] } },
+      },
     ];
     const copy = new WorkingCopy(F1, dataHash(F1), steps);
     expect(copy.results.steps[0].status).toBe("invalid");

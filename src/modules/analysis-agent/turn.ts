@@ -171,6 +171,7 @@ export async function runTurn(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error("turn deadline")), deadline - Date.now());
   const onShutdown = () => controller.abort(new Error("shutdown"));
+  if (deps.shutdown?.aborted) onShutdown();
   deps.shutdown?.addEventListener("abort", onShutdown);
   let outcome: TurnOutcome = "failed";
   let statusCode = 500;
