@@ -67,7 +67,7 @@ async function measure(url: string, sessionId: string) {
   const handle = await openDatabase(config(url));
   const [session] = await handle.db.select().from(analysisSession).where(eq(analysisSession.id, sessionId));
 
-  // The app's path: drizzle select (postgres.js + jsonb mapping) then fromColumnarJson.
+  // The app's path: drizzle select (postgres.js + json mapping) then fromColumnarJson.
   const full = await timed(async () => {
     const { frame, hash } = await inputOf(handle.db, session);
     return { rows: frame.rowCount, hash: hash.slice(0, 12) };
@@ -111,7 +111,7 @@ async function measure(url: string, sessionId: string) {
   clearInterval(sampler);
   await handle.close(1);
   return {
-    case: "P2c load 1,000,000 rows (PostgreSQL jsonb → frame)",
+    case: "P2c load 1,000,000 rows (PostgreSQL json column → frame)",
     ...full.timing,
     peakRssMb: mb(fullPeak - baseline),
     baselineRssMb: mb(baseline),

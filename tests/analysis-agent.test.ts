@@ -263,6 +263,7 @@ describe("analysis agent", () => {
             toolCalls: [
               {
                 name: "set_filter",
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: the fake LLM substitutes this placeholder
                 input: { stepKey: "${result[0].stepKey}", config: { categoryFilter: { 部門: ["営業"] } } },
               },
               { name: "add_step", input: { name: "C", type: "filter", input: "original" } },

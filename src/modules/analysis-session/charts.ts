@@ -68,7 +68,7 @@ async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId:
     config: s.config,
   }));
   const result = runPipeline(frame, hash, defs, { cache: resultCache }).byKey.get(step.stepKey);
-  if (!result || result.status !== "ok" || !result.summary?.chartModel) {
+  if (result?.status !== "ok" || !result.summary?.chartModel) {
     const error = result?.error;
     throw new AppError(422, "STEP_CONFIG_INVALID", error?.detail ?? "The step has no valid chart.", {
       errors: error?.errors,

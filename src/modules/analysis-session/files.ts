@@ -16,10 +16,9 @@ import {
   type ColumnarJson,
   fromColumnarJson,
   materialiseRows,
-  parseFileSheet,
-  registerFile,
   toColumnarJson,
 } from "@/modules/analysis/engine";
+import { type FileParser, inProcessParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
 import { getSessionDetail, loadSession, writableSession } from "./service";
@@ -30,7 +29,8 @@ import { getSessionDetail, loadSession, writableSession } from "./service";
  * columnar layout of analysis.md §1.10; selecting it as the input resets snapshot 0.
  */
 
-export type AnalysisFileDeps = { db: Database; storage: Storage; actor: AuditActor };
+/** `parser`: the worker pool in the app (analysis.md §1.7); in process when absent. */
+export type AnalysisFileDeps = { db: Database; storage: Storage; actor: AuditActor; parser?: FileParser };
 type FileRow = typeof analysisFile.$inferSelect;
 
 const ANALYSABLE = ["xlsx", "xlsm", "xls", "csv", "txt"];
@@ -81,7 +81,8 @@ export async function registerAnalysisFile(
       extensions: { allowed: ANALYSABLE },
     });
   }
-  const registration = await registerFile(await readProjectFile(deps.storage, pf.storageKey), pf.kind);
+  const parser = deps.parser ?? inProcessParser;
+  const registration = await parser.registerFile(await readProjectFile(deps.storage, pf.storageKey), pf.kind);
   const id = newId();
   const inserted = await deps.db.transaction(async (tx) => {
     const rows = await tx
@@ -144,7 +145,7 @@ export async function configureAnalysisFile(
     );
   }
   const [pf] = await deps.db.select().from(projectFile).where(eq(projectFile.id, f.projectFileId));
-  const parsed = await parseFileSheet(
+  const parsed = await (deps.parser ?? inProcessParser).parseFileSheet(
     await readProjectFile(deps.storage, pf.storageKey),
     pf.kind,
     body.sheetName,

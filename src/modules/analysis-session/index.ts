@@ -3,6 +3,7 @@ import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
 import { Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
+import { sharedEnginePool } from "@/modules/analysis/engine-pool";
 import { ProjectParams } from "@/modules/project/model";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import * as charts from "./charts";
@@ -45,10 +46,12 @@ export function analysisSessionController(deps: AppDeps) {
   const db = deps.database.db;
   const tags = ["analysis"];
   const sessionDeps = (auth: { actor: service.SessionDeps["actor"] }) => ({ db, actor: auth.actor });
+  const parser = sharedEnginePool(deps.config);
   const fileDeps = (auth: { actor: service.SessionDeps["actor"] }) => ({
     db,
     storage: deps.storage,
     actor: auth.actor,
+    parser,
   });
 
   return new Elysia({ name: "analysis-session", prefix: "/project/:projectId/analysis/session" })
