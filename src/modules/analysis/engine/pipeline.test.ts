@@ -217,6 +217,9 @@ describe("scenario 10: charts", () => {
       ["D", "relative", 25, 20],
       ["合計", "total", 0, 20],
     ]);
+    const hbar = r.steps[1].summary!.resultChart!;
+    expect(hbar.layout.yaxis).toMatchObject({ type: "category", autorange: "reversed" });
+    expect(hbar.data[0]).toMatchObject({ orientation: "h", y: ["A", "B", "C", "D"] });
     const lb = r.steps[4].summary!.resultChart!;
     expect(lb.layout.yaxis2).toEqual({ title: { text: "利益" }, overlaying: "y", side: "right" });
     expect(lb.data.map((d) => [d.type, d.yaxis])).toEqual([

@@ -36,7 +36,8 @@ export function toPlotly(m: ChartModel): PlotlyFigure {
       break;
     case "horizontal bar":
       layout.barmode = "group";
-      (layout.yaxis as Record<string, unknown>).type = "category";
+      // First category on top, as the server-rendered image draws it and as a ranking reads.
+      Object.assign(layout.yaxis as Record<string, unknown>, { type: "category", autorange: "reversed" });
       data = m.series.map((s) => ({
         type: "bar",
         orientation: "h",
@@ -109,6 +110,7 @@ export function toPlotly(m: ChartModel): PlotlyFigure {
         labels: xs(s),
         values: ys(s),
         sort: false,
+        direction: "clockwise",
         textinfo: "label+percent",
         marker: { colors: s.colors ?? [] },
       }));
