@@ -1,4 +1,3 @@
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
@@ -21,6 +20,7 @@ import {
 } from "@/plugins/body-limit";
 import { mapError, problemResponse } from "@/plugins/error-handler";
 import { observeHook } from "@/plugins/observability";
+import { type DocumentedRoute, openapiDocument } from "@/plugins/openapi-document";
 import { rateLimitHook } from "@/plugins/rate-limit";
 import { beginRequest, pathOf, requestContext } from "@/plugins/request-context";
 import { createHeaderPolicy } from "@/plugins/security-headers";
@@ -142,7 +142,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     .onBeforeHandle({ as: "global" }, rateLimitHook(deps))
     .onAfterResponse({ as: "global" }, observeHook(deps))
     .use(
-      openapi({
+      openapiDocument({
+        routes: (): readonly DocumentedRoute[] => app.routes,
         enabled: config.enableDocs,
         path: "/docs",
         specPath: "/docs/json",
