@@ -52,3 +52,6 @@ export const page = <T>(items: T[], total: number, skip: number, limit: number) 
   skip,
   limit,
 });
+
+/** The documented answer of routes that reply 204 with no body. */
+export const NoContent = { 204: t.Void({ description: "Done; no content" }) };

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
-import { Page } from "@/lib/schema";
+import { NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { sharedEnginePool } from "@/modules/analysis/engine-pool";
 import { ProjectParams } from "@/modules/project/model";
@@ -192,7 +192,17 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: AnalysisFileParams,
         body: FileConfigure,
-        detail: { tags, summary: "Choose sheet and axes; parses the sheet (first 100 rows returned)" },
+        detail: {
+          tags,
+          summary: "Choose sheet and axes; parses the sheet (first 100 rows returned)",
+          responses: {
+            200: {
+              description:
+                "AnalysisFile with rowCount, dataHash, duplicateCombinations, warnings and the first records in data",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+          },
+        },
       },
     )
     .delete(
@@ -210,6 +220,7 @@ export function analysisSessionController(deps: AppDeps) {
       {
         project: requireProjectRole("member"),
         params: AnalysisFileParams,
+        response: NoContent,
         detail: { tags, summary: "Remove a registered file (not the input)" },
       },
     )
@@ -252,6 +263,7 @@ export function analysisSessionController(deps: AppDeps) {
       {
         project: requireProjectRole("member"),
         params: StepParams,
+        response: NoContent,
         detail: { tags, summary: "Delete a step that no other step depends on" },
       },
     )
@@ -325,6 +337,7 @@ export function analysisSessionController(deps: AppDeps) {
       {
         project: requireProjectRole("member"),
         params: SnapshotParams,
+        response: NoContent,
         detail: { tags, summary: "Delete a snapshot other than 0 and the current one" },
       },
     )
@@ -349,6 +362,7 @@ export function analysisSessionController(deps: AppDeps) {
       {
         project: requireProjectRole("member"),
         params: ChatParams,
+        response: NoContent,
         detail: { tags, summary: "Delete a message of the current snapshot (not the recipe)" },
       },
     )
@@ -432,6 +446,7 @@ export function analysisSessionController(deps: AppDeps) {
       {
         project: requireProjectRole("member"),
         params: SessionParams,
+        response: NoContent,
         detail: { tags, summary: "Delete a session and everything in it (creator, moderator or manager)" },
       },
     );

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { Page } from "@/lib/schema";
+import { NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { ProjectParams } from "@/modules/project/model";
 import { acceptMultipart } from "@/plugins/body-limit";
@@ -97,7 +97,21 @@ export function fileController(deps: AppDeps) {
       {
         project: requireProjectRole("viewer"),
         params: FileParams,
-        detail: { tags, summary: "Download (streamed; ETag, Range, If-None-Match; V+)" },
+        detail: {
+          tags,
+          summary: "Download (streamed; ETag, Range, If-None-Match; V+)",
+          responses: {
+            200: {
+              description: "The file, with Content-Disposition (RFC 6266), Content-Length and ETag",
+              content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+            },
+            206: {
+              description: "The requested byte range",
+              content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+            },
+            304: { description: "Not modified (If-None-Match)" },
+          },
+        },
       },
     )
     .delete(
@@ -117,6 +131,7 @@ export function fileController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: FileParams,
         query: DeleteQuery,
+        response: NoContent,
         detail: { tags, summary: "Delete the whole version chain (uploader, moderator or manager)" },
       },
     )

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { Page } from "@/lib/schema";
+import { NoContent, Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import {
@@ -88,6 +88,7 @@ export function memberController(deps: AppDeps) {
       {
         project: requireProjectRole("viewer"),
         params: ProjectParams,
+        response: NoContent,
         detail: { tags, summary: "Leave the project (members only)" },
       },
     )
@@ -100,6 +101,7 @@ export function memberController(deps: AppDeps) {
       {
         project: requireProjectRole("project_moderator"),
         params: MemberParams,
+        response: NoContent,
         detail: { tags, summary: "Remove a member (Mod+)" },
       },
     );

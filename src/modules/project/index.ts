@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { Page } from "@/lib/schema";
+import { NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import {
   checkProjectAccess,
@@ -92,6 +92,7 @@ export function projectController(deps: AppDeps) {
       {
         project: requireProjectRole("project_manager", { allowInactive: true }),
         params: ProjectParams,
+        response: NoContent,
         detail: { tags, summary: "Delete a project and everything in it (PM)" },
       },
     );

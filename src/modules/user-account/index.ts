@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { Page } from "@/lib/schema";
+import { NoContent, Page } from "@/lib/schema";
 import { authPlugin } from "@/plugins/auth";
 import {
   MePatch,
@@ -71,7 +71,7 @@ export function userAccountController(deps: AppDeps) {
         await service.logout(accountDeps(auth), caller);
         set.status = 204;
       },
-      { auth: true, detail: { tags, summary: "End the caller's auth session" } },
+      { auth: true, response: NoContent, detail: { tags, summary: "End the caller's auth session" } },
     )
     .get("/:userId", ({ params }) => service.getUser(db, params.userId), {
       admin: true,
@@ -121,7 +121,12 @@ export function userAccountController(deps: AppDeps) {
         await service.deleteUser(accountDeps(auth), caller, params.userId);
         set.status = 204;
       },
-      { admin: true, params: UserIdParams, detail: { tags, summary: "Delete a user (admin, not self)" } },
+      {
+        admin: true,
+        params: UserIdParams,
+        response: NoContent,
+        detail: { tags, summary: "Delete a user (admin, not self)" },
+      },
     )
     .get(
       "/:userId/role_history",
