@@ -100,6 +100,9 @@ describe("configuration", () => {
     expect(problems({ STORAGE_BACKEND: "s3" })[0]).toContain("STORAGE_BACKEND");
     expect(problems({ STORAGE_BACKEND: "azure" })[0]).toContain("AZURE_STORAGE");
     expect(problems({ REDIS_URL: "http://x" })[0]).toContain("REDIS_URL");
+    // Bun refuses idle timeouts above 255 s; the config says so at start-up instead.
+    expect(problems({ HTTP_IDLE_TIMEOUT_S: "600" })[0]).toContain("HTTP_IDLE_TIMEOUT_S");
+    expect(problems({ AGENT_HISTORY_SUMMARY: "rewrite" })[0]).toContain("AGENT_HISTORY_SUMMARY");
   });
 
   test.each([

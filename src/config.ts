@@ -29,6 +29,8 @@ export type Config = Readonly<{
   logLevel: LogLevel;
   enableDocs: boolean;
   shutdownTimeoutS: number;
+  /** Seconds a connection may stay silent (Bun's default of 10 cuts slow exports and JSON chats). */
+  httpIdleTimeoutS: number;
   metricsToken: string | null;
 
   databaseUrl: string | null;
@@ -308,6 +310,8 @@ export function loadConfig(
     ),
     enableDocs: bool("ENABLE_DOCS", !isProd),
     shutdownTimeoutS: num("SHUTDOWN_TIMEOUT_S", 30, 0, 3600),
+    // Above nginx's 60 s proxy_read_timeout (seed), at most Bun's limit of 255.
+    httpIdleTimeoutS: num("HTTP_IDLE_TIMEOUT_S", 75, 0, 255),
     metricsToken: str("METRICS_TOKEN"),
 
     databaseUrl: databaseUrlRaw ? normaliseDatabaseUrl(databaseUrlRaw) : null,

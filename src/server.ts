@@ -92,6 +92,7 @@ export async function startServer(
     hostname: config.host,
     port: config.port,
     reusePort: config.workers > 1 || process_.workerIndex !== null,
+    idleTimeout: config.httpIdleTimeoutS,
     // Backstop for bodies without Content-Length; route limits are enforced earlier and tighter.
     maxRequestBodySize: config.maxFileSizeBytes + 1024 * 1024,
   });
