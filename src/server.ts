@@ -12,6 +12,7 @@ import { createLlmProvider } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
 import { startDeletionWorker } from "@/lib/storage-deletion";
+import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
 import { setListeningServer } from "@/plugins/request-context";
 
@@ -78,6 +79,8 @@ export async function startServer(
         logger.warn({ dir: report.analysis.missing }, "seed folder missing; analysis catalogue not loaded");
       }
       logger.debug({ report }, "seed checked");
+      const a = report.analysis;
+      if (!("missing" in a) && a.created + a.updated + a.archived > 0) await invalidateCatalogue(deps.cache);
     } catch (error) {
       // A broken seed set writes nothing; the previous catalogue keeps serving.
       if (!(error instanceof SeedSetInvalidError)) throw error;

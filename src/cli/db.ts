@@ -87,6 +87,15 @@ export async function runDbCommand(args: string[]): Promise<number> {
               `analysis catalogue: created ${a.created}, updated ${a.updated}, unchanged ${a.unchanged}, skipped ${a.skipped}, archived ${a.archived}`,
             );
             for (const p of a.problems ?? []) console.log(`  skipped ${p.file}: ${p.message}`);
+            if (a.created + a.updated + a.archived > 0) {
+              // Running instances serve the catalogue from the shared cache; drop it so they see this.
+              const { cacheFor } = await import("@/adapters");
+              const { createAppLogger } = await import("@/lib/logger");
+              const { invalidateCatalogue } = await import("@/modules/analysis-catalogue/cache");
+              const cache = cacheFor(config, createAppLogger(config));
+              await invalidateCatalogue(cache);
+              await cache.close();
+            }
           }
           console.log(`dev admin: ${report.devAdmin}`);
           return 0;

@@ -4,6 +4,7 @@ import { Page } from "@/lib/schema";
 import { SessionDetail } from "@/modules/analysis-session/model";
 import { ProjectParams } from "@/modules/project/model";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import { catalogueCached } from "./cache";
 import {
   CatalogueIssue,
   CatalogueQuery,
@@ -27,13 +28,22 @@ export function analysisCatalogueController(deps: AppDeps) {
   return (
     new Elysia({ name: "analysis-catalogue", prefix: "/project/:projectId/analysis/template" })
       .use(projectAccessPlugin(deps))
-      .get("", ({ query }) => service.listCatalogue(db, query), {
-        project: requireProjectRole("viewer"),
-        params: ProjectParams,
-        query: CatalogueQuery,
-        response: Page(CatalogueIssue),
-        detail: { tags, summary: "Catalogue: active issues of active themes (V+)" },
-      })
+      .get(
+        "",
+        ({ query }) =>
+          catalogueCached(
+            deps.cache,
+            `list:${query.validationId ?? "all"}:${query.skip ?? 0}:${query.limit ?? 50}`,
+            () => service.listCatalogue(db, query),
+          ),
+        {
+          project: requireProjectRole("viewer"),
+          params: ProjectParams,
+          query: CatalogueQuery,
+          response: Page(CatalogueIssue),
+          detail: { tags, summary: "Catalogue: active issues of active themes (V+)" },
+        },
+      )
       // `/saved…` before `/:issueId`, so "saved" is never read as an issue id (api.md §2.6).
       .get("/saved", ({ access, caller, query }) => templates.listTemplates(db, access, caller, query), {
         project: requireProjectRole("viewer"),
@@ -121,11 +131,20 @@ export function analysisCatalogueController(deps: AppDeps) {
           },
         },
       )
-      .get("/:issueId", async ({ params }) => (await service.getIssue(db, params.issueId)).detail, {
-        project: requireProjectRole("viewer"),
-        params: IssueParams,
-        response: IssueDetail,
-        detail: { tags, summary: "One issue with its pickers, sample input and previews (V+)" },
-      })
+      .get(
+        "/:issueId",
+        ({ params }) =>
+          catalogueCached(
+            deps.cache,
+            `issue:${params.issueId}`,
+            async () => (await service.getIssue(db, params.issueId)).detail,
+          ),
+        {
+          project: requireProjectRole("viewer"),
+          params: IssueParams,
+          response: IssueDetail,
+          detail: { tags, summary: "One issue with its pickers, sample input and previews (V+)" },
+        },
+      )
   );
 }
