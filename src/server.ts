@@ -8,7 +8,7 @@ import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
 import { createChartRenderer } from "@/lib/chart-render";
-import { createLlmProvider } from "@/lib/llm";
+import { createLlmProvider, traceToLog } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
 import { startDeletionWorker } from "@/lib/storage-deletion";
@@ -54,7 +54,7 @@ export async function createDeps(
     verifier: createTokenVerifier(config),
     rateLimiter,
     metrics,
-    llm: createLlmProvider(config, { metrics, logger }),
+    llm: createLlmProvider(config, { metrics, logger, onTrace: traceToLog(config, logger) }),
     chartRenderer: createChartRenderer(config, logger),
     shutdown: new AbortController(),
     renderMetrics: ipc ? () => ipc.collectClusterMetrics() : () => metrics.render(),

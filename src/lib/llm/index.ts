@@ -25,6 +25,18 @@ export type LlmProviderDeps = {
 };
 
 /**
+ * The tracing hook of the seed's LANGCHAIN_* settings: with LANGCHAIN_TRACING_V2 every attempt
+ * becomes one structured log line (spans carry no prompt text and no keys); off by default.
+ */
+export function traceToLog(
+  config: Pick<Config, "langchainTracingV2" | "langchainProject">,
+  logger: Pick<Logger, "info">,
+): ((span: LlmTraceSpan) => void) | undefined {
+  if (!config.langchainTracingV2) return undefined;
+  return (span) => logger.info({ llmTrace: span, traceProject: config.langchainProject }, "llm attempt");
+}
+
+/**
  * The provider `LLM_PROVIDER` selects, or null when it lacks its key or endpoint (the chat then
  * answers 503 LLM_NOT_CONFIGURED). The SDKs never retry: the runner does, per §5.8.
  */
