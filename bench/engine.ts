@@ -1,10 +1,11 @@
 /*
  * Engine benchmark (analysis.md §9): P1 xlsx parse, P1b CP932 CSV parse, P2 cold replay, P2b warm
  * replay, P4 JSON serialisation. Each case runs in its own child process (1 warm-up + 5 runs) so
- * that peak RSS is per case. `bun bench/engine.ts [--case P2] [--pandas]`.
+ * that peak RSS is per case. `bun bench/engine.ts [--case P2] [--pandas] [--check]`: the run is
+ * written to bench/results/<date>-<host>-engine.json; --check exits 1 when a §9 target is missed.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, hostname, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import iconv from "iconv-lite";
@@ -143,11 +144,12 @@ async function main(): Promise<void> {
       `${name.padEnd(4)} median ${String(stats.medianMs).padStart(8)} ms  p95 ${String(stats.p95Ms).padStart(8)} ms  peak RSS +${stats.peakRssMb} MB  ${JSON.stringify(stats.check)}`,
     );
   }
+  let pandas: Stats[] = [];
   if (args.includes("--pandas")) {
     const py = Bun.spawnSync(["/usr/bin/python3", join(import.meta.dir, "engine_pandas.py"), XLSX, CSV], {
       stderr: "inherit",
     });
-    const pandas = JSON.parse(py.stdout.toString().trim().split("\n").pop()!) as Stats[];
+    pandas = JSON.parse(py.stdout.toString().trim().split("\n").pop()!) as Stats[];
     console.log("\ncase  bun median / pandas median = ratio   (RSS bun / pandas MB)");
     for (const p of pandas) {
       const b = results.find((r) => r.case.startsWith(`${p.case} `));
@@ -157,6 +159,50 @@ async function main(): Promise<void> {
       );
     }
   }
+  const missed = targetsMissed(results, pandas);
+  const out = join(
+    import.meta.dir,
+    "results",
+    `${new Date().toISOString().slice(0, 10)}-${hostname()}-engine.json`,
+  );
+  await Bun.write(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpu: cpus()[0]?.model,
+        cores: cpus().length,
+        bun: Bun.version,
+        loadAverage: loadavg(),
+        results,
+        pandas,
+        missed,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nwritten ${out}`);
+  for (const m of missed) console.log(`target missed: ${m}`);
+  if (args.includes("--check") && missed.length > 0) process.exit(1);
+}
+
+/* The §9 targets: time and (P1, P2) RSS ratios to pandas when measured, P2 RSS ≤ 512 MB, warm replay ≤ 50 ms, JSON ≤ 20 ms. */
+function targetsMissed(results: Stats[], pandas: Stats[]): string[] {
+  const missed: string[] = [];
+  const bun = (id: string) => results.find((r) => r.case.startsWith(`${id} `));
+  for (const p of pandas) {
+    const b = bun(p.case);
+    if (b && b.medianMs > p.medianMs)
+      missed.push(`${p.case} median ${b.medianMs} ms > pandas ${p.medianMs} ms`);
+  }
+  const p2 = bun("P2");
+  if (p2 && p2.peakRssMb > 512) missed.push(`P2 peak RSS ${p2.peakRssMb} MB > 512 MB`);
+  const p2b = bun("P2b");
+  if (p2b && p2b.medianMs > 50) missed.push(`P2b median ${p2b.medianMs} ms > 50 ms`);
+  const p4 = bun("P4");
+  if (p4 && p4.medianMs > 20) missed.push(`P4 median ${p4.medianMs} ms > 20 ms`);
+  return missed;
 }
 
 await main();
