@@ -136,6 +136,25 @@ describe("agent tools over the working copy", () => {
     expect(copy.newlyInvalid()).toHaveLength(0);
   });
 
+  test("get_value finds one number, counts several matches, and refuses unknown columns", () => {
+    const { call } = setup();
+    const one = call("get_value", {
+      dataset: "original",
+      where: { 年度: "2024", 部門: "営業" },
+      subject: "売上",
+    });
+    expect(one.body).toMatchObject({ matches: 1, value: 1200 });
+    expect(one.body.rows).toEqual([{ 年度: "2024", 部門: "営業", 科目: "売上", 値: 1200 }]);
+    const many = call("get_value", { dataset: "original", where: { 年度: "2023" }, limit: 2 });
+    expect(many.body.matches).toBe(4);
+    expect(many.body.value).toBeUndefined();
+    expect(many.body.rows).toHaveLength(2);
+    expect(call("get_value", { dataset: "original", where: { 年度: "1999" } }).body.matches).toBe(0);
+    expect(call("get_value", { dataset: "original", where: { 部門: null } }).body.matches).toBe(0);
+    const bad = call("get_value", { dataset: "original", where: { 地域: "東京" } });
+    expect(bad.body.error.availableColumns).toEqual(["年度", "部門", "科目"]);
+  });
+
   test("results are capped as valid JSON with `more` counts; the state block fits its limit", () => {
     const big = { rows: Array.from({ length: 2000 }, (_, i) => ({ i, label: `値${i}` })) };
     const text = capJson(big, 2000);

@@ -10,6 +10,7 @@ import {
   type StepResult,
 } from "@/modules/analysis/engine";
 import { ORIGINAL_INPUT, SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
+import { dictColumn, KIND_NUMBER } from "@/modules/analysis/engine/frame";
 import { CONFIG_SCHEMAS } from "./config-schemas";
 import type { StepChange, WorkingCopy, WorkingStep } from "./working-copy";
 
@@ -446,18 +447,29 @@ function run<N extends ToolName>(name: N, input: Static<(typeof INPUTS)[N]>, ctx
           availableColumns: names,
         });
       }
-      const rows = materialiseRows(frame).filter((row) =>
-        Object.entries(where).every(([k, v]) => (row[k] ?? null) === v),
-      );
-      const numeric = rows.filter((r) => typeof r[VALUE] === "number");
+      // Compare dictionary codes, so a lookup in a million-row dataset materialises only the matches.
+      const tests = Object.entries(where).map(([name, value]) => {
+        const col = dictColumn(frame, name)!;
+        // A null value matches null cells (negative codes); an unknown label matches nothing.
+        return { codes: col.codes, code: value === null ? null : col.dict.indexOf(value) };
+      });
+      const hits: number[] = [];
+      if (tests.every((t) => t.code !== -1)) {
+        for (let r = 0; r < frame.rowCount; r++) {
+          if (tests.every((t) => (t.code === null ? t.codes[r] < 0 : t.codes[r] === t.code))) hits.push(r);
+        }
+      }
+      const limit = i.limit ?? 10;
+      const rows = hits.slice(0, limit).map((r) => materialiseRows(frame, r, 1)[0]);
+      const numeric = hits.filter((r) => frame.kinds[r] === KIND_NUMBER);
       return ok(
         ctx,
         {
-          matches: rows.length,
-          ...(rows.length === 1 && numeric.length === 1 ? { value: numeric[0][VALUE] } : {}),
-          rows: rows.slice(0, i.limit ?? 10),
+          matches: hits.length,
+          ...(hits.length === 1 && numeric.length === 1 ? { value: frame.values[numeric[0]] } : {}),
+          rows,
         },
-        `${rows.length} matches`,
+        `${hits.length} matches`,
       );
     }
     case "add_step": {
