@@ -33,14 +33,24 @@ export function sessionBlock(input: {
   return parts.join("\n\n");
 }
 
+// The input never changes within a turn; its overview is rebuilt for every LLM call otherwise.
+const overviews = new WeakMap<object, Map<number, ReturnType<typeof overview>>>();
+function originalOverview(copy: WorkingCopy, topN: number) {
+  let byTopN = overviews.get(copy.frame);
+  if (!byTopN) overviews.set(copy.frame, (byTopN = new Map()));
+  let o = byTopN.get(topN);
+  if (!o) byTopN.set(topN, (o = overview(copy.frame, topN)));
+  return o;
+}
+
 /** Block C: overview of `original` and of the steps, shrunk until it fits `maxChars`. */
 export function stateBlock(copy: WorkingCopy, maxChars: number): string {
   const steps = stepOverview(copy).map(({ dependants: _d, dependsOn: _o, ...s }) => s);
   for (const topN of [20, 10, 5]) {
-    const text = render(overview(copy.frame, topN), steps);
+    const text = render(originalOverview(copy, topN), steps);
     if (text.length <= maxChars) return text;
   }
-  const full = overview(copy.frame, 5);
+  const full = originalOverview(copy, 5);
   const [first, rest] = [full.columns.slice(0, 10), full.columns.slice(10)];
   const text = render(
     { ...full, columns: [...first, ...rest.map((c) => ({ name: c.name, kind: c.kind }))] },
