@@ -37,9 +37,15 @@ export function sessionBlock(input: {
 const overviews = new WeakMap<object, Map<number, ReturnType<typeof overview>>>();
 function originalOverview(copy: WorkingCopy, topN: number) {
   let byTopN = overviews.get(copy.frame);
-  if (!byTopN) overviews.set(copy.frame, (byTopN = new Map()));
+  if (!byTopN) {
+    byTopN = new Map();
+    overviews.set(copy.frame, byTopN);
+  }
   let o = byTopN.get(topN);
-  if (!o) byTopN.set(topN, (o = overview(copy.frame, topN)));
+  if (!o) {
+    o = overview(copy.frame, topN);
+    byTopN.set(topN, o);
+  }
   return o;
 }
 
