@@ -178,39 +178,41 @@ describe("analysis agent", () => {
     expect((await json(unconfigured)).code).toBe("LLM_NOT_CONFIGURED");
   });
 
-  test("scenario 26: SSE streams deltas, tool and step events, then snapshot and done", async () => {
-    const w = await agentWorld();
-    fake.load("bar-by-year");
-    const res = await w.chat("年度ごとの売上合計を棒グラフで", { Accept: "text/event-stream" });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
-    expect(res.headers.get("cache-control")).toBe("no-cache");
-    expect(res.headers.get("x-accel-buffering")).toBe("no");
-    const events = parseSse(await res.text());
-    expect(fake.errors).toEqual([]);
-    const names = events.map((e) => e.event);
-    expect(names.filter((n) => n === "tool.start")).toHaveLength(4);
-    expect(names.filter((n) => n === "tool")).toHaveLength(4);
-    expect(names.filter((n) => n === "step")).toHaveLength(4);
-    expect(names.slice(-2)).toEqual(["snapshot", "done"]);
-    expect(names.indexOf("delta")).toBeGreaterThan(names.lastIndexOf("tool"));
-    expect(events.map((e) => Number(e.id))).toEqual(events.map((_, i) => i + 1));
-    const done = events.at(-1)!.data;
-    expect(done.turn.outcome).toBe("completed");
-    expect(done.turn.usage).toMatchObject({ llmCalls: 5, toolCalls: 4 });
-    const text = events
-      .filter((e) => e.event === "delta")
-      .map((e) => e.data.text)
-      .join("");
-    expect(text).toBe(currentOf(done).chat.at(-1).message);
-    const tool = events.find((e) => e.event === "tool")!.data;
-    expect(tool).toMatchObject({ tool: "add_step", ok: true });
-    expect(tool.callId).toBeString();
-    expect(events.find((e) => e.event === "step")!.data).toMatchObject({
-      change: "added",
-      name: "年度別集計",
+  for (const provider of ["anthropic", "openai", "azure_openai"] as const) {
+    test(`scenario 26 through ${provider}: SSE streams deltas, tool and step events, then snapshot and done`, async () => {
+      const w = await agentWorld(provider);
+      fake.load("bar-by-year");
+      const res = await w.chat("年度ごとの売上合計を棒グラフで", { Accept: "text/event-stream" });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      expect(res.headers.get("cache-control")).toBe("no-cache");
+      expect(res.headers.get("x-accel-buffering")).toBe("no");
+      const events = parseSse(await res.text());
+      expect(fake.errors).toEqual([]);
+      const names = events.map((e) => e.event);
+      expect(names.filter((n) => n === "tool.start")).toHaveLength(4);
+      expect(names.filter((n) => n === "tool")).toHaveLength(4);
+      expect(names.filter((n) => n === "step")).toHaveLength(4);
+      expect(names.slice(-2)).toEqual(["snapshot", "done"]);
+      expect(names.indexOf("delta")).toBeGreaterThan(names.lastIndexOf("tool"));
+      expect(events.map((e) => Number(e.id))).toEqual(events.map((_, i) => i + 1));
+      const done = events.at(-1)!.data;
+      expect(done.turn.outcome).toBe("completed");
+      expect(done.turn.usage).toMatchObject({ llmCalls: 5, toolCalls: 4 });
+      const text = events
+        .filter((e) => e.event === "delta")
+        .map((e) => e.data.text)
+        .join("");
+      expect(text).toBe(currentOf(done).chat.at(-1).message);
+      const tool = events.find((e) => e.event === "tool")!.data;
+      expect(tool).toMatchObject({ tool: "add_step", ok: true });
+      expect(tool.callId).toBeString();
+      expect(events.find((e) => e.event === "step")!.data).toMatchObject({
+        change: "added",
+        name: "年度別集計",
+      });
     });
-  });
+  }
 
   test("scenario 26: a client that disconnects after the first delta does not stop the turn", async () => {
     const w = await agentWorld();
