@@ -26,7 +26,7 @@ RUN case "${TARGETARCH}" in \
     esac \
  && bun build --compile --bytecode --format esm --minify-whitespace --minify-syntax --target "${bun_target}" \
       --external @electric-sql/pglite --external drizzle-orm/pglite \
-      src/cli/main.ts --outfile dist/camp-backend
+      --root src src/cli/main.ts src/modules/analysis/engine-pool/worker.ts --outfile dist/camp-backend
 # Writable folders for local storage and the embedded database, owned by the runtime user
 # (the distroless image has no shell to create them).
 RUN mkdir -p /out/uploads /out/data

@@ -158,6 +158,13 @@ check "Dockerfile: non-root user, exec-form healthcheck/entrypoint, pinned bases
   grep -q "^ENTRYPOINT \[" "$f" || { echo "ENTRYPOINT not in exec form"; exit 1; }
   ! grep -Eq "^FROM [^ ]+:latest" "$f" || { echo "base image pinned to :latest"; exit 1; }
 ' _ "$repo_dir/Dockerfile"
+check "Dockerfile ships what the binary needs: worker entry, fonts, seed, migrations" bash -c '
+  f="$1"
+  grep -q "engine-pool/worker.ts" "$f" || { echo "parse worker entrypoint missing from the compile step"; exit 1; }
+  grep -q "assets/fonts" "$f" || { echo "chart fonts not copied"; exit 1; }
+  grep -q "/app/seed" "$f" || { echo "seed folder not copied"; exit 1; }
+  grep -q "/app/drizzle" "$f" || { echo "migrations not copied"; exit 1; }
+' _ "$repo_dir/Dockerfile"
 if command -v hadolint >/dev/null; then
   check "hadolint Dockerfile" hadolint "$repo_dir/Dockerfile"
 else
