@@ -6,7 +6,7 @@ import { mapError } from "@/plugins/error-handler";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import { pathOf, requestContext } from "@/plugins/request-context";
 import { ChatBody } from "./model";
-import { runTurn, type TurnEvent, type TurnResult } from "./turn";
+import { runTurn, type TurnEvent, type TurnResult } from "./service";
 
 /*
  * `POST …/session/{sid}/chat` (api.md §2.7, analysis.md §5.7): JSON waits for the end of the turn;
