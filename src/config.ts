@@ -108,7 +108,6 @@ export type Config = Readonly<{
   chartRenderConcurrency: number;
   /** Bun workers that parse analysis files (analysis.md §3.9); default max(1, floor(cores / 2)). */
   analysisWorkers: number;
-  analysisWorkerThresholdRows: number;
 
   agentMaxToolCallsPerTurn: number;
   agentMaxLlmCallsPerTurn: number;
@@ -386,7 +385,6 @@ export function loadConfig(
     chartFontDir: str("CHART_FONT_DIR"),
     chartRenderConcurrency: num("CHART_RENDER_CONCURRENCY", 2, 1, 64),
     analysisWorkers: num("ANALYSIS_WORKERS", Math.max(1, Math.floor(availableParallelism() / 2)), 1, 256),
-    analysisWorkerThresholdRows: num("ANALYSIS_WORKER_THRESHOLD_ROWS", 100_000, 0, 100_000_000),
 
     agentMaxToolCallsPerTurn: num("AGENT_MAX_TOOL_CALLS_PER_TURN", 25, 1, 1000),
     agentMaxLlmCallsPerTurn: num("AGENT_MAX_LLM_CALLS_PER_TURN", 20, 1, 1000),

@@ -187,15 +187,10 @@ describe("event loop responsiveness", () => {
     expect(lag).toBeLessThan(50);
   }, 30_000);
 
-  test("pool size and threshold come from the configuration", () => {
+  test("the pool size comes from the configuration", () => {
     const defaults = loadConfig({}, { layer: false });
     expect(defaults.analysisWorkers).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
-    expect(defaults.analysisWorkerThresholdRows).toBe(100_000);
-    const set = loadConfig(
-      { ANALYSIS_WORKERS: "3", ANALYSIS_WORKER_THRESHOLD_ROWS: "5000" },
-      { layer: false },
-    );
-    expect([set.analysisWorkers, set.analysisWorkerThresholdRows]).toEqual([3, 5000]);
+    expect(loadConfig({ ANALYSIS_WORKERS: "3" }, { layer: false }).analysisWorkers).toBe(3);
   });
 
   test("the worker entry resolves beside this module when run from source", () => {
