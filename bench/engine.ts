@@ -195,6 +195,9 @@ function targetsMissed(results: Stats[], pandas: Stats[]): string[] {
     const b = bun(p.case);
     if (b && b.medianMs > p.medianMs)
       missed.push(`${p.case} median ${b.medianMs} ms > pandas ${p.medianMs} ms`);
+    if (b && (p.case === "P1" || p.case === "P2") && b.peakRssMb > p.peakRssMb) {
+      missed.push(`${p.case} peak RSS ${b.peakRssMb} MB > pandas ${p.peakRssMb} MB`);
+    }
   }
   const p2 = bun("P2");
   if (p2 && p2.peakRssMb > 512) missed.push(`P2 peak RSS ${p2.peakRssMb} MB > 512 MB`);
