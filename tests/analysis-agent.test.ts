@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { analysisSession } from "@/db/schema";
 import { metrics } from "@/lib/metrics";
+import { lockAgainstTurn } from "@/modules/analysis-session/service";
 import { seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
 import { type FakeLlm, loadScript, type Script, startFakeLlm } from "./helpers/fake-llm";
@@ -539,6 +542,19 @@ describe("analysis agent: snapshots, copies, quota and shutdown", () => {
     });
     expect((await digest.chat("質問3")).status).toBe(200);
     expect(fake.errors).toEqual([]);
+  });
+
+  test("in-place writes re-check the lease under the session row lock inside their transaction", async () => {
+    const w = await agentWorld();
+    const db = w.deps.database.db;
+    await expect(db.transaction((tx) => lockAgainstTurn(tx, w.sessionId))).resolves.toBeUndefined();
+    await db
+      .update(analysisSession)
+      .set({ chatLeaseUntil: new Date(Date.now() + 60_000) })
+      .where(eq(analysisSession.id, w.sessionId));
+    await expect(db.transaction((tx) => lockAgainstTurn(tx, w.sessionId))).rejects.toMatchObject({
+      code: "CHAT_IN_PROGRESS",
+    });
   });
 
   test("the hourly turn quota answers 429 with Retry-After before calling the model", async () => {

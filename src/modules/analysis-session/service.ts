@@ -326,6 +326,23 @@ export async function writableSession(
   return session;
 }
 
+/**
+ * Re-checks the chat lease with the session row locked, inside the write's own transaction: a
+ * turn takes its lease with an UPDATE of that row, so an in-place edit of the current snapshot
+ * either commits before the turn loads it or is refused, never lost from the turn's snapshot.
+ */
+export async function lockAgainstTurn(tx: DbOrTx, sessionId: string): Promise<void> {
+  const [row] = await tx
+    .select({ chatLeaseUntil: analysisSession.chatLeaseUntil })
+    .from(analysisSession)
+    .where(eq(analysisSession.id, sessionId))
+    .for("update");
+  if (!row) throw sessionNotFound();
+  if (row.chatLeaseUntil !== null && row.chatLeaseUntil.getTime() > Date.now()) {
+    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+  }
+}
+
 /* The session row locked for this transaction, after the Own|Mod+ check. */
 async function lockOwnSession(tx: DbOrTx, access: ProjectAccess, caller: Caller, sessionId: string) {
   const [row] = await tx

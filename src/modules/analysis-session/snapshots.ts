@@ -7,7 +7,7 @@ import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
 import type { Snapshot } from "./model";
-import { getSessionDetail, loadSession, writableSession } from "./service";
+import { getSessionDetail, loadSession, lockAgainstTurn, writableSession } from "./service";
 import { currentResults, jsonConfig } from "./steps";
 
 /*
@@ -174,6 +174,7 @@ export async function deleteMessage(
     throw new AppError(422, "CHAT_NOT_DELETABLE", "The recipe (system message) cannot be deleted.");
   }
   await deps.db.transaction(async (tx) => {
+    await lockAgainstTurn(tx, sessionId);
     await tx.delete(analysisChat).where(eq(analysisChat.id, chatId));
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",

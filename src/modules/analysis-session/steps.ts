@@ -19,7 +19,7 @@ import {
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
-import { writableSession } from "./service";
+import { lockAgainstTurn, writableSession } from "./service";
 
 /*
  * Manual step editing on the current snapshot (analysis.md §3.2) and step results. Every result is
@@ -173,6 +173,7 @@ export async function createStep(
   };
   const result = validate(frame, hash, [...existing, row].map(toDef), row.stepKey);
   await deps.db.transaction(async (tx) => {
+    await lockAgainstTurn(tx, sessionId);
     const [{ top }] = await tx
       .select({ top: max(analysisStep.stepOrder) })
       .from(analysisStep)
@@ -221,6 +222,7 @@ export async function updateStep(
     after.stepKey,
   );
   await deps.db.transaction(async (tx) => {
+    await lockAgainstTurn(tx, sessionId);
     await tx
       .update(analysisStep)
       .set({
@@ -257,6 +259,7 @@ export async function deleteStep(
   if (!target) throw stepNotFound();
   assertDeletable(steps.map(toDef), target.stepKey);
   await deps.db.transaction(async (tx) => {
+    await lockAgainstTurn(tx, sessionId);
     await tx
       .delete(analysisStep)
       .where(and(eq(analysisStep.id, stepId), eq(analysisStep.snapshotId, target.snapshotId)));
