@@ -358,7 +358,12 @@ export async function runTurn(
               call.name,
             );
           } else {
-            outcome = runTool(call.name, call.input, toolCtx, deps.logger);
+            copy.setToolDeadline(performance.now() + deps.config.agentToolTimeoutS * 1000);
+            try {
+              outcome = runTool(call.name, call.input, toolCtx, deps.logger);
+            } finally {
+              copy.setToolDeadline(null);
+            }
           }
         }
         const durationMs = Math.round(performance.now() - t0);

@@ -155,6 +155,23 @@ describe("agent tools over the working copy", () => {
     expect(bad.body.error.availableColumns).toEqual(["年度", "部門", "科目"]);
   });
 
+  test("a tool call past its deadline fails with TOOL_TIMEOUT and changes nothing", () => {
+    const { call, copy } = setup();
+    const key = call("add_step", { name: "集計", type: "aggregate", input: "original" }).body.stepKey;
+    copy.setToolDeadline(performance.now() - 1);
+    const late = call("set_aggregation", {
+      stepKey: key,
+      config: {
+        groupByAxis: ["年度"],
+        aggregationConfig: [{ name: "売上合計", method: "sum", subject: "売上" }],
+      },
+    });
+    copy.setToolDeadline(null);
+    expect(late.ok).toBe(false);
+    expect(late.body.error.code).toBe("TOOL_TIMEOUT");
+    expect(copy.steps[0].config).toBeNull();
+  });
+
   test("results are capped as valid JSON with `more` counts; the state block fits its limit", () => {
     const big = { rows: Array.from({ length: 2000 }, (_, i) => ({ i, label: `値${i}` })) };
     const text = capJson(big, 2000);

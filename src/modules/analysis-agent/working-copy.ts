@@ -55,11 +55,38 @@ export class WorkingCopy {
     }
   }
 
+  private deadline: number | null = null;
+
+  /**
+   * Bounds the replays of one tool call (AGENT_TOOL_TIMEOUT_S). The engine checks its signal
+   * between steps; timers cannot fire inside synchronous work, so the check reads the clock.
+   */
+  setToolDeadline(at: number | null): void {
+    this.deadline = at;
+  }
+
   private replay(steps: WorkingStep[]): PipelineResult {
-    return runPipeline(this.frame, this.inputHash, steps, {
-      cache: this.options.cache,
-      signal: this.options.signal,
-    });
+    const turn = this.options.signal;
+    const deadline = this.deadline;
+    const signal =
+      deadline === null
+        ? turn
+        : ({
+            get aborted() {
+              return (turn?.aborted ?? false) || performance.now() > deadline;
+            },
+            throwIfAborted() {
+              turn?.throwIfAborted();
+              if (performance.now() > deadline) {
+                throw new EngineError(
+                  "TOOL_TIMEOUT",
+                  422,
+                  "The tool call ran past its time limit; nothing was changed.",
+                );
+              }
+            },
+          } as AbortSignal);
+    return runPipeline(this.frame, this.inputHash, steps, { cache: this.options.cache, signal });
   }
 
   get steps(): readonly WorkingStep[] {
