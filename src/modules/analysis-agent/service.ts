@@ -17,7 +17,7 @@ import { type ContentBlock, LlmError, type LlmProvider, type LlmRequest, type Ms
 import type { Metrics } from "@/lib/metrics";
 import type { SessionDetail } from "@/modules/analysis-session/model";
 import { getSessionDetail, loadSession } from "@/modules/analysis-session/service";
-import { inputOf, jsonConfig, resultCache } from "@/modules/analysis-session/steps";
+import { inputOf, jsonConfig, resultCache, stepsOf, toDef } from "@/modules/analysis-session/steps";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
 import {
@@ -34,7 +34,7 @@ import {
   systemBlocks,
 } from "./context";
 import { capJson, executeTool, TOOL_DEFS, type ToolOutcome, toolError } from "./tools";
-import { type StepChange, WorkingCopy, type WorkingStep } from "./working-copy";
+import { type StepChange, WorkingCopy } from "./working-copy";
 
 /*
  * One chat turn (analysis.md §5.1): lease, load, an LLM/tool loop over an in-memory working copy,
@@ -225,11 +225,7 @@ export async function runTurn(
         .from(analysisChat)
         .where(eq(analysisChat.snapshotId, baseId))
         .orderBy(asc(analysisChat.chatOrder)),
-      deps.db
-        .select()
-        .from(analysisStep)
-        .where(eq(analysisStep.snapshotId, baseId))
-        .orderBy(asc(analysisStep.stepOrder)),
+      stepsOf(deps.db, baseId),
       deps.db
         .select({ name: analysisIssueMaster.name })
         .from(analysisIssueMaster)
@@ -239,13 +235,7 @@ export async function runTurn(
     const copy = new WorkingCopy(
       frame,
       hash,
-      rows.map((r) => ({
-        stepKey: r.stepKey,
-        name: r.name,
-        type: r.type as WorkingStep["type"],
-        input: r.input,
-        config: r.config,
-      })),
+      rows.map((r) => ({ ...toDef(r), config: r.config })),
       { cache: resultCache, signal },
     );
 

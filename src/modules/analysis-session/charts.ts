@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { analysisSnapshot, analysisStep } from "@/db/schema";
 import type { ChartRenderer } from "@/lib/chart-render";
@@ -6,10 +6,10 @@ import { AppError } from "@/lib/errors";
 import { contentDisposition } from "@/lib/file-types";
 import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
-import { runPipeline, type StepDef } from "@/modules/analysis/engine";
+import { runPipeline } from "@/modules/analysis/engine";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { loadSession } from "./service";
-import { inputOf, resultCache } from "./steps";
+import { inputOf, resultCache, stepsOf, toDef } from "./steps";
 
 /*
  * Chart images of summary steps (analysis.md §4.5): any snapshot's step, results computed for that
@@ -55,18 +55,7 @@ async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId:
     );
   }
   const { frame, hash } = await inputOf(db, session);
-  const steps = await db
-    .select()
-    .from(analysisStep)
-    .where(eq(analysisStep.snapshotId, step.snapshotId))
-    .orderBy(asc(analysisStep.stepOrder));
-  const defs: StepDef[] = steps.map((s) => ({
-    stepKey: s.stepKey,
-    name: s.name,
-    type: s.type as StepDef["type"],
-    input: s.input,
-    config: s.config,
-  }));
+  const defs = (await stepsOf(db, step.snapshotId)).map(toDef);
   const result = runPipeline(frame, hash, defs, { cache: resultCache }).byKey.get(step.stepKey);
   if (result?.status !== "ok" || !result.summary?.chartModel) {
     const error = result?.error;

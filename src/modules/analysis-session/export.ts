@@ -9,19 +9,17 @@ import { contentDisposition } from "@/lib/file-types";
 import { type Storage, snapshotKey } from "@/lib/storage";
 import {
   type ChartModel,
-  type ColumnarJson,
   columnNames,
   type Frame,
-  fromColumnarJson,
   materialiseRows,
   ORIGINAL_INPUT,
   runPipeline,
-  type StepDef,
   type StepResult,
 } from "@/modules/analysis/engine";
 import type { CellValue } from "@/modules/analysis/engine/frame";
 import { SessionDetail } from "./model";
 import { getSessionDetail, loadSession } from "./service";
+import { inputOf, stepsOf, toDef } from "./steps";
 
 /*
  * Session export (analysis.md §2.7, api.md §2.7 `/export`): the JSON detail (also archived to
@@ -145,32 +143,22 @@ type Loaded = {
   steps: StepRow[];
   input: Frame;
   byKey: Map<string, StepResult>;
-  inputFile: typeof analysisFile.$inferSelect;
+  inputFile: { sourceFilename: string; sheetName: string | null };
 };
 
 async function loadAndRun(db: Database, projectId: string, sessionId: string): Promise<Loaded> {
   const session = await loadSession(db, projectId, sessionId);
   if (!session.inputFileId) throw inputRequired();
-  const [inputFile] = await db.select().from(analysisFile).where(eq(analysisFile.id, session.inputFileId));
-  const data = inputFile?.data as ColumnarJson | undefined;
-  if (!data || Array.isArray(data)) throw inputRequired();
-  const steps = session.currentSnapshotId
-    ? await db
-        .select()
-        .from(analysisStep)
-        .where(eq(analysisStep.snapshotId, session.currentSnapshotId))
-        .orderBy(asc(analysisStep.stepOrder))
-    : [];
-  const input = fromColumnarJson(data);
-  const defs: StepDef[] = steps.map((s) => ({
-    stepKey: s.stepKey,
-    name: s.name,
-    type: s.type as StepDef["type"],
-    input: s.input,
-    config: s.config,
-  }));
+  const { frame: input, hash } = await inputOf(db, session);
+  const [[inputFile], steps] = await Promise.all([
+    db
+      .select({ sourceFilename: analysisFile.sourceFilename, sheetName: analysisFile.sheetName })
+      .from(analysisFile)
+      .where(eq(analysisFile.id, session.inputFileId)),
+    session.currentSnapshotId ? stepsOf(db, session.currentSnapshotId) : Promise.resolve([]),
+  ]);
   // rowLimit 0: a summary's source table is taken whole from its input frame below.
-  const { byKey } = runPipeline(input, data.hash, defs, { rowLimit: 0 });
+  const { byKey } = runPipeline(input, hash, steps.map(toDef), { rowLimit: 0 });
   return { session, steps, input, byKey, inputFile };
 }
 

@@ -93,7 +93,8 @@ export async function inputOf(db: DbOrTx, session: SessionRow): Promise<Input> {
   return input;
 }
 
-const toDef = (s: StepRow): StepDef => ({
+/** A stored step as the engine sees it. */
+export const toDef = (s: StepRow): StepDef => ({
   stepKey: s.stepKey,
   name: s.name,
   type: s.type as StepDef["type"],
@@ -134,7 +135,8 @@ export function stepView(row: StepRow, result: StepResult | undefined, rowLimit:
   };
 }
 
-async function stepsOf(db: DbOrTx, snapshotId: string): Promise<StepRow[]> {
+/** A snapshot's steps in order. */
+export async function stepsOf(db: DbOrTx, snapshotId: string): Promise<StepRow[]> {
   return db
     .select()
     .from(analysisStep)

@@ -4,7 +4,7 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisSession, analysisSnapshot, analysisStep, project } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { runPipeline, type StepDef, type StepResult } from "@/modules/analysis/engine";
-import { inputOf, jsonConfig, resultCache } from "./steps";
+import { inputOf, jsonConfig, resultCache, toDef } from "./steps";
 
 /*
  * Session writes that saved analysis templates (analysis.md §6.5) need inside their own
@@ -118,16 +118,7 @@ export async function replayWithAppended(
   appended: AppendedStep[],
 ): Promise<StepResult[]> {
   const { frame, hash } = await inputOf(db, session);
-  const defs: StepDef[] = [
-    ...existing.map((s) => ({
-      stepKey: s.stepKey,
-      name: s.name,
-      type: s.type as StepDef["type"],
-      input: s.input,
-      config: s.config,
-    })),
-    ...appended,
-  ];
+  const defs: StepDef[] = [...existing.map(toDef), ...appended];
   const { byKey } = runPipeline(frame, hash, defs, { cache: resultCache });
   return appended.map((s) => byKey.get(s.stepKey)!);
 }
