@@ -540,26 +540,6 @@ const axisAudit = (a: typeof A.$inferSelect) => {
 };
 const axisNameTaken = () => nameTaken("This issue already has a graph axis with this name.");
 
-export async function listAxes(db: DbOrTx, q: GraphAxisListQuery) {
-  const { skip, limit } = skipLimit(q);
-  const where = q.issueId ? eq(A.issueId, q.issueId) : undefined;
-  const rows = await db
-    .select()
-    .from(A)
-    .where(where)
-    .orderBy(...orderBy(q.sort, A.axisOrder, sql`lower(${A.name})`, A))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(A).where(where);
-  return page(rows.map(toAxis), n, skip, limit);
-}
-
-export async function getAxis(db: DbOrTx, id: string): Promise<GraphAxisMaster> {
-  const [row] = await db.select().from(A).where(eq(A.id, id));
-  if (!row) throw masterNotFound("graph-axis");
-  return toAxis(row);
-}
-
 export async function createAxis(deps: MasterDeps, body: GraphAxisCreate): Promise<GraphAxisMaster> {
   const name = trimmedName(body.name);
   return write(
@@ -629,24 +609,6 @@ export async function updateAxis(
   );
 }
 
-export async function deleteAxis(deps: MasterDeps, id: string): Promise<void> {
-  await write(
-    deps,
-    axisNameTaken,
-    () => masterNotFound("graph-axis"),
-    async (tx) => {
-      const [before] = await tx.delete(A).where(eq(A.id, id)).returning();
-      if (!before) throw masterNotFound("graph-axis");
-      await audit(tx, deps, {
-        action: "DELETE",
-        resourceType: RES.axis,
-        resourceId: id,
-        oldValue: axisAudit(before),
-      });
-    },
-  );
-}
-
 /* ---------- dummy formula ---------- */
 
 const toFormula = (f: typeof F.$inferSelect): DummyFormulaMaster => ({
@@ -665,26 +627,6 @@ const formulaAudit = (f: typeof F.$inferSelect) => ({
   formulaOrder: f.formulaOrder,
 });
 const noUniqueFormula = () => new AppError(409, "NAME_TAKEN", "Unique name clash.");
-
-export async function listFormulas(db: DbOrTx, q: DummyFormulaListQuery) {
-  const { skip, limit } = skipLimit(q);
-  const where = q.issueId ? eq(F.issueId, q.issueId) : undefined;
-  const rows = await db
-    .select()
-    .from(F)
-    .where(where)
-    .orderBy(...orderBy(q.sort, F.formulaOrder, sql`lower(${F.name})`, F))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(F).where(where);
-  return page(rows.map(toFormula), n, skip, limit);
-}
-
-export async function getFormula(db: DbOrTx, id: string): Promise<DummyFormulaMaster> {
-  const [row] = await db.select().from(F).where(eq(F.id, id));
-  if (!row) throw masterNotFound("dummy-formula");
-  return toFormula(row);
-}
 
 export async function createFormula(deps: MasterDeps, body: DummyFormulaCreate): Promise<DummyFormulaMaster> {
   const name = trimmedName(body.name);
@@ -743,24 +685,6 @@ export async function updateFormula(
   );
 }
 
-export async function deleteFormula(deps: MasterDeps, id: string): Promise<void> {
-  await write(
-    deps,
-    noUniqueFormula,
-    () => masterNotFound("dummy-formula"),
-    async (tx) => {
-      const [before] = await tx.delete(F).where(eq(F.id, id)).returning();
-      if (!before) throw masterNotFound("dummy-formula");
-      await audit(tx, deps, {
-        action: "DELETE",
-        resourceType: RES.formula,
-        resourceId: id,
-        oldValue: formulaAudit(before),
-      });
-    },
-  );
-}
-
 /* ---------- dummy chart ---------- */
 
 const toChart = (c: typeof C.$inferSelect): DummyChartMaster => ({
@@ -791,26 +715,6 @@ function checkChartSize(chart: unknown): void {
       },
     );
   }
-}
-
-export async function listCharts(db: DbOrTx, q: DummyChartListQuery) {
-  const { skip, limit } = skipLimit(q);
-  const where = q.issueId ? eq(C.issueId, q.issueId) : undefined;
-  const rows = await db
-    .select()
-    .from(C)
-    .where(where)
-    .orderBy(...orderBy(q.sort, C.chartOrder, null, C))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(C).where(where);
-  return page(rows.map(toChart), n, skip, limit);
-}
-
-export async function getChart(db: DbOrTx, id: string): Promise<DummyChartMaster> {
-  const [row] = await db.select().from(C).where(eq(C.id, id));
-  if (!row) throw masterNotFound("dummy-chart");
-  return toChart(row);
 }
 
 export async function createChart(deps: MasterDeps, body: DummyChartCreate): Promise<DummyChartMaster> {
@@ -868,20 +772,114 @@ export async function updateChart(
   );
 }
 
-export async function deleteChart(deps: MasterDeps, id: string): Promise<void> {
+/* ---------- list, read and delete, shared by the three per-issue masters ---------- */
+
+/*
+ * Graph axes, dummy formulas and dummy charts hang off an issue with the same id, issue_id,
+ * created/updated columns, so listing, reading and deleting them is one piece of code.
+ */
+type ChildTable = typeof A | typeof F | typeof C;
+type Child<T extends ChildTable, R> = {
+  table: T;
+  label: string;
+  resourceType: string;
+  order: AnyPgColumn;
+  name: SQL | null;
+  view: (row: T["$inferSelect"]) => R;
+  auditView: (row: T["$inferSelect"]) => unknown;
+  taken: () => AppError;
+};
+
+const AXES: Child<typeof A, GraphAxisMaster> = {
+  table: A,
+  label: "graph-axis",
+  resourceType: RES.axis,
+  order: A.axisOrder,
+  name: sql`lower(${A.name})`,
+  view: toAxis,
+  auditView: axisAudit,
+  taken: axisNameTaken,
+};
+const FORMULAS: Child<typeof F, DummyFormulaMaster> = {
+  table: F,
+  label: "dummy-formula",
+  resourceType: RES.formula,
+  order: F.formulaOrder,
+  name: sql`lower(${F.name})`,
+  view: toFormula,
+  auditView: formulaAudit,
+  taken: noUniqueFormula,
+};
+const CHARTS: Child<typeof C, DummyChartMaster> = {
+  table: C,
+  label: "dummy-chart",
+  resourceType: RES.chart,
+  order: C.chartOrder,
+  name: null,
+  view: toChart,
+  auditView: chartAudit,
+  taken: noUniqueChart,
+};
+
+// The three tables share the columns used here; typing the query on one keeps drizzle's inference.
+const tableOf = (table: ChildTable) => table as typeof C;
+
+async function listChildren<T extends ChildTable, R>(
+  db: DbOrTx,
+  child: Child<T, R>,
+  q: { skip?: number; limit?: number; sort?: string; issueId?: string },
+) {
+  const t = tableOf(child.table);
+  const { skip, limit } = skipLimit(q);
+  const where = q.issueId ? eq(t.issueId, q.issueId) : undefined;
+  const rows = await db
+    .select()
+    .from(t)
+    .where(where)
+    .orderBy(...orderBy(q.sort, child.order, child.name, t))
+    .offset(skip)
+    .limit(limit);
+  const [{ n }] = await db.select({ n: count() }).from(t).where(where);
+  return page(
+    rows.map((r) => child.view(r as T["$inferSelect"])),
+    n,
+    skip,
+    limit,
+  );
+}
+
+async function getChild<T extends ChildTable, R>(db: DbOrTx, child: Child<T, R>, id: string): Promise<R> {
+  const t = tableOf(child.table);
+  const [row] = await db.select().from(t).where(eq(t.id, id));
+  if (!row) throw masterNotFound(child.label);
+  return child.view(row as T["$inferSelect"]);
+}
+
+async function deleteChild<T extends ChildTable, R>(deps: MasterDeps, child: Child<T, R>, id: string) {
+  const t = tableOf(child.table);
   await write(
     deps,
-    noUniqueChart,
-    () => masterNotFound("dummy-chart"),
+    child.taken,
+    () => masterNotFound(child.label),
     async (tx) => {
-      const [before] = await tx.delete(C).where(eq(C.id, id)).returning();
-      if (!before) throw masterNotFound("dummy-chart");
+      const [before] = await tx.delete(t).where(eq(t.id, id)).returning();
+      if (!before) throw masterNotFound(child.label);
       await audit(tx, deps, {
         action: "DELETE",
-        resourceType: RES.chart,
+        resourceType: child.resourceType,
         resourceId: id,
-        oldValue: chartAudit(before),
+        oldValue: child.auditView(before as T["$inferSelect"]),
       });
     },
   );
 }
+
+export const listAxes = (db: DbOrTx, q: GraphAxisListQuery) => listChildren(db, AXES, q);
+export const getAxis = (db: DbOrTx, id: string) => getChild(db, AXES, id);
+export const deleteAxis = (deps: MasterDeps, id: string) => deleteChild(deps, AXES, id);
+export const listFormulas = (db: DbOrTx, q: DummyFormulaListQuery) => listChildren(db, FORMULAS, q);
+export const getFormula = (db: DbOrTx, id: string) => getChild(db, FORMULAS, id);
+export const deleteFormula = (deps: MasterDeps, id: string) => deleteChild(deps, FORMULAS, id);
+export const listCharts = (db: DbOrTx, q: DummyChartListQuery) => listChildren(db, CHARTS, q);
+export const getChart = (db: DbOrTx, id: string) => getChild(db, CHARTS, id);
+export const deleteChart = (deps: MasterDeps, id: string) => deleteChild(deps, CHARTS, id);
