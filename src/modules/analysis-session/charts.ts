@@ -6,7 +6,7 @@ import { AppError } from "@/lib/errors";
 import { contentDisposition } from "@/lib/file-types";
 import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
-import { runPipeline } from "@/modules/analysis/engine";
+import { ResultCache, runPipeline } from "@/modules/analysis/engine";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { loadSession } from "./service";
 import { inputOf, resultCache, stepsOf, toDef } from "./steps";
@@ -22,12 +22,8 @@ export type ChartQuery = { format?: ChartFormat; width?: number; height?: number
 
 export type ChartDeps = { db: DbOrTx; storage: Storage; renderer: ChartRenderer | null | undefined };
 
-const MAX_TEXT_ENTRIES = 256;
-const textCache = new Map<string, string>();
-function remember(key: string, value: string) {
-  if (textCache.size >= MAX_TEXT_ENTRIES) textCache.delete(textCache.keys().next().value!);
-  textCache.set(key, value);
-}
+// Rendered SVGs by graphId, bounded by bytes like the engine's own result cache.
+const svgCache = new ResultCache<string>(32 * 1024 * 1024);
 
 const unavailable = (reason?: string) =>
   new AppError(
@@ -115,10 +111,10 @@ export async function chartImage(
   if (!deps.renderer?.available) throw unavailable(deps.renderer?.reason);
   if (format === "svg") {
     const key = `${graphId}:svg`;
-    let svg = textCache.get(key);
+    let svg = svgCache.get(key);
     if (!svg) {
       svg = deps.renderer.renderSvg(model, size);
-      remember(key, svg);
+      svgCache.set(key, svg, svg.length * 2);
     }
     return {
       status: 200,
