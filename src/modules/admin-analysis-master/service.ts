@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Database, DbOrTx, Tx } from "@/db/client";
+import { pgErrorCode } from "@/db/pg-errors";
 import { type AuditActor, type AuditEntry, writeAudit } from "@/db/queries/audit";
 import {
   analysisDummyChartMaster,
@@ -63,12 +64,6 @@ const RES = {
   chart: "analysis_dummy_chart_master",
 } as const;
 
-const pgCode = (e: unknown): string | null => {
-  for (let x: any = e; x; x = x.cause)
-    if (typeof x.code === "string" && /^\d{5}$/.test(x.code)) return x.code;
-  return null;
-};
-
 export const masterNotFound = (what: string) =>
   new AppError(404, "MASTER_NOT_FOUND", `No such ${what} master.`);
 const nameTaken = (detail: string) => new AppError(409, "NAME_TAKEN", detail);
@@ -97,7 +92,7 @@ async function write<T>(
   try {
     out = await deps.db.transaction(run);
   } catch (error) {
-    const code = error instanceof AppError ? null : pgCode(error);
+    const code = error instanceof AppError ? null : pgErrorCode(error);
     if (code === "23505") throw onUnique();
     if (code === "23503") throw onForeignKey();
     throw error;

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, or, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
+import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import {
   analysisIssueMaster,
@@ -59,11 +60,6 @@ const bodyMismatch = (path: string, message: string) =>
   new AppError(422, "VALIDATION_FAILED", "The body does not fit this template's type.", {
     errors: [{ path, message }],
   });
-
-const isUniqueViolation = (e: unknown) => {
-  for (let x: any = e; x; x = x.cause) if (x.code === "23505") return true;
-  return false;
-};
 
 async function mapNameTaken<T>(work: () => Promise<T>): Promise<T> {
   try {

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
+import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import {
   analysisFile,
@@ -391,11 +392,6 @@ async function addToChain(
     }
   }
 }
-
-const isUniqueViolation = (e: unknown) => {
-  for (let x: any = e; x; x = x.cause) if (x.code === "23505") return true;
-  return false;
-};
 
 export async function restoreVersion(
   deps: FileDeps,

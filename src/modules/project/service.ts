@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
+import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import {
   analysisSession,
@@ -91,11 +92,6 @@ function checkDates(start: string | null | undefined, end: string | null | undef
     throw new AppError(422, "INVALID_DATE_RANGE", "endDate must not be before startDate.");
   }
 }
-
-const isUniqueViolation = (e: unknown) => {
-  for (let x: any = e; x; x = x.cause) if (x.code === "23505") return true;
-  return false;
-};
 
 export async function getProject(db: DbOrTx, caller: Caller, access: ProjectAccess): Promise<Project> {
   const [row] = await projectSelect(db, caller.user.id).where(eq(project.id, access.project.id));
