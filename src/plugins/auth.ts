@@ -3,7 +3,7 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import type { AppDeps } from "@/deps";
 import { parseBearer } from "@/lib/auth";
 import { resolveClientIp } from "@/lib/client-ip";
-import { AppError } from "@/lib/errors";
+import { AppError, problem } from "@/lib/errors";
 import { type Caller, resolveCaller } from "@/modules/auth/service";
 import { pathOf, peerIpOf, requestContext } from "@/plugins/request-context";
 
@@ -61,7 +61,8 @@ async function computeAuthState(deps: AppDeps, request: Request): Promise<AuthSt
 }
 
 function unauthenticated(detail: string): AppError {
-  return new AppError(401, "UNAUTHENTICATED", detail, {
+  return problem("UNAUTHENTICATED", {
+    detail,
     headers: { "WWW-Authenticate": 'Bearer realm="camp-backend"' },
   });
 }
@@ -126,12 +127,7 @@ export function authPlugin(deps: AppDeps) {
         async resolve({ request }) {
           const { caller, auth } = await requireCaller(deps, request);
           if (!caller.isSystemAdmin) {
-            throw await denied(
-              deps,
-              request,
-              auth,
-              new AppError(403, "ADMIN_REQUIRED", "This route is for system administrators."),
-            );
+            throw await denied(deps, request, auth, problem("ADMIN_REQUIRED"));
           }
           return { caller, auth };
         },

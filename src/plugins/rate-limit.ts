@@ -1,5 +1,5 @@
 import type { AppDeps } from "@/deps";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { rateLimitHeaders } from "@/lib/rate-limit";
 import { authStateOf } from "@/plugins/auth";
 import { pathOf } from "@/plugins/request-context";
@@ -21,7 +21,8 @@ export function rateLimitHook(deps: AppDeps) {
     const headers = rateLimitHeaders(result);
     Object.assign(set.headers, headers);
     if (!result.allowed) {
-      throw new AppError(429, "RATE_LIMITED", `Too many requests; retry in ${result.retryAfterS} s.`, {
+      throw problem("RATE_LIMITED", {
+        detail: `Too many requests; retry in ${result.retryAfterS} s.`,
         headers,
         extensions: { retryAfterSeconds: result.retryAfterS },
       });

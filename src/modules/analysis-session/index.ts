@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "@/deps";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { sharedEnginePool } from "@/modules/analysis/engine-pool";
@@ -105,14 +105,16 @@ export function analysisSessionController(deps: AppDeps) {
       "/:sessionId",
       async ({ caller, auth, access, params, body }) => {
         if (body.inputFileId === undefined && body.currentSnapshot === undefined) {
-          throw new AppError(422, "VALIDATION_FAILED", "Send inputFileId, currentSnapshot or both.", {
+          throw problem("VALIDATION_FAILED", {
+            detail: "Send inputFileId, currentSnapshot or both.",
             errors: [{ path: "/body", message: "at least one of inputFileId, currentSnapshot" }],
           });
         }
         let detail: SessionDetail | null = null;
         if (body.inputFileId !== undefined) {
           if (body.currentSnapshot !== undefined && body.currentSnapshot !== 0) {
-            throw new AppError(422, "VALIDATION_FAILED", "Selecting an input resets to snapshot 0.", {
+            throw problem("VALIDATION_FAILED", {
+              detail: "Selecting an input resets to snapshot 0.",
               errors: [{ path: "/body/currentSnapshot", message: "must be 0 together with inputFileId" }],
             });
           }
