@@ -4,6 +4,7 @@ import type { AppDeps } from "@/deps";
 import { parseBearer } from "@/lib/auth";
 import { resolveClientIp } from "@/lib/client-ip";
 import { AppError, problem } from "@/lib/errors";
+import type { ProblemCode } from "@/lib/problems";
 import { type Caller, resolveCaller } from "@/modules/auth/service";
 import { pathOf, peerIpOf, requestContext } from "@/plugins/request-context";
 
@@ -92,6 +93,21 @@ export async function denied(
   return error;
 }
 
+/*
+ * What `requireCaller` can answer: the token checks of lib/auth (503 when the IdP keys are
+ * unreachable) and the account checks of resolveCaller. The macros document them on their routes.
+ */
+export const CALLER_PROBLEMS: ProblemCode[] = [
+  "UNAUTHENTICATED",
+  "TOKEN_INVALID",
+  "TOKEN_EXPIRED",
+  "SESSION_REVOKED",
+  "INSUFFICIENT_SCOPE",
+  "ACCOUNT_DISABLED",
+  "IDENTITY_CONFLICT",
+  "DEPENDENCY_UNAVAILABLE",
+];
+
 const states = new WeakMap<Request, Promise<AuthState>>();
 
 /** The request's auth state, computed once and shared by the rate limiter and the guards. */
@@ -121,9 +137,11 @@ export function authPlugin(deps: AppDeps) {
     .derive({ as: "global" }, ({ request }) => ({ authState: () => authStateOf(deps, request) }))
     .macro({
       auth: {
+        detail: { "x-problem-codes": CALLER_PROBLEMS },
         resolve: ({ request }) => requireCaller(deps, request),
       },
       admin: {
+        detail: { "x-problem-codes": [...CALLER_PROBLEMS, "ADMIN_REQUIRED"] },
         async resolve({ request }) {
           const { caller, auth } = await requireCaller(deps, request);
           if (!caller.isSystemAdmin) {

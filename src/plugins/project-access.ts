@@ -6,7 +6,7 @@ import { project, projectMember } from "@/db/schema";
 import type { AppDeps } from "@/deps";
 import { type Cache, cached, memberRoleKey, projectKey } from "@/lib/cache";
 import { problem } from "@/lib/errors";
-import { type AuthState, authPlugin, denied, requireCaller } from "@/plugins/auth";
+import { type AuthState, authPlugin, CALLER_PROBLEMS, denied, requireCaller } from "@/plugins/auth";
 
 /*
  * The one guard every `/project/:projectId/...` route uses (api.md §1.4): membership or system
@@ -147,6 +147,14 @@ export function assertOwnerOrModerator(
 export function projectAccessPlugin(deps: AppDeps) {
   return new Elysia({ name: "project-access" }).use(authPlugin(deps)).macro({
     project: (guard: ProjectGuard) => ({
+      detail: {
+        "x-problem-codes": [
+          ...CALLER_PROBLEMS,
+          "PROJECT_NOT_FOUND",
+          "ROLE_INSUFFICIENT",
+          ...(guard.allowInactive ? [] : (["PROJECT_INACTIVE"] as const)),
+        ],
+      },
       async resolve({ request, params }) {
         const { caller, auth } = await requireCaller(deps, request);
         const projectId = (params as Record<string, string>).projectId;

@@ -10,11 +10,12 @@ import { pathOf } from "@/plugins/request-context";
  * nothing. The limiter itself is shared through Redis when configured.
  */
 
-const EXEMPT = (path: string) => path === "/health" || path.startsWith("/health/") || path === "/metrics";
+export const rateLimitExempt = (path: string) =>
+  path === "/health" || path.startsWith("/health/") || path === "/metrics";
 
 export function rateLimitHook(deps: AppDeps) {
   return async ({ request, set }: { request: Request; set: { headers: Record<string, unknown> } }) => {
-    if (EXEMPT(pathOf(request))) return;
+    if (rateLimitExempt(pathOf(request))) return;
     const auth = await authStateOf(deps, request);
     const key = auth.caller ? `user:${auth.caller.user.id}` : `ip:${auth.clientIp ?? "unknown"}`;
     const result = await deps.rateLimiter.hit(key);
