@@ -417,6 +417,12 @@ export const PROBLEMS = {
     detail: "The tool call ran past its time limit; nothing was changed.",
     scope: "agent-tool",
   },
+  BUDGET_EXHAUSTED: {
+    status: 422,
+    title: "Tool budget exhausted",
+    detail: "The turn's tool-call budget is spent.",
+    scope: "agent-tool",
+  },
   UNKNOWN_TOOL: {
     status: 422,
     title: "Unknown tool",

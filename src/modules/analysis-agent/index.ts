@@ -84,6 +84,18 @@ export function analysisAgentController(deps: AppDeps) {
           },
           summary:
             "One agent turn: JSON after the turn, or Server-Sent Events with Accept: text/event-stream (Own|Mod+)",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "INPUT_FILE_REQUIRED",
+            "STEP_CONFIG_INVALID",
+            "LLM_QUOTA_EXCEEDED",
+            "LLM_NOT_CONFIGURED",
+            "LLM_UNAVAILABLE",
+            "LLM_TIMEOUT",
+          ],
         },
       },
     );

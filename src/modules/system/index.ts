@@ -62,7 +62,13 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         set.headers["Content-Type"] = deps.metrics.registry.contentType;
         return deps.renderMetrics();
       },
-      { detail: { tags: ["system"], summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)" } },
+      {
+        detail: {
+          tags: ["system"],
+          summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)",
+          "x-problem-codes": ["UNAUTHENTICATED"],
+        },
+      },
     )
     .get(
       "/health/ready",
@@ -78,6 +84,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         detail: {
           tags: ["system"],
           summary: "Readiness: database, cache and storage probes (503 only when the database fails)",
+          "x-problem-codes": ["NOT_READY"],
         },
       },
     );
