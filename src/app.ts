@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
@@ -18,7 +18,7 @@ import {
   payloadTooLarge,
   readLimited,
 } from "@/plugins/body-limit";
-import { mapError, problemResponse } from "@/plugins/error-handler";
+import { mapError, mappedProblem, problemResponse } from "@/plugins/error-handler";
 import { observeHook } from "@/plugins/observability";
 import { type DocumentedRoute, openapiDocument } from "@/plugins/openapi-document";
 import { rateLimitHook } from "@/plugins/rate-limit";
@@ -99,18 +99,16 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         try {
           return JSON.parse(decoder.decode(bytes));
         } catch {
-          throw new AppError(400, "MALFORMED_REQUEST", "The request body is not valid JSON.");
+          throw problem("MALFORMED_REQUEST", { detail: "The request body is not valid JSON." });
         }
       }
       // Upload handlers stream the body themselves; returning a value stops the framework from
       // buffering it through formData().
       if (ct.startsWith("multipart/form-data") && acceptsMultipart(route)) return {};
       if (!request.body || request.headers.get("content-length") === "0") return {};
-      throw new AppError(
-        415,
-        "UNSUPPORTED_MEDIA_TYPE",
-        `Content-Type '${ct || "(none)"}' is not accepted here; send application/json.`,
-      );
+      throw problem("UNSUPPORTED_MEDIA_TYPE", {
+        detail: `Content-Type '${ct || "(none)"}' is not accepted here; send application/json.`,
+      });
     })
     .mapResponse({ as: "global" }, ({ request, set }) => {
       const ctx = requestContext(request);
@@ -128,12 +126,10 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         allowedMethods ??= methodIndex(app.routes);
         const allow = allowedMethods(path);
         if (allow.length > 0) {
-          mapped = {
-            status: 405,
-            code: "METHOD_NOT_ALLOWED",
+          mapped = mappedProblem("METHOD_NOT_ALLOWED", {
             detail: `${request.method} is not allowed on this path.`,
             headers: { Allow: allow.join(", ") },
-          };
+          });
         }
       }
       ctx.status = mapped.status;

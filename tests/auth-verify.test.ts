@@ -5,6 +5,7 @@ import { type Config, configFrom } from "@/config";
 import { createTokenVerifier, parseBearer } from "@/lib/auth";
 import { devOidForEmail, signDevToken, verifyDevToken } from "@/lib/auth/dev-token";
 import { AppError } from "@/lib/errors";
+import type { ProblemCode } from "@/lib/problems";
 import {
   entraPayload,
   hs256WithPublicKey,
@@ -53,7 +54,11 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
   throw new Error("expected the promise to reject");
 }
 
-async function expectProblem(promise: Promise<unknown>, status: number, code: string): Promise<AppError> {
+async function expectProblem(
+  promise: Promise<unknown>,
+  status: number,
+  code: ProblemCode,
+): Promise<AppError> {
   const error = await rejection(promise);
   expect({ status: error.status, code: error.code }).toEqual({ status, code });
   return error;

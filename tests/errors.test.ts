@@ -13,7 +13,7 @@ const probeRoutes = (app: Elysia<any>) =>
         body: t.Object({ n: t.Integer(), name: t.Optional(t.String()) }, { additionalProperties: false }),
       })
       .get("/domain", () => {
-        throw new AppError(409, "PROJECT_CODE_TAKEN", "Code already used.", { extensions: { code2: 1 } });
+        throw new AppError("PROJECT_CODE_TAKEN", { detail: "Code already used.", extensions: { code2: 1 } });
       })
       .get("/crash", () => {
         throw new Error("secret SQL: select * from user_account");

@@ -1,49 +1,34 @@
+import { PROBLEMS, type ProblemCode, problemSpec } from "@/lib/problems";
+
 /*
- * Domain errors. Services throw these; the error plugin turns every one into an RFC 9457
- * problem+json body. `code` is the stable machine-readable identifier of api.md §1.7.
+ * Domain errors. Services throw `problem(code, …)`; the error plugin turns every one into an
+ * RFC 9457 problem+json body. `code` is a catalogue code (src/lib/problems.ts, api.md §1.7), and
+ * the catalogue fixes its status, so a throw site cannot pair a code with the wrong status.
  */
 
 export type FieldError = { path: string; message: string };
 
-export const STATUS_TITLES: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  409: "Conflict",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  416: "Range Not Satisfiable",
-  422: "Unprocessable Content",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
+export type ProblemOptions = {
+  /** What this occurrence adds to the catalogue's default detail (names, limits, …). */
+  detail?: string;
+  errors?: FieldError[];
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  cause?: unknown;
 };
 
 export class AppError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly errors?: FieldError[];
   readonly extensions: Record<string, unknown>;
   readonly headers: Record<string, string>;
 
-  constructor(
-    status: number,
-    code: string,
-    detail: string,
-    options: {
-      errors?: FieldError[];
-      extensions?: Record<string, unknown>;
-      headers?: Record<string, string>;
-      cause?: unknown;
-    } = {},
-  ) {
-    super(detail, { cause: options.cause });
+  constructor(code: ProblemCode, options: ProblemOptions = {}) {
+    const spec = PROBLEMS[code];
+    super(options.detail ?? spec.detail, { cause: options.cause });
     this.name = "AppError";
-    this.status = status;
+    this.status = spec.status;
     this.code = code;
     this.errors = options.errors;
     this.extensions = options.extensions ?? {};
@@ -51,22 +36,8 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (detail: string, code = "MALFORMED_REQUEST") => new AppError(400, code, detail);
-export const unauthenticated = (detail: string, code = "UNAUTHENTICATED") => new AppError(401, code, detail);
-export const forbidden = (code: string, detail: string) => new AppError(403, code, detail);
-export const notFound = (code: string, detail: string) => new AppError(404, code, detail);
-export const conflict = (code: string, detail: string, extensions?: Record<string, unknown>) =>
-  new AppError(409, code, detail, { extensions });
-export const unprocessable = (
-  code: string,
-  detail: string,
-  extensions?: Record<string, unknown>,
-  errors?: FieldError[],
-) => new AppError(422, code, detail, { extensions, errors });
-export const validationFailed = (errors: FieldError[], detail = "The request did not pass validation.") =>
-  new AppError(422, "VALIDATION_FAILED", detail, { errors });
-export const serviceUnavailable = (code: string, detail: string, extensions?: Record<string, unknown>) =>
-  new AppError(503, code, detail, { extensions });
+/** The error for a catalogue code: `throw problem("FILE_NOT_FOUND")`. */
+export const problem = (code: ProblemCode, options?: ProblemOptions): AppError => new AppError(code, options);
 
 export type Problem = {
   type: string;
@@ -92,7 +63,7 @@ export function problemBody(
   const body: Problem = {
     ...extensions,
     type: `urn:camp-backend:problem:${code}`,
-    title: STATUS_TITLES[status] ?? "Error",
+    title: problemSpec(code, status).title,
     status,
     detail,
     instance,

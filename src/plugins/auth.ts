@@ -3,7 +3,8 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import type { AppDeps } from "@/deps";
 import { parseBearer } from "@/lib/auth";
 import { resolveClientIp } from "@/lib/client-ip";
-import { AppError } from "@/lib/errors";
+import { AppError, problem } from "@/lib/errors";
+import type { ProblemCode } from "@/lib/problems";
 import { type Caller, resolveCaller } from "@/modules/auth/service";
 import { pathOf, peerIpOf, requestContext } from "@/plugins/request-context";
 
@@ -61,7 +62,8 @@ async function computeAuthState(deps: AppDeps, request: Request): Promise<AuthSt
 }
 
 function unauthenticated(detail: string): AppError {
-  return new AppError(401, "UNAUTHENTICATED", detail, {
+  return problem("UNAUTHENTICATED", {
+    detail,
     headers: { "WWW-Authenticate": 'Bearer realm="camp-backend"' },
   });
 }
@@ -90,6 +92,21 @@ export async function denied(
   }).catch((err) => deps.logger.error({ err }, "audit write failed"));
   return error;
 }
+
+/*
+ * What `requireCaller` can answer: the token checks of lib/auth (503 when the IdP keys are
+ * unreachable) and the account checks of resolveCaller. The macros document them on their routes.
+ */
+export const CALLER_PROBLEMS: ProblemCode[] = [
+  "UNAUTHENTICATED",
+  "TOKEN_INVALID",
+  "TOKEN_EXPIRED",
+  "SESSION_REVOKED",
+  "INSUFFICIENT_SCOPE",
+  "ACCOUNT_DISABLED",
+  "IDENTITY_CONFLICT",
+  "DEPENDENCY_UNAVAILABLE",
+];
 
 const states = new WeakMap<Request, Promise<AuthState>>();
 
@@ -120,18 +137,15 @@ export function authPlugin(deps: AppDeps) {
     .derive({ as: "global" }, ({ request }) => ({ authState: () => authStateOf(deps, request) }))
     .macro({
       auth: {
+        detail: { "x-problem-codes": CALLER_PROBLEMS },
         resolve: ({ request }) => requireCaller(deps, request),
       },
       admin: {
+        detail: { "x-problem-codes": [...CALLER_PROBLEMS, "ADMIN_REQUIRED"] },
         async resolve({ request }) {
           const { caller, auth } = await requireCaller(deps, request);
           if (!caller.isSystemAdmin) {
-            throw await denied(
-              deps,
-              request,
-              auth,
-              new AppError(403, "ADMIN_REQUIRED", "This route is for system administrators."),
-            );
+            throw await denied(deps, request, auth, problem("ADMIN_REQUIRED"));
           }
           return { caller, auth };
         },

@@ -1,5 +1,5 @@
 import type { Config } from "@/config";
-import { AppError } from "@/lib/errors";
+import { type AppError, problem } from "@/lib/errors";
 
 /*
  * Body limits of api.md §4.1 stage 3. `Content-Length` is checked before anything is read; bodies
@@ -15,13 +15,15 @@ export function uploadLimitBytes(config: Config): number {
 }
 
 export function fileTooLarge(config: Config): AppError {
-  return new AppError(413, "FILE_TOO_LARGE", `The upload exceeds the limit of ${config.maxFileSizeMb} MiB.`, {
+  return problem("FILE_TOO_LARGE", {
+    detail: `The upload exceeds the limit of ${config.maxFileSizeMb} MiB.`,
     extensions: { maxBytes: config.maxFileSizeBytes },
   });
 }
 
 export function payloadTooLarge(limit: number): AppError {
-  return new AppError(413, "PAYLOAD_TOO_LARGE", `The request body exceeds the limit of ${limit} bytes.`, {
+  return problem("PAYLOAD_TOO_LARGE", {
+    detail: `The request body exceeds the limit of ${limit} bytes.`,
     extensions: { maxBytes: limit },
   });
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
+import { PROBLEMS, type ProblemCode } from "@/lib/problems";
 import { EngineError } from "@/modules/analysis/engine/errors";
 
 /*
@@ -60,6 +61,15 @@ export type MappedError = {
   headers?: Record<string, string>;
 };
 
+/** A mapped error for a catalogue code, with the catalogue's status and default detail. */
+export function mappedProblem(
+  code: ProblemCode,
+  more: Omit<MappedError, "status" | "code" | "detail"> & { detail?: string } = {},
+): MappedError {
+  const { status, detail } = PROBLEMS[code];
+  return { status, code, ...more, detail: more.detail ?? detail };
+}
+
 export function mapError(
   code: string | number,
   error: unknown,
@@ -91,37 +101,23 @@ export function mapError(
   }
   switch (code) {
     case "VALIDATION":
-      return {
-        status: 422,
-        code: "VALIDATION_FAILED",
-        detail: "The request did not pass validation.",
-        errors: validationErrors(error),
-      };
+      return mappedProblem("VALIDATION_FAILED", { errors: validationErrors(error) });
     case "PARSE":
-      return { status: 400, code: "MALFORMED_REQUEST", detail: "The request body could not be parsed." };
+      return mappedProblem("MALFORMED_REQUEST", { detail: "The request body could not be parsed." });
     case "INVALID_COOKIE_SIGNATURE":
     case "INVALID_FILE_TYPE":
-      return { status: 400, code: "MALFORMED_REQUEST", detail: "The request could not be understood." };
+      return mappedProblem("MALFORMED_REQUEST");
     case "NOT_FOUND":
-      return { status: 404, code: "ROUTE_NOT_FOUND", detail: "No route matches this path." };
+      return mappedProblem("ROUTE_NOT_FOUND");
   }
   if (isConnectionError(error)) {
     logger.error({ ...log, err: error }, "dependency unavailable");
-    return {
-      status: 503,
-      code: "DEPENDENCY_UNAVAILABLE",
-      detail: "A backing service is unavailable. Try again shortly.",
-      headers: { "Retry-After": "5" },
-    };
+    return mappedProblem("DEPENDENCY_UNAVAILABLE", { headers: { "Retry-After": "5" } });
   }
   logger.error({ ...log, err: error }, "unhandled error");
   const dev = config.environment === "development";
   const message = error instanceof Error ? error.message : String(error);
-  return {
-    status: 500,
-    code: "INTERNAL_ERROR",
-    detail: dev ? `Internal error: ${message}` : "An internal error occurred.",
-  };
+  return mappedProblem("INTERNAL_ERROR", dev ? { detail: `Internal error: ${message}` } : {});
 }
 
 export function problemResponse(

@@ -2,6 +2,7 @@ import { type ElysiaOpenAPIConfig, type OpenAPIVersion, openapi } from "@elysiaj
 import { getPossiblePath, unwrapSchema } from "@elysiajs/openapi/openapi";
 import { Elysia, type InputSchema } from "elysia";
 import { acceptsMultipart } from "@/plugins/body-limit";
+import { addProblemResponses } from "@/plugins/openapi-errors";
 
 export type DocumentedRoute = { method: string; path: string; hooks: { body?: unknown } };
 type Operation = { requestBody?: { content?: Record<string, unknown> } };
@@ -44,7 +45,7 @@ export function openapiDocument(
   return new Elysia({ name: "openapi-document" })
     .onAfterHandle(({ route, responseValue }) => {
       if (route === specPath && responseValue && typeof responseValue === "object")
-        fillRequestBodies(responseValue as Document, routes());
+        addProblemResponses(fillRequestBodies(responseValue as Document, routes()));
     })
     .use(openapi(config));
 }

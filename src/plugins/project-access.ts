@@ -5,8 +5,8 @@ import { writeAudit } from "@/db/queries/audit";
 import { project, projectMember } from "@/db/schema";
 import type { AppDeps } from "@/deps";
 import { type Cache, cached, memberRoleKey, projectKey } from "@/lib/cache";
-import { AppError } from "@/lib/errors";
-import { type AuthState, authPlugin, denied, requireCaller } from "@/plugins/auth";
+import { problem } from "@/lib/errors";
+import { type AuthState, authPlugin, CALLER_PROBLEMS, denied, requireCaller } from "@/plugins/auth";
 
 /*
  * The one guard every `/project/:projectId/...` route uses (api.md §1.4): membership or system
@@ -34,8 +34,7 @@ export type ProjectAccess = {
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-export const projectNotFound = () =>
-  new AppError(404, "PROJECT_NOT_FOUND", "No such project, or you are not a member of it.");
+export const projectNotFound = () => problem("PROJECT_NOT_FOUND");
 
 export function loadProjectFacts(
   db: DbOrTx,
@@ -117,16 +116,14 @@ export async function checkProjectAccess(
       deps,
       request,
       auth,
-      new AppError(
-        403,
-        "ROLE_INSUFFICIENT",
-        `This action needs the ${guard.role} role or higher in the project.`,
-      ),
+      problem("ROLE_INSUFFICIENT", {
+        detail: `This action needs the ${guard.role} role or higher in the project.`,
+      }),
       { projectId, resourceType: "project" },
     );
   }
   if (WRITE_METHODS.has(request.method) && !facts.isActive && !guard.allowInactive) {
-    throw new AppError(409, "PROJECT_INACTIVE", "The project is deactivated and read-only.");
+    throw problem("PROJECT_INACTIVE");
   }
   return access;
 }
@@ -139,7 +136,7 @@ export function assertOwnerOrModerator(
 ): void {
   if (ROLE_RANK[access.role] >= ROLE_RANK.project_moderator) return;
   if (ownerId !== null && ownerId === callerId) return;
-  throw new AppError(403, "NOT_OWNER", "Only the author, a moderator or a manager may change this item.");
+  throw problem("NOT_OWNER");
 }
 
 /**
@@ -150,6 +147,14 @@ export function assertOwnerOrModerator(
 export function projectAccessPlugin(deps: AppDeps) {
   return new Elysia({ name: "project-access" }).use(authPlugin(deps)).macro({
     project: (guard: ProjectGuard) => ({
+      detail: {
+        "x-problem-codes": [
+          ...CALLER_PROBLEMS,
+          "PROJECT_NOT_FOUND",
+          "ROLE_INSUFFICIENT",
+          ...(guard.allowInactive ? [] : (["PROJECT_INACTIVE"] as const)),
+        ],
+      },
       async resolve({ request, params }) {
         const { caller, auth } = await requireCaller(deps, request);
         const projectId = (params as Record<string, string>).projectId;

@@ -1,5 +1,5 @@
 import type { AppDeps } from "@/deps";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { rateLimitHeaders } from "@/lib/rate-limit";
 import { authStateOf } from "@/plugins/auth";
 import { pathOf } from "@/plugins/request-context";
@@ -10,18 +10,20 @@ import { pathOf } from "@/plugins/request-context";
  * nothing. The limiter itself is shared through Redis when configured.
  */
 
-const EXEMPT = (path: string) => path === "/health" || path.startsWith("/health/") || path === "/metrics";
+export const rateLimitExempt = (path: string) =>
+  path === "/health" || path.startsWith("/health/") || path === "/metrics";
 
 export function rateLimitHook(deps: AppDeps) {
   return async ({ request, set }: { request: Request; set: { headers: Record<string, unknown> } }) => {
-    if (EXEMPT(pathOf(request))) return;
+    if (rateLimitExempt(pathOf(request))) return;
     const auth = await authStateOf(deps, request);
     const key = auth.caller ? `user:${auth.caller.user.id}` : `ip:${auth.clientIp ?? "unknown"}`;
     const result = await deps.rateLimiter.hit(key);
     const headers = rateLimitHeaders(result);
     Object.assign(set.headers, headers);
     if (!result.allowed) {
-      throw new AppError(429, "RATE_LIMITED", `Too many requests; retry in ${result.retryAfterS} s.`, {
+      throw problem("RATE_LIMITED", {
+        detail: `Too many requests; retry in ${result.retryAfterS} s.`,
         headers,
         extensions: { retryAfterSeconds: result.retryAfterS },
       });

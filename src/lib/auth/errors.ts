@@ -1,5 +1,5 @@
 import { errors as joseErrors } from "jose";
-import { AppError } from "@/lib/errors";
+import { AppError, problem } from "@/lib/errors";
 
 /*
  * The auth failures of api.md §1.1/§1.7 with their RFC 6750 `WWW-Authenticate` challenges. Kept
@@ -14,7 +14,8 @@ function quoted(value: string): string {
 }
 
 export function unauthenticatedError(detail: string): AppError {
-  return new AppError(401, "UNAUTHENTICATED", detail, {
+  return problem("UNAUTHENTICATED", {
+    detail,
     headers: { "WWW-Authenticate": `Bearer realm="${AUTH_REALM}"` },
   });
 }
@@ -24,7 +25,8 @@ export function tokenError(
   detail: string,
   cause?: unknown,
 ): AppError {
-  return new AppError(401, code, detail, {
+  return problem(code, {
+    detail,
     cause,
     headers: {
       "WWW-Authenticate": `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="${quoted(detail)}"`,
@@ -33,7 +35,8 @@ export function tokenError(
 }
 
 export function insufficientScopeError(scope: string): AppError {
-  return new AppError(403, "INSUFFICIENT_SCOPE", `The token lacks the required scope '${scope}'.`, {
+  return problem("INSUFFICIENT_SCOPE", {
+    detail: `The token lacks the required scope '${scope}'.`,
     headers: {
       "WWW-Authenticate": `Bearer realm="${AUTH_REALM}", error="insufficient_scope", scope="${quoted(scope)}"`,
     },
@@ -42,15 +45,11 @@ export function insufficientScopeError(scope: string): AppError {
 
 /* Identity-provider keys unreachable: the token may be fine, so a 401 would send users in circles. */
 export function keysUnavailableError(cause?: unknown): AppError {
-  return new AppError(
-    503,
-    "DEPENDENCY_UNAVAILABLE",
-    "The identity provider's signing keys could not be loaded.",
-    {
-      cause,
-      headers: { "Retry-After": "30" },
-    },
-  );
+  return problem("DEPENDENCY_UNAVAILABLE", {
+    detail: "The identity provider's signing keys could not be loaded.",
+    cause,
+    headers: { "Retry-After": "30" },
+  });
 }
 
 /* Bearer tokens larger than this are refused before any parsing (Entra access tokens are ~2–4 KB). */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "@/config";
-import { AppError } from "@/lib/errors";
+import { AppError, problem } from "@/lib/errors";
 import type { Logger } from "@/lib/logger";
 import type { ChartModel } from "@/modules/analysis/engine";
 import { type FontMetrics, parseFontMetrics } from "./font-metrics";
@@ -109,7 +109,7 @@ class Limiter {
   }
 }
 
-const unavailable = (detail: string) => new AppError(503, "CHART_RENDERER_UNAVAILABLE", detail);
+const unavailable = (detail: string) => problem("CHART_RENDERER_UNAVAILABLE", { detail });
 
 function checkSize(size: ChartSize & { scale?: number }): void {
   const ok = (n: unknown) => typeof n === "number" && Number.isFinite(n) && n > 0;

@@ -61,14 +61,18 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: ValidationCreate,
             response: { 201: ValidationMaster },
-            detail: { tags, summary: "Create a validation master (admin)" },
+            detail: {
+              tags,
+              summary: "Create a validation master (admin)",
+              "x-problem-codes": ["NAME_TAKEN"],
+            },
           },
         )
         .get("/validation/:id", ({ params }) => service.getValidation(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: ValidationMaster,
-          detail: { tags, summary: "One validation master (admin)" },
+          detail: { tags, summary: "One validation master (admin)", "x-problem-codes": ["MASTER_NOT_FOUND"] },
         })
         .patch(
           "/validation/:id",
@@ -77,7 +81,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: ValidationPatch,
             response: ValidationMaster,
-            detail: { tags, summary: "Update, archive or restore (isActive) a validation master (admin)" },
+            detail: {
+              tags,
+              summary: "Update, archive or restore (isActive) a validation master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+            },
           },
         )
         .delete(
@@ -93,6 +101,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             detail: {
               tags,
               summary: "Archive a validation master; purge=true hard-deletes one without issues (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "MASTER_IN_USE"],
             },
           },
         )
@@ -112,14 +121,18 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: IssueCreate,
             response: { 201: IssueMaster },
-            detail: { tags, summary: "Create an issue master under an active validation (admin)" },
+            detail: {
+              tags,
+              summary: "Create an issue master under an active validation (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "MASTER_ARCHIVED", "NAME_TAKEN"],
+            },
           },
         )
         .get("/issue/:id", ({ params }) => service.getIssue(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: IssueMaster,
-          detail: { tags, summary: "One issue master (admin)" },
+          detail: { tags, summary: "One issue master (admin)", "x-problem-codes": ["MASTER_NOT_FOUND"] },
         })
         .patch(
           "/issue/:id",
@@ -128,7 +141,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: IssuePatch,
             response: IssueMaster,
-            detail: { tags, summary: "Update, archive or restore (isActive) an issue master (admin)" },
+            detail: {
+              tags,
+              summary: "Update, archive or restore (isActive) an issue master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN", "MASTER_ARCHIVED"],
+            },
           },
         )
         .delete(
@@ -145,6 +162,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
               tags,
               summary:
                 "Archive an issue master; purge=true hard-deletes one no session/template uses (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "MASTER_IN_USE"],
             },
           },
         )
@@ -164,14 +182,18 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: GraphAxisCreate,
             response: { 201: GraphAxisMaster },
-            detail: { tags, summary: "Create a graph-axis master (admin)" },
+            detail: {
+              tags,
+              summary: "Create a graph-axis master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+            },
           },
         )
         .get("/graph-axis/:id", ({ params }) => service.getAxis(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: GraphAxisMaster,
-          detail: { tags, summary: "One graph-axis master (admin)" },
+          detail: { tags, summary: "One graph-axis master (admin)", "x-problem-codes": ["MASTER_NOT_FOUND"] },
         })
         .patch(
           "/graph-axis/:id",
@@ -180,7 +202,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: GraphAxisPatch,
             response: GraphAxisMaster,
-            detail: { tags, summary: "Update a graph-axis master (admin)" },
+            detail: {
+              tags,
+              summary: "Update a graph-axis master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+            },
           },
         )
         .delete(
@@ -193,7 +219,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             query: NoQuery,
             response: noContent,
-            detail: { tags, summary: "Delete a graph-axis master (admin)" },
+            detail: {
+              tags,
+              summary: "Delete a graph-axis master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND"],
+            },
           },
         )
         /* dummy formula */
@@ -212,14 +242,22 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: DummyFormulaCreate,
             response: { 201: DummyFormulaMaster },
-            detail: { tags, summary: "Create a dummy-formula master (admin)" },
+            detail: {
+              tags,
+              summary: "Create a dummy-formula master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+            },
           },
         )
         .get("/dummy-formula/:id", ({ params }) => service.getFormula(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: DummyFormulaMaster,
-          detail: { tags, summary: "One dummy-formula master (admin)" },
+          detail: {
+            tags,
+            summary: "One dummy-formula master (admin)",
+            "x-problem-codes": ["MASTER_NOT_FOUND"],
+          },
         })
         .patch(
           "/dummy-formula/:id",
@@ -228,7 +266,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: DummyFormulaPatch,
             response: DummyFormulaMaster,
-            detail: { tags, summary: "Update a dummy-formula master (admin)" },
+            detail: {
+              tags,
+              summary: "Update a dummy-formula master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+            },
           },
         )
         .delete(
@@ -241,7 +283,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             query: NoQuery,
             response: noContent,
-            detail: { tags, summary: "Delete a dummy-formula master (admin)" },
+            detail: {
+              tags,
+              summary: "Delete a dummy-formula master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND"],
+            },
           },
         )
         /* dummy chart */
@@ -260,14 +306,22 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: DummyChartCreate,
             response: { 201: DummyChartMaster },
-            detail: { tags, summary: "Create a dummy-chart master (≤512 KiB figure) (admin)" },
+            detail: {
+              tags,
+              summary: "Create a dummy-chart master (≤512 KiB figure) (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+            },
           },
         )
         .get("/dummy-chart/:id", ({ params }) => service.getChart(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: DummyChartMaster,
-          detail: { tags, summary: "One dummy-chart master (admin)" },
+          detail: {
+            tags,
+            summary: "One dummy-chart master (admin)",
+            "x-problem-codes": ["MASTER_NOT_FOUND"],
+          },
         })
         .patch(
           "/dummy-chart/:id",
@@ -276,7 +330,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: DummyChartPatch,
             response: DummyChartMaster,
-            detail: { tags, summary: "Update a dummy-chart master (admin)" },
+            detail: {
+              tags,
+              summary: "Update a dummy-chart master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+            },
           },
         )
         .delete(
@@ -289,7 +347,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             query: NoQuery,
             response: noContent,
-            detail: { tags, summary: "Delete a dummy-chart master (admin)" },
+            detail: {
+              tags,
+              summary: "Delete a dummy-chart master (admin)",
+              "x-problem-codes": ["MASTER_NOT_FOUND"],
+            },
           },
         ),
     );

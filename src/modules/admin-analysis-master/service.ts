@@ -14,7 +14,7 @@ import {
   analysisValidationMaster,
 } from "@/db/schema";
 import type { Cache } from "@/lib/cache";
-import { AppError } from "@/lib/errors";
+import { AppError, problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { iso, likePattern, page } from "@/lib/schema";
 import {
@@ -65,13 +65,14 @@ const RES = {
 } as const;
 
 export const masterNotFound = (what: string) =>
-  new AppError(404, "MASTER_NOT_FOUND", `No such ${what} master.`);
-const nameTaken = (detail: string) => new AppError(409, "NAME_TAKEN", detail);
+  problem("MASTER_NOT_FOUND", { detail: `No such ${what} master.` });
+const nameTaken = (detail: string) => problem("NAME_TAKEN", { detail });
 
 function trimmedName(name: string, path = "/body/name"): string {
   const v = name.trim();
   if (!v) {
-    throw new AppError(422, "VALIDATION_FAILED", "name must not be empty.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "name must not be empty.",
       errors: [{ path, message: "must not be empty after trimming" }],
     });
   }
@@ -243,7 +244,8 @@ export async function updateValidation(
 
 export async function deleteValidation(deps: MasterDeps, id: string, purge: boolean): Promise<void> {
   const inUse = (issues: number) =>
-    new AppError(409, "MASTER_IN_USE", "Issues still belong to this validation master; archive it instead.", {
+    problem("MASTER_IN_USE", {
+      detail: "Issues still belong to this validation master; archive it instead.",
       extensions: { usage: { issues } },
     });
   await write(
@@ -343,7 +345,7 @@ async function readIssue(db: DbOrTx, id: string): Promise<IssueMaster> {
 async function usableValidation(tx: Tx, id: string): Promise<void> {
   const [v] = await tx.select({ isActive: V.isActive }).from(V).where(eq(V.id, id)).for("share");
   if (!v) throw masterNotFound("validation");
-  if (!v.isActive) throw new AppError(409, "MASTER_ARCHIVED", "The validation master is archived.");
+  if (!v.isActive) throw problem("MASTER_ARCHIVED", { detail: "The validation master is archived." });
 }
 
 async function existingIssue(tx: Tx, id: string): Promise<void> {
@@ -447,12 +449,10 @@ export async function updateIssue(deps: MasterDeps, id: string, body: IssuePatch
 
 export async function deleteIssue(deps: MasterDeps, id: string, purge: boolean): Promise<void> {
   const inUse = (usage: { sessions: number; templates: number }) =>
-    new AppError(
-      409,
-      "MASTER_IN_USE",
-      "Sessions or templates still reference this issue master; archive it instead.",
-      { extensions: { usage } },
-    );
+    problem("MASTER_IN_USE", {
+      detail: "Sessions or templates still reference this issue master; archive it instead.",
+      extensions: { usage },
+    });
   await write(
     deps,
     issueNameTaken,
@@ -621,7 +621,7 @@ const formulaAudit = (f: typeof F.$inferSelect) => ({
   value: f.value,
   formulaOrder: f.formulaOrder,
 });
-const noUniqueFormula = () => new AppError(409, "NAME_TAKEN", "Unique name clash.");
+const noUniqueFormula = () => problem("NAME_TAKEN", { detail: "Unique name clash." });
 
 export async function createFormula(deps: MasterDeps, body: DummyFormulaCreate): Promise<DummyFormulaMaster> {
   const name = trimmedName(body.name);
@@ -701,14 +701,10 @@ const noUniqueChart = noUniqueFormula;
 function checkChartSize(chart: unknown): void {
   const bytes = Buffer.byteLength(JSON.stringify(chart));
   if (bytes > MAX_CHART_BYTES) {
-    throw new AppError(
-      422,
-      "VALIDATION_FAILED",
-      `chart is ${bytes} bytes serialised; the limit is ${MAX_CHART_BYTES}.`,
-      {
-        errors: [{ path: "/body/chart", message: `must be at most ${MAX_CHART_BYTES} bytes serialised` }],
-      },
-    );
+    throw problem("VALIDATION_FAILED", {
+      detail: `chart is ${bytes} bytes serialised; the limit is ${MAX_CHART_BYTES}.`,
+      errors: [{ path: "/body/chart", message: `must be at most ${MAX_CHART_BYTES} bytes serialised` }],
+    });
   }
 }
 

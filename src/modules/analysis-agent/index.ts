@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { AppError, problemBody } from "@/lib/errors";
+import { problem, problemBody } from "@/lib/errors";
 import { SessionParams } from "@/modules/analysis-session/model";
 import { mapError } from "@/plugins/error-handler";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
@@ -35,7 +35,8 @@ export function analysisAgentController(deps: AppDeps) {
       async ({ caller, auth, access, params, body, request, set }) => {
         const message = body.message.trim();
         if (message.length === 0) {
-          throw new AppError(422, "VALIDATION_FAILED", "The message is empty.", {
+          throw problem("VALIDATION_FAILED", {
+            detail: "The message is empty.",
             errors: [{ path: "/body/message", message: "must contain text other than spaces" }],
           });
         }
@@ -83,6 +84,18 @@ export function analysisAgentController(deps: AppDeps) {
           },
           summary:
             "One agent turn: JSON after the turn, or Server-Sent Events with Accept: text/event-stream (Own|Mod+)",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "INPUT_FILE_REQUIRED",
+            "STEP_CONFIG_INVALID",
+            "LLM_QUOTA_EXCEEDED",
+            "LLM_NOT_CONFIGURED",
+            "LLM_UNAVAILABLE",
+            "LLM_TIMEOUT",
+          ],
         },
       },
     );

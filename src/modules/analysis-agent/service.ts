@@ -11,7 +11,7 @@ import {
   analysisStep,
   auditLog,
 } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { AppError, problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { type ContentBlock, LlmError, type LlmProvider, type LlmRequest, type Msg } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
@@ -77,17 +77,17 @@ type TraceEntry = { tool: string; input: unknown; ok: boolean; output: string; d
 const BUDGET_NOTICE = "(このターンのトークン上限に達したため、ここで終了します。)";
 const TRACE_OUTPUT_MAX = 4096;
 
-const inProgress = () => new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+const inProgress = () => problem("CHAT_IN_PROGRESS");
 
 /** Checks that answer before anything runs (§5.1): the caller, the session state, quota, provider. */
 async function preflight(deps: AgentDeps, caller: Caller, access: ProjectAccess, sessionId: string) {
   const session = await loadSession(deps.db, access.project.id, sessionId);
   assertOwnerOrModerator(access, caller.user.id, session.creatorId);
   if (!session.inputFileId || !session.currentSnapshotId) {
-    throw new AppError(422, "INPUT_FILE_REQUIRED", "Select an input file for the session before chatting.");
+    throw problem("INPUT_FILE_REQUIRED");
   }
   if (session.status === "archived") {
-    throw new AppError(409, "SESSION_ARCHIVED", "The session is archived; reopen it first.");
+    throw problem("SESSION_ARCHIVED");
   }
   const hourAgo = new Date(Date.now() - 3600_000);
   const [{ n }] = await deps.db
@@ -117,13 +117,13 @@ async function preflight(deps: AgentDeps, caller: Caller, access: ProjectAccess,
       1,
       Math.ceil(((oldest?.at.getTime() ?? Date.now()) + 3600_000 - Date.now()) / 1000),
     );
-    throw new AppError(429, "LLM_QUOTA_EXCEEDED", "The hourly chat turn quota is spent.", {
+    throw problem("LLM_QUOTA_EXCEEDED", {
       headers: { "Retry-After": String(retryAfter) },
       extensions: { limit: deps.config.llmMaxTurnsPerUserPerHour },
     });
   }
   if (!deps.llm) {
-    throw new AppError(503, "LLM_NOT_CONFIGURED", "No LLM provider is configured on this server.");
+    throw problem("LLM_NOT_CONFIGURED");
   }
   return { session, llm: deps.llm };
 }
@@ -386,7 +386,8 @@ export async function runTurn(
 
     const broken = copy.newlyInvalid();
     if (broken.length > 0) {
-      throw new AppError(422, "STEP_CONFIG_INVALID", "the agent left invalid steps", {
+      throw problem("STEP_CONFIG_INVALID", {
+        detail: "the agent left invalid steps",
         errors: broken.map((r) => ({
           path: `/steps/${r.stepKey}`,
           message: `${r.name}: ${r.error?.detail ?? r.status}`,
@@ -638,18 +639,19 @@ async function callModel(
 function mapFailure(e: unknown, signal: AbortSignal): AppError {
   if (e instanceof AppError) return e;
   if (signal.aborted) {
-    return new AppError(504, "LLM_TIMEOUT", "The chat turn did not finish within its time limit.");
+    return problem("LLM_TIMEOUT");
   }
   if (e instanceof LlmError) {
     if (e.kind === "aborted") {
-      return new AppError(504, "LLM_TIMEOUT", "The chat turn did not finish within its time limit.");
+      return problem("LLM_TIMEOUT");
     }
-    return new AppError(503, "LLM_UNAVAILABLE", `The LLM provider failed: ${e.message}`.slice(0, 300), {
+    return problem("LLM_UNAVAILABLE", {
+      detail: `The LLM provider failed: ${e.message}`.slice(0, 300),
       extensions: { attempts: e.attempts },
     });
   }
   if (e instanceof Error && e.name === "AbortError") {
-    return new AppError(504, "LLM_TIMEOUT", "The chat turn did not finish within its time limit.");
+    return problem("LLM_TIMEOUT");
   }
   throw e;
 }

@@ -65,7 +65,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           params: ProjectParams,
           body: SavedTemplateCreate,
           response: { 201: SavedTemplate },
-          detail: { tags, summary: "Save a session (and its steps) as a template (M+; public: PM)" },
+          detail: {
+            tags,
+            summary: "Save a session (and its steps) as a template (M+; public: PM)",
+            "x-problem-codes": ["SESSION_NOT_FOUND", "NAME_TAKEN"],
+          },
         },
       )
       .get(
@@ -75,7 +79,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           project: requireProjectRole("viewer"),
           params: SavedTemplateParams,
           response: SavedTemplate,
-          detail: { tags, summary: "One saved template of the project, or a public one (V+)" },
+          detail: {
+            tags,
+            summary: "One saved template of the project, or a public one (V+)",
+            "x-problem-codes": ["TEMPLATE_NOT_FOUND"],
+          },
         },
       )
       .patch(
@@ -87,7 +95,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           params: SavedTemplateParams,
           body: SavedTemplatePatch,
           response: SavedTemplate,
-          detail: { tags, summary: "Rename or describe a template; isPublic needs PM (Own|Mod+)" },
+          detail: {
+            tags,
+            summary: "Rename or describe a template; isPublic needs PM (Own|Mod+)",
+            "x-problem-codes": ["TEMPLATE_NOT_FOUND", "NOT_OWNER", "NAME_TAKEN"],
+          },
         },
       )
       .delete(
@@ -100,7 +112,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           project: requireProjectRole("member"),
           params: SavedTemplateParams,
           response: { 204: t.Void({ description: "Deleted" }) },
-          detail: { tags, summary: "Delete a template of this project (Own|Mod+)" },
+          detail: {
+            tags,
+            summary: "Delete a template of this project (Own|Mod+)",
+            "x-problem-codes": ["TEMPLATE_NOT_FOUND", "NOT_OWNER"],
+          },
         },
       )
       .post(
@@ -128,6 +144,17 @@ export function analysisCatalogueController(deps: AppDeps) {
             tags,
             summary:
               "Apply: session → new session (201, M+); step → steps appended to targetSessionId (Own|Mod+)",
+            "x-problem-codes": [
+              "TEMPLATE_NOT_FOUND",
+              "ISSUE_NOT_FOUND",
+              "MASTER_ARCHIVED",
+              "SESSION_NOT_FOUND",
+              "NOT_OWNER",
+              "SESSION_ARCHIVED",
+              "CHAT_IN_PROGRESS",
+              "INPUT_FILE_REQUIRED",
+              "TEMPLATE_NOT_APPLICABLE",
+            ],
           },
         },
       )
@@ -143,7 +170,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           project: requireProjectRole("viewer"),
           params: IssueParams,
           response: IssueDetail,
-          detail: { tags, summary: "One issue with its pickers, sample input and previews (V+)" },
+          detail: {
+            tags,
+            summary: "One issue with its pickers, sample input and previews (V+)",
+            "x-problem-codes": ["ISSUE_NOT_FOUND"],
+          },
         },
       )
   );

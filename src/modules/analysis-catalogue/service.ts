@@ -7,11 +7,11 @@ import {
   analysisIssueMaster,
   analysisValidationMaster,
 } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { page } from "@/lib/schema";
 import type { CatalogueIssue, IssueDetail } from "./model";
 
-export const issueNotFound = () => new AppError(404, "ISSUE_NOT_FOUND", "No such issue in the catalogue.");
+export const issueNotFound = () => problem("ISSUE_NOT_FOUND");
 
 /* Active issues of active themes, in catalogue order (api.md §2.6). */
 export async function listCatalogue(db: DbOrTx, q: { skip?: number; limit?: number; validationId?: string }) {

@@ -9,7 +9,7 @@ import {
   analysisTemplate,
   userAccount,
 } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
 import type { SessionDetail } from "@/modules/analysis-session/model";
@@ -50,14 +50,14 @@ type StoredConfig = {
 
 const MAX_STEPS = 50;
 
-const templateNotFound = () =>
-  new AppError(404, "TEMPLATE_NOT_FOUND", "No such saved template visible from this project.");
+const templateNotFound = () => problem("TEMPLATE_NOT_FOUND");
 const nameTaken = () =>
-  new AppError(409, "NAME_TAKEN", "This project already has a template with that name.");
+  problem("NAME_TAKEN", { detail: "This project already has a template with that name." });
 const managerNeeded = () =>
-  new AppError(403, "ROLE_INSUFFICIENT", "Only a project manager can make a template public or private.");
+  problem("ROLE_INSUFFICIENT", { detail: "Only a project manager can make a template public or private." });
 const bodyMismatch = (path: string, message: string) =>
-  new AppError(422, "VALIDATION_FAILED", "The body does not fit this template's type.", {
+  problem("VALIDATION_FAILED", {
+    detail: "The body does not fit this template's type.",
     errors: [{ path, message }],
   });
 
@@ -194,7 +194,8 @@ export async function createTemplate(
   if (isPublic && !isManager(access)) throw managerNeeded();
   const name = body.name.trim();
   if (!name)
-    throw new AppError(422, "VALIDATION_FAILED", "The name is empty.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "The name is empty.",
       errors: [{ path: "/body/name", message: "must contain a non-blank character" }],
     });
   const templateType = body.templateType ?? "session";
@@ -247,11 +248,9 @@ async function lockEditable(tx: DbOrTx, access: ProjectAccess, caller: Caller, i
     .for("update");
   if (!row) throw templateNotFound();
   if (row.projectId !== access.project.id) {
-    throw new AppError(
-      403,
-      "NOT_OWNER",
-      "A public template can only be changed in the project that owns it.",
-    );
+    throw problem("NOT_OWNER", {
+      detail: "A public template can only be changed in the project that owns it.",
+    });
   }
   assertOwnerOrModerator(access, caller.user.id, row.createdBy);
   return row;
@@ -266,7 +265,8 @@ export async function updateTemplate(
 ): Promise<SavedTemplate> {
   const name = body.name?.trim();
   if (body.name !== undefined && !name) {
-    throw new AppError(422, "VALIDATION_FAILED", "The name is empty.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "The name is empty.",
       errors: [{ path: "/body/name", message: "must contain a non-blank character" }],
     });
   }
@@ -388,12 +388,13 @@ async function applyStepTemplate(
   const projectId = access.project.id;
   const session = await writableSession(deps.db, access, caller, targetSessionId);
   if (!session.inputFileId) {
-    throw new AppError(422, "INPUT_FILE_REQUIRED", "Select an input file for the target session first.");
+    throw problem("INPUT_FILE_REQUIRED", { detail: "Select an input file for the target session first." });
   }
   const stored = ((template.templateConfig as Partial<StoredConfig>).steps ?? []) as TemplateStep[];
   const existing = await currentSteps(deps.db, session);
   if (existing.length + stored.length > MAX_STEPS) {
-    throw new AppError(422, "VALIDATION_FAILED", `A snapshot holds at most ${MAX_STEPS} steps.`, {
+    throw problem("VALIDATION_FAILED", {
+      detail: `A snapshot holds at most ${MAX_STEPS} steps.`,
       errors: [{ path: "/body/targetSessionId", message: `the steps would exceed ${MAX_STEPS}` }],
       extensions: { limit: MAX_STEPS },
     });
@@ -432,22 +433,18 @@ async function applyStepTemplate(
     });
   });
   if (failing.length > 0) {
-    throw new AppError(
-      422,
-      "TEMPLATE_NOT_APPLICABLE",
-      `The template's steps do not fit this session's input: ${failing.map((f) => `${f.name} (${f.detail})`).join("; ")}`,
-      {
-        errors: failing.flatMap((f) =>
-          f.errors.length > 0
-            ? f.errors.map((e) => ({
-                path: `/steps/${f.index}${e.path}`,
-                message: `${f.name}: ${e.message}`,
-              }))
-            : [{ path: `/steps/${f.index}`, message: `${f.name}: ${f.detail}` }],
-        ),
-        extensions: { failingSteps: failing },
-      },
-    );
+    throw problem("TEMPLATE_NOT_APPLICABLE", {
+      detail: `The template's steps do not fit this session's input: ${failing.map((f) => `${f.name} (${f.detail})`).join("; ")}`,
+      errors: failing.flatMap((f) =>
+        f.errors.length > 0
+          ? f.errors.map((e) => ({
+              path: `/steps/${f.index}${e.path}`,
+              message: `${f.name}: ${e.message}`,
+            }))
+          : [{ path: `/steps/${f.index}`, message: `${f.name}: ${f.detail}` }],
+      ),
+      extensions: { failingSteps: failing },
+    });
   }
   await deps.db.transaction(async (tx) => {
     // The pipeline was checked against this snapshot; a turn or edit that moved it in between wins.
@@ -458,7 +455,7 @@ async function applyStepTemplate(
       .for("update");
     const leaseHeld = locked?.chatLeaseUntil && locked.chatLeaseUntil.getTime() > Date.now();
     if (!locked || leaseHeld || locked.currentSnapshotId !== session.currentSnapshotId) {
-      throw new AppError(409, "CHAT_IN_PROGRESS", "The session changed while the template was applied.");
+      throw problem("CHAT_IN_PROGRESS", { detail: "The session changed while the template was applied." });
     }
     const { order } = await appendSnapshotTx(tx, deps.actor, {
       session: locked,
@@ -504,7 +501,7 @@ export async function applyTemplate(
     throw bodyMismatch("/body/targetSessionId", "a session template creates a new session; send only name");
   }
   const { detail: issue, isActive } = await getIssue(deps.db, template.issueId, { includeArchived: true });
-  if (!isActive) throw new AppError(409, "MASTER_ARCHIVED", "The template's catalogue issue is archived.");
+  if (!isActive) throw problem("MASTER_ARCHIVED", { detail: "The template's catalogue issue is archived." });
   const config = template.templateConfig as Partial<StoredConfig>;
   const sessionId = await deps.db.transaction(async (tx) => {
     const created = await insertSessionTx(tx, deps.actor, {

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { analysisSnapshot, analysisStep } from "@/db/schema";
 import type { ChartRenderer } from "@/lib/chart-render";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { contentDisposition } from "@/lib/file-types";
 import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
@@ -26,11 +26,9 @@ export type ChartDeps = { db: DbOrTx; storage: Storage; renderer: ChartRenderer 
 const svgCache = new ResultCache<string>(32 * 1024 * 1024);
 
 const unavailable = (reason?: string) =>
-  new AppError(
-    503,
-    "CHART_RENDERER_UNAVAILABLE",
-    `Charts cannot be rendered on this server${reason ? `: ${reason}` : "."}`,
-  );
+  problem("CHART_RENDERER_UNAVAILABLE", {
+    detail: `Charts cannot be rendered on this server${reason ? `: ${reason}` : "."}`,
+  });
 
 /** The chart model and Plotly figure of a summary step of any snapshot of the session. */
 async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId: string) {
@@ -40,22 +38,19 @@ async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId:
     .from(analysisStep)
     .innerJoin(analysisSnapshot, eq(analysisSnapshot.id, analysisStep.snapshotId))
     .where(and(eq(analysisStep.id, stepId), eq(analysisSnapshot.sessionId, sessionId)));
-  if (!row) throw new AppError(404, "STEP_NOT_FOUND", "No such step in this session.");
+  if (!row) throw problem("STEP_NOT_FOUND", { detail: "No such step in this session." });
   const step = row.step;
   const config = step.config as { chartConfig?: unknown } | null;
   if (step.type !== "summary" || !config?.chartConfig) {
-    throw new AppError(
-      404,
-      "CHART_NOT_AVAILABLE",
-      "This step has no chart (only summary steps with a chartConfig do).",
-    );
+    throw problem("CHART_NOT_AVAILABLE");
   }
   const { frame, hash } = await inputOf(db, session);
   const defs = (await stepsOf(db, step.snapshotId)).map(toDef);
   const result = runPipeline(frame, hash, defs, { cache: resultCache }).byKey.get(step.stepKey);
   if (result?.status !== "ok" || !result.summary?.chartModel) {
     const error = result?.error;
-    throw new AppError(422, "STEP_CONFIG_INVALID", error?.detail ?? "The step has no valid chart.", {
+    throw problem("STEP_CONFIG_INVALID", {
+      detail: error?.detail ?? "The step has no valid chart.",
       errors: error?.errors,
       extensions: { stepStatus: result?.status ?? "not_configured", stepError: error ?? null },
     });

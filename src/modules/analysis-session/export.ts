@@ -4,7 +4,7 @@ import ExcelJS from "exceljs";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisFile, analysisIssueMaster, analysisSnapshot, analysisStep } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { type AppError, problem } from "@/lib/errors";
 import { contentDisposition } from "@/lib/file-types";
 import { type Storage, snapshotKey } from "@/lib/storage";
 import {
@@ -134,9 +134,8 @@ export const exportTimestamp = (at: Date) =>
 
 type StepRow = typeof analysisStep.$inferSelect;
 
-const stepNotFound = () => new AppError(404, "STEP_NOT_FOUND", "No such step in the current snapshot.");
-const inputRequired = () =>
-  new AppError(422, "INPUT_FILE_REQUIRED", "Select an input file for the session before exporting.");
+const stepNotFound = () => problem("STEP_NOT_FOUND");
+const inputRequired = () => problem("INPUT_FILE_REQUIRED");
 
 type Loaded = {
   session: Awaited<ReturnType<typeof loadSession>>;
@@ -169,7 +168,8 @@ const sourceOf = (l: Loaded, step: StepRow): Frame | null =>
 function notOk(step: StepRow, result: StepResult | undefined): AppError {
   const status = result?.status ?? "not_configured";
   const detail = result?.error?.detail ?? "The step is not configured.";
-  return new AppError(422, "STEP_CONFIG_INVALID", `Step ${step.name} is ${status}: ${detail}`, {
+  return problem("STEP_CONFIG_INVALID", {
+    detail: `Step ${step.name} is ${status}: ${detail}`,
     extensions: { stepId: step.id, stepStatus: status, stepError: result?.error ?? null },
   });
 }
@@ -457,7 +457,8 @@ function csvFrame(l: Loaded, stepId: string | undefined): { frame: Frame; step: 
     ? l.steps.find((s) => s.id === stepId)
     : l.steps.filter((s) => s.type !== "summary").at(-1);
   if (!step) {
-    throw new AppError(422, "VALIDATION_FAILED", "The current snapshot has no dataset step to export.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "The current snapshot has no dataset step to export.",
       errors: [
         { path: "/query/stepId", message: "name a step; there is no filter, aggregate or transform step" },
       ],
@@ -468,7 +469,8 @@ function csvFrame(l: Loaded, stepId: string | undefined): { frame: Frame; step: 
   if (r.frame) return { frame: r.frame, step };
   const source = r.summary?.resultTable ? sourceOf(l, step) : null;
   if (!source) {
-    throw new AppError(422, "VALIDATION_FAILED", "This summary step shows no source table to export.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "This summary step shows no source table to export.",
       errors: [
         {
           path: "/query/stepId",

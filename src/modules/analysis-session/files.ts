@@ -9,7 +9,7 @@ import {
   analysisStep,
   projectFile,
 } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { type Storage, StorageNotFoundError } from "@/lib/storage";
 import {
@@ -34,7 +34,7 @@ export type AnalysisFileDeps = { db: Database; storage: Storage; actor: AuditAct
 type FileRow = typeof analysisFile.$inferSelect;
 
 const ANALYSABLE = ["xlsx", "xlsm", "xls", "csv", "txt"];
-const fileNotFound = () => new AppError(404, "ANALYSIS_FILE_NOT_FOUND", "No such file in this session.");
+const fileNotFound = () => problem("ANALYSIS_FILE_NOT_FOUND");
 
 async function readProjectFile(storage: Storage, key: string): Promise<Uint8Array> {
   try {
@@ -42,7 +42,7 @@ async function readProjectFile(storage: Storage, key: string): Promise<Uint8Arra
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (error) {
     if (error instanceof StorageNotFoundError) {
-      throw new AppError(404, "FILE_CONTENT_MISSING", "The project file's stored content is gone.");
+      throw problem("FILE_CONTENT_MISSING");
     }
     throw error;
   }
@@ -75,9 +75,10 @@ export async function registerAnalysisFile(
     .select()
     .from(projectFile)
     .where(and(eq(projectFile.id, projectFileId), eq(projectFile.projectId, access.project.id)));
-  if (!pf) throw new AppError(404, "FILE_NOT_FOUND", "No such file in this project.");
+  if (!pf) throw problem("FILE_NOT_FOUND");
   if (!ANALYSABLE.includes(pf.kind)) {
-    throw new AppError(422, "FILE_NOT_ANALYSABLE", `Files of kind ${pf.kind} cannot be analysed.`, {
+    throw problem("FILE_NOT_ANALYSABLE", {
+      detail: `Files of kind ${pf.kind} cannot be analysed.`,
       extensions: { allowed: ANALYSABLE },
     });
   }
@@ -98,11 +99,7 @@ export async function registerAnalysisFile(
       .onConflictDoNothing()
       .returning();
     if (rows.length === 0) {
-      throw new AppError(
-        409,
-        "ANALYSIS_FILE_DUPLICATE",
-        "This project file is already registered to the session.",
-      );
+      throw problem("ANALYSIS_FILE_DUPLICATE");
     }
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
@@ -138,11 +135,9 @@ export async function configureAnalysisFile(
   const session = await writableSession(deps.db, access, caller, sessionId);
   const f = await loadFile(deps.db, sessionId, fileId);
   if (!f.projectFileId) {
-    throw new AppError(
-      404,
-      "FILE_CONTENT_MISSING",
-      "The project file behind this analysis file was deleted.",
-    );
+    throw problem("FILE_CONTENT_MISSING", {
+      detail: "The project file behind this analysis file was deleted.",
+    });
   }
   const [pf] = await deps.db.select().from(projectFile).where(eq(projectFile.id, f.projectFileId));
   const parsed = await (deps.parser ?? inProcessParser).parseFileSheet(
@@ -217,11 +212,7 @@ export async function removeAnalysisFile(
   const session = await writableSession(deps.db, access, caller, sessionId);
   await loadFile(deps.db, sessionId, fileId);
   if (session.inputFileId === fileId) {
-    throw new AppError(
-      409,
-      "ANALYSIS_FILE_IN_USE",
-      "This file is the session's input; select another first.",
-    );
+    throw problem("ANALYSIS_FILE_IN_USE");
   }
   await deps.db.delete(analysisFile).where(eq(analysisFile.id, fileId));
 }
@@ -277,11 +268,7 @@ export async function selectInput(
   const session = await writableSession(deps.db, access, caller, sessionId);
   const f = await loadFile(deps.db, sessionId, fileId);
   if (!f.sheetName || f.rowCount === 0) {
-    throw new AppError(
-      422,
-      "ANALYSIS_FILE_NOT_CONFIGURED",
-      "Choose the file's sheet and axes before selecting it.",
-    );
+    throw problem("ANALYSIS_FILE_NOT_CONFIGURED");
   }
   await deps.db.transaction(async (tx) => {
     const zeroId = await resetToSnapshotZero(tx, sessionId);
@@ -323,7 +310,7 @@ export async function restoreSnapshot(
       .select()
       .from(analysisSnapshot)
       .where(and(eq(analysisSnapshot.sessionId, sessionId), eq(analysisSnapshot.snapshotOrder, order)));
-    if (!target) throw new AppError(404, "SNAPSHOT_NOT_FOUND", `No snapshot ${order} in this session.`);
+    if (!target) throw problem("SNAPSHOT_NOT_FOUND", { detail: `No snapshot ${order} in this session.` });
     await tx
       .delete(analysisSnapshot)
       .where(and(eq(analysisSnapshot.sessionId, sessionId), gt(analysisSnapshot.snapshotOrder, order)));

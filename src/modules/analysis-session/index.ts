@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "@/deps";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { sharedEnginePool } from "@/modules/analysis/engine-pool";
@@ -76,7 +76,11 @@ export function analysisSessionController(deps: AppDeps) {
         params: ProjectParams,
         body: SessionCreate,
         response: { 201: SessionDetail },
-        detail: { tags, summary: "Create a session on a catalogue issue (snapshot 0 with its recipe; M+)" },
+        detail: {
+          tags,
+          summary: "Create a session on a catalogue issue (snapshot 0 with its recipe; M+)",
+          "x-problem-codes": ["ISSUE_NOT_FOUND", "MASTER_ARCHIVED"],
+        },
       },
     )
     .get(
@@ -86,7 +90,11 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("viewer"),
         params: SessionParams,
         response: SessionDetail,
-        detail: { tags, summary: "Session with snapshots, chats, steps and files (V+)" },
+        detail: {
+          tags,
+          summary: "Session with snapshots, chats, steps and files (V+)",
+          "x-problem-codes": ["SESSION_NOT_FOUND"],
+        },
       },
     )
     .patch(
@@ -98,21 +106,27 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         body: SessionPatch,
         response: SessionSummary,
-        detail: { tags, summary: "Rename, change status or prompts (creator, moderator or manager)" },
+        detail: {
+          tags,
+          summary: "Rename, change status or prompts (creator, moderator or manager)",
+          "x-problem-codes": ["SESSION_NOT_FOUND", "NOT_OWNER", "SESSION_ARCHIVED"],
+        },
       },
     )
     .put(
       "/:sessionId",
       async ({ caller, auth, access, params, body }) => {
         if (body.inputFileId === undefined && body.currentSnapshot === undefined) {
-          throw new AppError(422, "VALIDATION_FAILED", "Send inputFileId, currentSnapshot or both.", {
+          throw problem("VALIDATION_FAILED", {
+            detail: "Send inputFileId, currentSnapshot or both.",
             errors: [{ path: "/body", message: "at least one of inputFileId, currentSnapshot" }],
           });
         }
         let detail: SessionDetail | null = null;
         if (body.inputFileId !== undefined) {
           if (body.currentSnapshot !== undefined && body.currentSnapshot !== 0) {
-            throw new AppError(422, "VALIDATION_FAILED", "Selecting an input resets to snapshot 0.", {
+            throw problem("VALIDATION_FAILED", {
+              detail: "Selecting an input resets to snapshot 0.",
               errors: [{ path: "/body/currentSnapshot", message: "must be 0 together with inputFileId" }],
             });
           }
@@ -142,6 +156,16 @@ export function analysisSessionController(deps: AppDeps) {
         detail: {
           tags,
           summary: "Select the input file and/or move to a snapshot (creator, moderator or manager)",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "SNAPSHOT_NOT_FOUND",
+            "ANALYSIS_FILE_NOT_FOUND",
+            "ANALYSIS_FILE_NOT_CONFIGURED",
+            "INPUT_FILE_REQUIRED",
+          ],
         },
       },
     )
@@ -153,7 +177,11 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         query: FileListQuery,
         response: Page(AnalysisFileWithData),
-        detail: { tags, summary: "Files registered to the session (V+)" },
+        detail: {
+          tags,
+          summary: "Files registered to the session (V+)",
+          "x-problem-codes": ["SESSION_NOT_FOUND"],
+        },
       },
     )
     .post(
@@ -174,7 +202,19 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         body: FileRegister,
         response: { 201: t.Composite([AnalysisFile, t.Object({ skippedSheets: t.Array(t.Any()) })]) },
-        detail: { tags, summary: "Register a project file; lists its parseable sheets and axes" },
+        detail: {
+          tags,
+          summary: "Register a project file; lists its parseable sheets and axes",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "FILE_NOT_FOUND",
+            "FILE_NOT_ANALYSABLE",
+            "ANALYSIS_FILE_DUPLICATE",
+          ],
+        },
       },
     )
     .patch(
@@ -202,6 +242,20 @@ export function analysisSessionController(deps: AppDeps) {
               content: { "application/json": { schema: { type: "object" } } },
             },
           },
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "ANALYSIS_FILE_NOT_FOUND",
+            "FILE_CONTENT_MISSING",
+            "FILE_NOT_ANALYSABLE",
+            "NO_PARSEABLE_SHEET",
+            "UNKNOWN_SHEET",
+            "UNKNOWN_AXIS",
+            "SHEET_PARSE_ERROR",
+            "ANALYSIS_LIMIT_EXCEEDED",
+          ],
         },
       },
     )
@@ -221,7 +275,18 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: AnalysisFileParams,
         response: NoContent,
-        detail: { tags, summary: "Remove a registered file (not the input)" },
+        detail: {
+          tags,
+          summary: "Remove a registered file (not the input)",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "ANALYSIS_FILE_NOT_FOUND",
+            "ANALYSIS_FILE_IN_USE",
+          ],
+        },
       },
     )
     .post(
@@ -236,7 +301,20 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         body: StepBody,
         response: { 201: StepWithResult },
-        detail: { tags, summary: "Append a step to the current snapshot; answers with its result" },
+        detail: {
+          tags,
+          summary: "Append a step to the current snapshot; answers with its result",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "INPUT_FILE_REQUIRED",
+            "STEP_CONFIG_INVALID",
+            "STEP_REFERENCE_INVALID",
+            "ANALYSIS_LIMIT_EXCEEDED",
+          ],
+        },
       },
     )
     .put(
@@ -251,6 +329,17 @@ export function analysisSessionController(deps: AppDeps) {
         detail: {
           tags,
           summary: "Edit a step in place (config: null resets it); later steps are recomputed",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "INPUT_FILE_REQUIRED",
+            "STEP_CONFIG_INVALID",
+            "STEP_REFERENCE_INVALID",
+            "ANALYSIS_LIMIT_EXCEEDED",
+            "STEP_NOT_FOUND",
+          ],
         },
       },
     )
@@ -264,7 +353,19 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: StepParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a step that no other step depends on" },
+        detail: {
+          tags,
+          summary: "Delete a step that no other step depends on",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "INPUT_FILE_REQUIRED",
+            "STEP_NOT_FOUND",
+            "STEP_NOT_DELETABLE",
+          ],
+        },
       },
     )
     .post(
@@ -289,6 +390,7 @@ export function analysisSessionController(deps: AppDeps) {
         detail: {
           tags,
           summary: "Copy a session with its files and snapshots (M+); the caller becomes creator",
+          "x-problem-codes": ["SESSION_NOT_FOUND"],
         },
       },
     )
@@ -301,7 +403,11 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         query: PageOnly,
         response: Page(Snapshot),
-        detail: { tags, summary: "Snapshots in ascending order, without results (V+)" },
+        detail: {
+          tags,
+          summary: "Snapshots in ascending order, without results (V+)",
+          "x-problem-codes": ["SESSION_NOT_FOUND"],
+        },
       },
     )
     .post(
@@ -319,6 +425,13 @@ export function analysisSessionController(deps: AppDeps) {
         detail: {
           tags,
           summary: "Save the current snapshot as a new one (trigger manual); it becomes current",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "INPUT_FILE_REQUIRED",
+          ],
         },
       },
     )
@@ -338,7 +451,18 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: SnapshotParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a snapshot other than 0 and the current one" },
+        detail: {
+          tags,
+          summary: "Delete a snapshot other than 0 and the current one",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "SNAPSHOT_NOT_FOUND",
+            "SNAPSHOT_NOT_DELETABLE",
+          ],
+        },
       },
     )
     .get(
@@ -350,7 +474,11 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         query: PageOnly,
         response: Page(Chat),
-        detail: { tags, summary: "Chat of the current snapshot, ascending (V+)" },
+        detail: {
+          tags,
+          summary: "Chat of the current snapshot, ascending (V+)",
+          "x-problem-codes": ["SESSION_NOT_FOUND"],
+        },
       },
     )
     .delete(
@@ -363,7 +491,18 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: ChatParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a message of the current snapshot (not the recipe)" },
+        detail: {
+          tags,
+          summary: "Delete a message of the current snapshot (not the recipe)",
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "NOT_OWNER",
+            "SESSION_ARCHIVED",
+            "CHAT_IN_PROGRESS",
+            "CHAT_NOT_FOUND",
+            "CHAT_NOT_DELETABLE",
+          ],
+        },
       },
     )
     .get(
@@ -373,7 +512,11 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("viewer"),
         params: SessionParams,
         response: SessionResults,
-        detail: { tags, summary: "Summary results of the current snapshot (V+)" },
+        detail: {
+          tags,
+          summary: "Summary results of the current snapshot (V+)",
+          "x-problem-codes": ["SESSION_NOT_FOUND", "INPUT_FILE_REQUIRED"],
+        },
       },
     )
     .get(
@@ -408,6 +551,14 @@ export function analysisSessionController(deps: AppDeps) {
             },
             304: { description: "Not modified (If-None-Match)" },
           },
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "INPUT_FILE_REQUIRED",
+            "STEP_NOT_FOUND",
+            "CHART_NOT_AVAILABLE",
+            "STEP_CONFIG_INVALID",
+            "CHART_RENDERER_UNAVAILABLE",
+          ],
         },
       },
     )
@@ -433,6 +584,12 @@ export function analysisSessionController(deps: AppDeps) {
           tags,
           summary: "Download the session as xlsx, one step's rows as csv, or the detail as json (V+)",
           responses: EXPORT_RESPONSES,
+          "x-problem-codes": [
+            "SESSION_NOT_FOUND",
+            "INPUT_FILE_REQUIRED",
+            "STEP_NOT_FOUND",
+            "STEP_CONFIG_INVALID",
+          ],
         },
       },
     )
@@ -447,7 +604,11 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: SessionParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a session and everything in it (creator, moderator or manager)" },
+        detail: {
+          tags,
+          summary: "Delete a session and everything in it (creator, moderator or manager)",
+          "x-problem-codes": ["SESSION_NOT_FOUND", "NOT_OWNER", "CHAT_IN_PROGRESS"],
+        },
       },
     );
 }

@@ -14,7 +14,7 @@ import {
   storageDeletionQueue,
   userAccount,
 } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
@@ -39,8 +39,7 @@ import type {
 export type SessionDeps = { db: Database; actor: AuditActor };
 type SessionRow = typeof analysisSession.$inferSelect;
 
-export const sessionNotFound = () =>
-  new AppError(404, "SESSION_NOT_FOUND", "No such analysis session in this project.");
+export const sessionNotFound = () => problem("SESSION_NOT_FOUND");
 
 const creator = alias(userAccount, "creator");
 const inputFile = alias(analysisFile, "input_file");
@@ -253,7 +252,7 @@ export async function createSession(
 ): Promise<SessionDetail> {
   const projectId = access.project.id;
   const { detail: issue, isActive } = await getIssue(deps.db, body.issueId, { includeArchived: true });
-  if (!isActive) throw new AppError(409, "MASTER_ARCHIVED", "This catalogue issue is archived.");
+  if (!isActive) throw problem("MASTER_ARCHIVED");
   const sessionId = newId();
   const snapshotId = newId();
   const initialMessage = body.initialMessage?.trim() || null;
@@ -306,7 +305,7 @@ export async function createSession(
 }
 
 const leaseHeld = (s: SessionRow) => s.chatLeaseUntil !== null && s.chatLeaseUntil.getTime() > Date.now();
-const archived = () => new AppError(409, "SESSION_ARCHIVED", "The session is archived; reopen it first.");
+const archived = () => problem("SESSION_ARCHIVED");
 
 /**
  * The session a write may change: in this project, the caller its creator or a moderator/manager,
@@ -321,8 +320,7 @@ export async function writableSession(
   const session = await loadSession(db, access.project.id, sessionId);
   assertOwnerOrModerator(access, caller.user.id, session.creatorId);
   if (session.status === "archived") throw archived();
-  if (leaseHeld(session))
-    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+  if (leaseHeld(session)) throw problem("CHAT_IN_PROGRESS");
   return session;
 }
 
@@ -339,7 +337,7 @@ export async function lockAgainstTurn(tx: DbOrTx, sessionId: string): Promise<vo
     .for("update");
   if (!row) throw sessionNotFound();
   if (row.chatLeaseUntil !== null && row.chatLeaseUntil.getTime() > Date.now()) {
-    throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+    throw problem("CHAT_IN_PROGRESS");
   }
 }
 
@@ -369,7 +367,8 @@ export async function updateSession(
     const onlyStatus = Object.keys(body).every((k) => k === "status");
     if (before.status === "archived" && !onlyStatus) throw archived();
     if (body.status === "draft") {
-      throw new AppError(422, "VALIDATION_FAILED", "A session cannot be set back to draft.", {
+      throw problem("VALIDATION_FAILED", {
+        detail: "A session cannot be set back to draft.",
         errors: [{ path: "/body/status", message: "draft is entered only at creation" }],
       });
     }
@@ -416,8 +415,7 @@ export async function deleteSession(
   const prefix = sessionPrefix(sessionId);
   await deps.db.transaction(async (tx) => {
     const before = await lockOwnSession(tx, access, caller, sessionId);
-    if (leaseHeld(before))
-      throw new AppError(409, "CHAT_IN_PROGRESS", "A chat turn is running on this session.");
+    if (leaseHeld(before)) throw problem("CHAT_IN_PROGRESS");
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "DELETE",

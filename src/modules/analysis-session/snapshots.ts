@@ -2,7 +2,7 @@ import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisFile, analysisSession, analysisSnapshot, analysisStep } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
@@ -124,13 +124,9 @@ export async function deleteSnapshot(
       .select()
       .from(analysisSnapshot)
       .where(and(eq(analysisSnapshot.id, snapshotId), eq(analysisSnapshot.sessionId, sessionId)));
-    if (!target) throw new AppError(404, "SNAPSHOT_NOT_FOUND", "No such snapshot in this session.");
+    if (!target) throw problem("SNAPSHOT_NOT_FOUND");
     if (target.snapshotOrder === 0 || target.id === session.currentSnapshotId) {
-      throw new AppError(
-        422,
-        "SNAPSHOT_NOT_DELETABLE",
-        "Snapshot 0 and the current snapshot cannot be deleted.",
-      );
+      throw problem("SNAPSHOT_NOT_DELETABLE");
     }
     await tx
       .update(analysisSnapshot)
@@ -169,9 +165,9 @@ export async function deleteMessage(
     .where(
       and(eq(analysisChat.id, chatId), eq(analysisChat.snapshotId, session.currentSnapshotId ?? chatId)),
     );
-  if (!chat) throw new AppError(404, "CHAT_NOT_FOUND", "No such message in the current snapshot.");
+  if (!chat) throw problem("CHAT_NOT_FOUND");
   if (chat.role === "system") {
-    throw new AppError(422, "CHAT_NOT_DELETABLE", "The recipe (system message) cannot be deleted.");
+    throw problem("CHAT_NOT_DELETABLE");
   }
   await deps.db.transaction(async (tx) => {
     await lockAgainstTurn(tx, sessionId);
@@ -191,7 +187,7 @@ export async function deleteMessage(
 export async function sessionResults(db: Database, projectId: string, sessionId: string) {
   const session = await loadSession(db, projectId, sessionId);
   if (!session.inputFileId) {
-    throw new AppError(422, "INPUT_FILE_REQUIRED", "Select an input file for the session first.");
+    throw problem("INPUT_FILE_REQUIRED");
   }
   const [snap] = await db
     .select({ order: analysisSnapshot.snapshotOrder })

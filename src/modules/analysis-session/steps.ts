@@ -2,7 +2,7 @@ import { and, asc, eq, max, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisFile, analysisSession, analysisStep } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import {
   assertDeletable,
@@ -36,9 +36,8 @@ type SessionRow = typeof analysisSession.$inferSelect;
 // Process-wide and bounded by bytes (analysis.md §3.9); keys are content hashes, so it never serves stale data.
 export const resultCache = createResultCache(256 * 1024 * 1024);
 
-const stepNotFound = () => new AppError(404, "STEP_NOT_FOUND", "No such step in the current snapshot.");
-const inputRequired = () =>
-  new AppError(422, "INPUT_FILE_REQUIRED", "Select an input file for the session before working with steps.");
+const stepNotFound = () => problem("STEP_NOT_FOUND");
+const inputRequired = () => problem("INPUT_FILE_REQUIRED");
 
 export type StepView = {
   id: string;

@@ -14,7 +14,7 @@ import { userAccount, userSession } from "@/db/schema";
 import type { VerifiedIdentity } from "@/lib/auth";
 import type { Cache } from "@/lib/cache";
 import { authSessionKey, authSessionTtlS, cached, userKey, userTtlS } from "@/lib/cache";
-import { AppError } from "@/lib/errors";
+import { type AppError, problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 
 /*
@@ -73,7 +73,7 @@ export function loadCallerUser(deps: AuthDeps, userId: string): Promise<CallerUs
 }
 
 function checkUsable(user: CallerUser, identity: VerifiedIdentity, ended: boolean): void {
-  if (!user.isActive) throw new AppError(403, "ACCOUNT_DISABLED", "This account is deactivated.");
+  if (!user.isActive) throw problem("ACCOUNT_DISABLED");
   if (ended) throw revoked("This session has ended; sign in again.");
   if (
     user.tokensValidAfter !== null &&
@@ -85,7 +85,8 @@ function checkUsable(user: CallerUser, identity: VerifiedIdentity, ended: boolea
 }
 
 function revoked(detail: string): AppError {
-  return new AppError(401, "SESSION_REVOKED", detail, {
+  return problem("SESSION_REVOKED", {
+    detail,
     headers: {
       "WWW-Authenticate": `Bearer realm="camp-backend", error="invalid_token", error_description="session revoked"`,
     },
@@ -104,7 +105,7 @@ export async function provisionUser(
     const byEmail = await findUserByEmail(tx, email);
     if (byEmail) {
       if (identity.oid && byEmail.azureOid && byEmail.azureOid !== identity.oid) {
-        throw new AppError(409, "IDENTITY_CONFLICT", "This email belongs to another directory identity.");
+        throw problem("IDENTITY_CONFLICT");
       }
       user = byEmail;
       if (identity.oid && !byEmail.azureOid) {
@@ -137,7 +138,7 @@ export async function provisionUser(
   if (user.email !== email && identity.kind !== "dev-mock") {
     const holder = await findUserByEmail(tx, email);
     if (holder && holder.id !== user.id) {
-      throw new AppError(409, "IDENTITY_CONFLICT", "The token's email is held by another account.");
+      throw problem("IDENTITY_CONFLICT", { detail: "The token's email is held by another account." });
     }
     patch.email = email;
   }

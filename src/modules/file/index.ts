@@ -72,6 +72,7 @@ export function fileController(deps: AppDeps) {
           tags,
           summary: "Upload a file (multipart `file`, optional `comment`; M+)",
           requestBody: UPLOAD_BODY,
+          "x-problem-codes": ["MALFORMED_REQUEST", "FILE_TOO_LARGE", "UNSUPPORTED_FILE_TYPE"],
         },
       },
     )
@@ -79,7 +80,7 @@ export function fileController(deps: AppDeps) {
       project: requireProjectRole("viewer"),
       params: FileParams,
       response: ProjectFile,
-      detail: { tags, summary: "One file version (V+)" },
+      detail: { tags, summary: "One file version (V+)", "x-problem-codes": ["FILE_NOT_FOUND"] },
     })
     .get(
       "/:fileId/download",
@@ -111,6 +112,7 @@ export function fileController(deps: AppDeps) {
             },
             304: { description: "Not modified (If-None-Match)" },
           },
+          "x-problem-codes": ["FILE_NOT_FOUND", "FILE_CONTENT_MISSING", "RANGE_NOT_SATISFIABLE"],
         },
       },
     )
@@ -132,14 +134,22 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         query: DeleteQuery,
         response: NoContent,
-        detail: { tags, summary: "Delete the whole version chain (uploader, moderator or manager)" },
+        detail: {
+          tags,
+          summary: "Delete the whole version chain (uploader, moderator or manager)",
+          "x-problem-codes": ["FILE_NOT_FOUND", "NOT_OWNER", "FILE_IN_USE"],
+        },
       },
     )
     .get("/:fileId/usage", ({ access, params }) => service.fileUsage(db, access.project.id, params.fileId), {
       project: requireProjectRole("viewer"),
       params: FileParams,
       response: FileUsage,
-      detail: { tags, summary: "Sessions and driver trees that use the file chain (V+)" },
+      detail: {
+        tags,
+        summary: "Sessions and driver trees that use the file chain (V+)",
+        "x-problem-codes": ["FILE_NOT_FOUND"],
+      },
     })
     .get(
       "/:fileId/versions",
@@ -150,7 +160,11 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         query: VersionsQuery,
         response: Page(ProjectFile),
-        detail: { tags, summary: "Every version of the chain, ascending (V+)" },
+        detail: {
+          tags,
+          summary: "Every version of the chain, ascending (V+)",
+          "x-problem-codes": ["FILE_NOT_FOUND"],
+        },
       },
     )
     .post(
@@ -171,7 +185,17 @@ export function fileController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: FileParams,
         response: { 201: ProjectFile },
-        detail: { tags, summary: "Upload a new version of the chain (M+)", requestBody: UPLOAD_BODY },
+        detail: {
+          tags,
+          summary: "Upload a new version of the chain (M+)",
+          requestBody: UPLOAD_BODY,
+          "x-problem-codes": [
+            "FILE_NOT_FOUND",
+            "MALFORMED_REQUEST",
+            "FILE_TOO_LARGE",
+            "UNSUPPORTED_FILE_TYPE",
+          ],
+        },
       },
     )
     .post(
@@ -194,7 +218,11 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         body: RestoreBody,
         response: { 201: ProjectFile },
-        detail: { tags, summary: "Restore an old version as the new latest version (M+)" },
+        detail: {
+          tags,
+          summary: "Restore an old version as the new latest version (M+)",
+          "x-problem-codes": ["FILE_NOT_FOUND", "FILE_CONTENT_MISSING", "VERSION_NOT_IN_CHAIN"],
+        },
       },
     )
     .get(
@@ -206,7 +234,11 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         query: CompareQuery,
         response: FileCompare,
-        detail: { tags, summary: "Compare two versions: size, checksum, sheets and row counts (V+)" },
+        detail: {
+          tags,
+          summary: "Compare two versions: size, checksum, sheets and row counts (V+)",
+          "x-problem-codes": ["FILE_NOT_FOUND", "FILE_CONTENT_MISSING", "VERSION_NOT_IN_CHAIN"],
+        },
       },
     );
 }

@@ -10,7 +10,7 @@ import {
   storageDeletionQueue,
   userAccount,
 } from "@/db/schema";
-import { AppError } from "@/lib/errors";
+import { type AppError, problem } from "@/lib/errors";
 import {
   ContentSniffer,
   contentDisposition,
@@ -34,11 +34,10 @@ export type FileDeps = { db: Database; storage: Storage; actor: AuditActor; maxB
 type FileRow = typeof projectFile.$inferSelect;
 
 const CONTAINER = "uploads" as const;
-const fileNotFound = () => new AppError(404, "FILE_NOT_FOUND", "No such file in this project.");
-const contentMissing = () =>
-  new AppError(404, "FILE_CONTENT_MISSING", "The file's record exists but its stored content is gone.");
-const unsupported = (detail: string) => new AppError(415, "UNSUPPORTED_FILE_TYPE", detail);
-const malformed = (detail: string) => new AppError(400, "MALFORMED_REQUEST", detail);
+const fileNotFound = () => problem("FILE_NOT_FOUND");
+const contentMissing = () => problem("FILE_CONTENT_MISSING");
+const unsupported = (detail: string) => problem("UNSUPPORTED_FILE_TYPE", { detail });
+const malformed = (detail: string) => problem("MALFORMED_REQUEST", { detail });
 
 function fileSelect(db: DbOrTx) {
   return db
@@ -149,7 +148,7 @@ async function receiveUpload(
 ): Promise<{ stored: Stored; comment: string | null }> {
   const contentType = request.headers.get("content-type");
   if (!contentType?.toLowerCase().startsWith("multipart/form-data")) {
-    throw new AppError(415, "UNSUPPORTED_MEDIA_TYPE", "Uploads must be sent as multipart/form-data.");
+    throw problem("UNSUPPORTED_MEDIA_TYPE", { detail: "Uploads must be sent as multipart/form-data." });
   }
   if (!request.body) throw malformed("The upload has no body.");
   let stored: Stored | null = null;
@@ -159,7 +158,8 @@ async function receiveUpload(
       if (part.name === "comment" && part.filename === null) {
         comment = (await readTextPart(part.stream, 2000)).trim() || null;
         if (comment && comment.length > 500) {
-          throw new AppError(422, "VALIDATION_FAILED", "comment is longer than 500 characters.", {
+          throw problem("VALIDATION_FAILED", {
+            detail: "comment is longer than 500 characters.",
             errors: [{ path: "/body/comment", message: "at most 500 characters" }],
           });
         }
@@ -223,7 +223,8 @@ async function storePart(
   } catch (error) {
     await deps.storage.delete(CONTAINER, key).catch(() => {});
     if (error instanceof StorageTooLargeError) {
-      throw new AppError(413, "FILE_TOO_LARGE", `The upload exceeds the limit of ${deps.maxMb} MiB.`, {
+      throw problem("FILE_TOO_LARGE", {
+        detail: `The upload exceeds the limit of ${deps.maxMb} MiB.`,
         extensions: { maxBytes: deps.maxBytes },
       });
     }
@@ -404,7 +405,7 @@ export async function restoreVersion(
   const anchor = await loadFile(deps.db, projectId, fileId);
   const source = await loadFile(deps.db, projectId, versionId).catch(() => null);
   if (!source || source.f.chainId !== anchor.f.chainId) {
-    throw new AppError(422, "VERSION_NOT_IN_CHAIN", "versionId is not a version of this file.");
+    throw problem("VERSION_NOT_IN_CHAIN", { detail: "versionId is not a version of this file." });
   }
   const fileIdNew = newId();
   const key = projectFileKey(projectId, fileIdNew, source.f.filename);
@@ -498,9 +499,7 @@ export async function deleteChain(
   assertOwnerOrModerator(access, caller.user.id, first?.uploadedBy ?? null);
   const usage = await fileUsage(deps.db, projectId, fileId);
   if (usage.usages.length > 0 && !force) {
-    throw new AppError(409, "FILE_IN_USE", "The file is used by analysis sessions or driver trees.", {
-      extensions: { usage },
-    });
+    throw problem("FILE_IN_USE", { extensions: { usage } });
   }
   return deps.db.transaction(async (tx) => {
     const versions = await tx
@@ -597,9 +596,7 @@ export async function download(
 }
 
 function rangeError(size: number): AppError {
-  return new AppError(416, "RANGE_NOT_SATISFIABLE", "The requested range cannot be served.", {
-    headers: { "Content-Range": `bytes */${size}` },
-  });
+  return problem("RANGE_NOT_SATISFIABLE", { headers: { "Content-Range": `bytes */${size}` } });
 }
 
 async function outline(deps: FileDeps, row: FileRow): Promise<Outline | null> {
@@ -626,7 +623,7 @@ export async function compareVersions(
   const base = await loadFile(deps.db, projectId, baseId).catch(() => null);
   const target = await loadFile(deps.db, projectId, targetId).catch(() => null);
   if (!base || !target || base.f.chainId !== anchor.f.chainId || target.f.chainId !== anchor.f.chainId) {
-    throw new AppError(422, "VERSION_NOT_IN_CHAIN", "base and target must be versions of this file.");
+    throw problem("VERSION_NOT_IN_CHAIN", { detail: "base and target must be versions of this file." });
   }
   const [a, b] = await Promise.all([outline(deps, base.f), outline(deps, target.f)]);
   const sheets =

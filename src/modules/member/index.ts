@@ -52,7 +52,11 @@ export function memberController(deps: AppDeps) {
         params: ProjectParams,
         body: MemberAdd,
         response: { 201: Member },
-        detail: { tags, summary: "Add a member (Mod+)" },
+        detail: {
+          tags,
+          summary: "Add a member (Mod+)",
+          "x-problem-codes": ["USER_NOT_FOUND", "USER_INACTIVE", "ALREADY_MEMBER", "ROLE_NOT_GRANTABLE"],
+        },
       },
     )
     .post(
@@ -76,7 +80,16 @@ export function memberController(deps: AppDeps) {
         params: MemberParams,
         body: MemberPatch,
         response: Member,
-        detail: { tags, summary: "Change a member's role (Mod+)" },
+        detail: {
+          tags,
+          summary: "Change a member's role (Mod+)",
+          "x-problem-codes": [
+            "MEMBER_NOT_FOUND",
+            "ROLE_NOT_GRANTABLE",
+            "SELF_ACTION_FORBIDDEN",
+            "LAST_PROJECT_MANAGER",
+          ],
+        },
       },
     )
     .delete(
@@ -89,7 +102,11 @@ export function memberController(deps: AppDeps) {
         project: requireProjectRole("viewer"),
         params: ProjectParams,
         response: NoContent,
-        detail: { tags, summary: "Leave the project (members only)" },
+        detail: {
+          tags,
+          summary: "Leave the project (members only)",
+          "x-problem-codes": ["MEMBER_NOT_FOUND", "LAST_PROJECT_MANAGER"],
+        },
       },
     )
     .delete(
@@ -102,7 +119,16 @@ export function memberController(deps: AppDeps) {
         project: requireProjectRole("project_moderator"),
         params: MemberParams,
         response: NoContent,
-        detail: { tags, summary: "Remove a member (Mod+)" },
+        detail: {
+          tags,
+          summary: "Remove a member (Mod+)",
+          "x-problem-codes": [
+            "MEMBER_NOT_FOUND",
+            "ROLE_NOT_GRANTABLE",
+            "SELF_ACTION_FORBIDDEN",
+            "LAST_PROJECT_MANAGER",
+          ],
+        },
       },
     );
 }

@@ -5,7 +5,7 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { findUserById } from "@/db/queries/users";
 import { project, projectMember, roleHistory, userAccount } from "@/db/schema";
 import type { Cache } from "@/lib/cache";
-import { AppError } from "@/lib/errors";
+import { AppError, problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
 import type { Caller } from "@/modules/auth/service";
@@ -20,11 +20,9 @@ export type MemberDeps = { db: Database; cache: Cache; actor: AuditActor };
  * the project's member rows so concurrent demotions cannot both pass.
  */
 
-const memberNotFound = () => new AppError(404, "MEMBER_NOT_FOUND", "No such membership in this project.");
-const notGrantable = () =>
-  new AppError(403, "ROLE_NOT_GRANTABLE", "Moderators may only manage viewers and members.");
-const lastManager = () =>
-  new AppError(422, "LAST_PROJECT_MANAGER", "A project must keep at least one project manager.");
+const memberNotFound = () => problem("MEMBER_NOT_FOUND");
+const notGrantable = () => problem("ROLE_NOT_GRANTABLE");
+const lastManager = () => problem("LAST_PROJECT_MANAGER");
 
 const adder = alias(userAccount, "adder");
 
@@ -143,14 +141,14 @@ async function addOne(
   const id = newId();
   await deps.db.transaction(async (tx) => {
     const user = await findUserById(tx, userId);
-    if (!user) throw new AppError(404, "USER_NOT_FOUND", "No user with this id.");
-    if (!user.isActive) throw new AppError(409, "USER_INACTIVE", "A deactivated user cannot be added.");
+    if (!user) throw problem("USER_NOT_FOUND");
+    if (!user.isActive) throw problem("USER_INACTIVE");
     const inserted = await tx
       .insert(projectMember)
       .values({ id, projectId, userId, role, addedBy: caller.user.id })
       .onConflictDoNothing()
       .returning({ id: projectMember.id });
-    if (inserted.length === 0) throw new AppError(409, "ALREADY_MEMBER", "The user is already a member.");
+    if (inserted.length === 0) throw problem("ALREADY_MEMBER");
     await tx.insert(roleHistory).values({
       id: newId(),
       userId,
@@ -193,7 +191,8 @@ export async function bulkAddMembers(
 ): Promise<MemberBulkResult> {
   const ids = items.map((i) => i.userId);
   if (new Set(ids).size !== ids.length) {
-    throw new AppError(422, "VALIDATION_FAILED", "Each userId may appear only once.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "Each userId may appear only once.",
       errors: [{ path: "/body/members", message: "duplicate userId" }],
     });
   }
@@ -233,7 +232,7 @@ export async function changeRole(
     if (!target) throw memberNotFound();
     userId = target.userId;
     if (target.userId === caller.user.id)
-      throw new AppError(403, "SELF_ACTION_FORBIDDEN", "You cannot change your own role.");
+      throw problem("SELF_ACTION_FORBIDDEN", { detail: "You cannot change your own role." });
     const oldRole = target.role as ProjectRole;
     if (!canManage(access, oldRole) || !canManage(access, role)) throw notGrantable();
     if (oldRole === role) return;
@@ -332,7 +331,7 @@ export async function removeMember(
     },
     (target) => {
       if (target.userId === caller.user.id) {
-        throw new AppError(403, "SELF_ACTION_FORBIDDEN", "Use DELETE …/member/me to leave a project.");
+        throw problem("SELF_ACTION_FORBIDDEN", { detail: "Use DELETE …/member/me to leave a project." });
       }
       if (!canManage(access, target.role as ProjectRole)) throw notGrantable();
     },

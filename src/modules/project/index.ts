@@ -47,7 +47,11 @@ export function projectController(deps: AppDeps) {
         auth: true,
         body: ProjectCreate,
         response: { 201: Project },
-        detail: { tags, summary: "Create a project; the caller becomes its manager" },
+        detail: {
+          tags,
+          summary: "Create a project; the caller becomes its manager",
+          "x-problem-codes": ["PROJECT_CODE_TAKEN", "INVALID_DATE_RANGE"],
+        },
       },
     )
     .get(
@@ -62,7 +66,7 @@ export function projectController(deps: AppDeps) {
         auth: true,
         params: ProjectCodeParams,
         response: Project,
-        detail: { tags, summary: "A project by its code (V+)" },
+        detail: { tags, summary: "A project by its code (V+)", "x-problem-codes": ["PROJECT_NOT_FOUND"] },
       },
     )
     .get("/:projectId", ({ caller, access }) => service.getProject(db, caller, access), {
@@ -79,7 +83,11 @@ export function projectController(deps: AppDeps) {
         params: ProjectParams,
         body: ProjectPatch,
         response: Project,
-        detail: { tags, summary: "Update, deactivate or reactivate a project (PM)" },
+        detail: {
+          tags,
+          summary: "Update, deactivate or reactivate a project (PM)",
+          "x-problem-codes": ["INVALID_DATE_RANGE", "PROJECT_INACTIVE"],
+        },
       },
     )
     .delete(

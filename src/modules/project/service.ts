@@ -12,7 +12,7 @@ import {
   userAccount,
 } from "@/db/schema";
 import type { Cache } from "@/lib/cache";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { iso, likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
@@ -89,7 +89,7 @@ const auditView = (p: typeof project.$inferSelect) => ({
 
 function checkDates(start: string | null | undefined, end: string | null | undefined): void {
   if (start && end && end < start) {
-    throw new AppError(422, "INVALID_DATE_RANGE", "endDate must not be before startDate.");
+    throw problem("INVALID_DATE_RANGE", { detail: "endDate must not be before startDate." });
   }
 }
 
@@ -150,7 +150,8 @@ export async function createProject(
 ): Promise<Project> {
   const name = body.name.trim();
   if (!name) {
-    throw new AppError(422, "VALIDATION_FAILED", "name must not be empty.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "name must not be empty.",
       errors: [{ path: "/body/name", message: "must not be empty after trimming" }],
     });
   }
@@ -199,7 +200,7 @@ export async function createProject(
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new AppError(409, "PROJECT_CODE_TAKEN", `Project code '${body.code}' is already used.`);
+      throw problem("PROJECT_CODE_TAKEN", { detail: `Project code '${body.code}' is already used.` });
     }
     throw error;
   }
@@ -219,15 +220,14 @@ export async function updateProject(
     const [before] = await tx.select().from(project).where(eq(project.id, id)).for("update");
     if (!before) throw projectNotFound();
     if (!before.isActive && body.isActive !== true) {
-      throw new AppError(
-        409,
-        "PROJECT_INACTIVE",
-        "The project is deactivated; reactivate it with isActive: true.",
-      );
+      throw problem("PROJECT_INACTIVE", {
+        detail: "The project is deactivated; reactivate it with isActive: true.",
+      });
     }
     const name = body.name?.trim();
     if (body.name !== undefined && !name) {
-      throw new AppError(422, "VALIDATION_FAILED", "name must not be empty.", {
+      throw problem("VALIDATION_FAILED", {
+        detail: "name must not be empty.",
         errors: [{ path: "/body/name", message: "must not be empty after trimming" }],
       });
     }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { HealthResponse, ReadyResponse, RootResponse } from "./model";
 import { type Probe, readiness } from "./service";
 
@@ -53,7 +53,8 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
           const header = request.headers.get("authorization") ?? "";
           const given = header.startsWith("Bearer ") ? header.slice(7) : "";
           if (!safeEqual(given, config.metricsToken)) {
-            throw new AppError(401, "UNAUTHENTICATED", "A valid metrics token is required.", {
+            throw problem("UNAUTHENTICATED", {
+              detail: "A valid metrics token is required.",
               headers: { "WWW-Authenticate": 'Bearer realm="metrics"' },
             });
           }
@@ -61,16 +62,20 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         set.headers["Content-Type"] = deps.metrics.registry.contentType;
         return deps.renderMetrics();
       },
-      { detail: { tags: ["system"], summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)" } },
+      {
+        detail: {
+          tags: ["system"],
+          summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)",
+          "x-problem-codes": ["UNAUTHENTICATED"],
+        },
+      },
     )
     .get(
       "/health/ready",
       async () => {
         const { ok, body } = await readiness({ database: databaseProbe, ...probes });
         if (!ok) {
-          throw new AppError(503, "NOT_READY", "The database did not answer its readiness probe.", {
-            extensions: { checks: body.checks },
-          });
+          throw problem("NOT_READY", { extensions: { checks: body.checks } });
         }
         return body;
       },
@@ -79,6 +84,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         detail: {
           tags: ["system"],
           summary: "Readiness: database, cache and storage probes (503 only when the database fails)",
+          "x-problem-codes": ["NOT_READY"],
         },
       },
     );

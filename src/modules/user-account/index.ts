@@ -43,7 +43,11 @@ export function userAccountController(deps: AppDeps) {
       auth: true,
       body: MePatch,
       response: UserAccount,
-      detail: { tags, summary: "Update the caller's display name" },
+      detail: {
+        tags,
+        summary: "Update the caller's display name",
+        "x-problem-codes": ["SELF_ACTION_FORBIDDEN"],
+      },
     })
     .get("/me/context", ({ caller }) => service.getContext(db, caller), {
       auth: true,
@@ -77,7 +81,7 @@ export function userAccountController(deps: AppDeps) {
       admin: true,
       params: UserIdParams,
       response: UserAccount,
-      detail: { tags, summary: "One user (admin)" },
+      detail: { tags, summary: "One user (admin)", "x-problem-codes": ["USER_NOT_FOUND"] },
     })
     .patch(
       "/:userId/activate",
@@ -88,7 +92,11 @@ export function userAccountController(deps: AppDeps) {
         params: UserIdParams,
         body: ReasonBody,
         response: UserAccount,
-        detail: { tags, summary: "Activate a user (admin, idempotent)" },
+        detail: {
+          tags,
+          summary: "Activate a user (admin, idempotent)",
+          "x-problem-codes": ["USER_NOT_FOUND", "SELF_ACTION_FORBIDDEN", "LAST_SYSTEM_ADMIN"],
+        },
       },
     )
     .patch(
@@ -100,7 +108,11 @@ export function userAccountController(deps: AppDeps) {
         params: UserIdParams,
         body: ReasonBody,
         response: UserAccount,
-        detail: { tags, summary: "Deactivate a user and end their sessions (admin, not self)" },
+        detail: {
+          tags,
+          summary: "Deactivate a user and end their sessions (admin, not self)",
+          "x-problem-codes": ["USER_NOT_FOUND", "SELF_ACTION_FORBIDDEN", "LAST_SYSTEM_ADMIN"],
+        },
       },
     )
     .put(
@@ -112,7 +124,11 @@ export function userAccountController(deps: AppDeps) {
         params: UserIdParams,
         body: RoleBody,
         response: UserAccount,
-        detail: { tags, summary: "Set system roles (admin, not self); writes role history" },
+        detail: {
+          tags,
+          summary: "Set system roles (admin, not self); writes role history",
+          "x-problem-codes": ["USER_NOT_FOUND", "SELF_ACTION_FORBIDDEN", "LAST_SYSTEM_ADMIN"],
+        },
       },
     )
     .delete(
@@ -125,7 +141,16 @@ export function userAccountController(deps: AppDeps) {
         admin: true,
         params: UserIdParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a user (admin, not self)" },
+        detail: {
+          tags,
+          summary: "Delete a user (admin, not self)",
+          "x-problem-codes": [
+            "USER_NOT_FOUND",
+            "SELF_ACTION_FORBIDDEN",
+            "LAST_SYSTEM_ADMIN",
+            "LAST_PROJECT_MANAGER",
+          ],
+        },
       },
     )
     .get(
@@ -136,7 +161,11 @@ export function userAccountController(deps: AppDeps) {
         params: UserIdParams,
         query: RoleHistoryQuery,
         response: Page(RoleHistoryEntry),
-        detail: { tags, summary: "Role history (admin, or self)" },
+        detail: {
+          tags,
+          summary: "Role history (admin, or self)",
+          "x-problem-codes": ["USER_NOT_FOUND", "ADMIN_REQUIRED"],
+        },
       },
     );
 }

@@ -10,7 +10,7 @@ import {
 } from "@/db/queries/users";
 import { project, projectMember, roleHistory, systemSetting, userAccount, userSettings } from "@/db/schema";
 import type { Cache } from "@/lib/cache";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { iso, likePattern, page } from "@/lib/schema";
 import { type Caller, invalidateUser, isAdmin } from "@/modules/auth/service";
@@ -26,8 +26,8 @@ import type {
 
 export type AccountDeps = { db: Database; cache: Cache; actor: AuditActor };
 
-const userNotFound = () => new AppError(404, "USER_NOT_FOUND", "No user with this id.");
-const selfForbidden = (detail: string) => new AppError(403, "SELF_ACTION_FORBIDDEN", detail);
+const userNotFound = () => problem("USER_NOT_FOUND");
+const selfForbidden = (detail: string) => problem("SELF_ACTION_FORBIDDEN", { detail });
 
 export function toUserAccount(row: UserRow): UserAccount {
   return {
@@ -75,7 +75,8 @@ export async function updateMe(
     if (body.displayName === undefined) return toUserAccount(before);
     const displayName = body.displayName.trim();
     if (!displayName) {
-      throw new AppError(422, "VALIDATION_FAILED", "displayName must not be empty.", {
+      throw problem("VALIDATION_FAILED", {
+        detail: "displayName must not be empty.",
         errors: [{ path: "/body/displayName", message: "must not be empty after trimming" }],
       });
     }
@@ -146,7 +147,8 @@ export async function updateSettings(
   patch: UserSettingsPatch,
 ): Promise<UserSettings> {
   if (patch.timezone !== undefined && !isTimeZone(patch.timezone)) {
-    throw new AppError(422, "VALIDATION_FAILED", "Unknown time zone.", {
+    throw problem("VALIDATION_FAILED", {
+      detail: "Unknown time zone.",
       errors: [{ path: "/body/timezone", message: `'${patch.timezone}' is not an IANA time zone name` }],
     });
   }
@@ -283,7 +285,7 @@ async function lockForAdminChange(
 
 function assertNotLastAdmin(user: UserRow, otherAdmins: number): void {
   if (isAdmin(user.roles) && user.isActive && otherAdmins === 0) {
-    throw new AppError(422, "LAST_SYSTEM_ADMIN", "The last active system administrator must stay one.");
+    throw problem("LAST_SYSTEM_ADMIN");
   }
 }
 
@@ -389,7 +391,8 @@ export async function deleteUser(deps: AccountDeps, caller: Caller, userId: stri
       name: r.name,
     }));
     if (projects.length > 0) {
-      throw new AppError(422, "LAST_PROJECT_MANAGER", "The user is the only manager of some projects.", {
+      throw problem("LAST_PROJECT_MANAGER", {
+        detail: "The user is the only manager of some projects.",
         extensions: { projects },
       });
     }
@@ -424,7 +427,7 @@ export async function logout(deps: AccountDeps, caller: Caller): Promise<void> {
 
 export async function listRoleHistory(db: DbOrTx, caller: Caller, userId: string, q: RoleHistoryQuery) {
   if (userId !== caller.user.id && !caller.isSystemAdmin) {
-    throw new AppError(403, "ADMIN_REQUIRED", "Only administrators can read another user's role history.");
+    throw problem("ADMIN_REQUIRED", { detail: "Only administrators can read another user's role history." });
   }
   if (!(await findUserById(db, userId))) throw userNotFound();
   const skip = q.skip ?? 0;

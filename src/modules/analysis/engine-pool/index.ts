@@ -4,7 +4,7 @@
  * EngineErrors arrive as EngineErrors, so callers and 422 bodies cannot tell the difference.
  */
 import type { Config } from "@/config";
-import { AppError } from "@/lib/errors";
+import { problem } from "@/lib/errors";
 import { WorkerPool, WorkerPoolError } from "@/lib/worker-pool";
 import {
   parseFileSheet,
@@ -106,15 +106,11 @@ export class EnginePool implements FileParser {
       return await this.workers.run<T>(type, payload, { transfer, signal });
     } catch (error) {
       if (error instanceof WorkerPoolError && (error.reason === "busy" || error.reason === "timeout")) {
-        throw new AppError(
-          503,
-          "DEPENDENCY_UNAVAILABLE",
-          `The analysis workers are unavailable: ${error.message}`,
-          {
-            headers: { "Retry-After": "5" },
-            cause: error,
-          },
-        );
+        throw problem("DEPENDENCY_UNAVAILABLE", {
+          detail: `The analysis workers are unavailable: ${error.message}`,
+          headers: { "Retry-After": "5" },
+          cause: error,
+        });
       }
       throw error;
     }
