@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError, problemBody } from "@/lib/errors";
-import { SessionParams } from "@/modules/analysis-session/model";
+import { docSchema } from "@/lib/schema";
+import { SessionDetail, SessionParams } from "@/modules/analysis-session/model";
 import { mapError } from "@/plugins/error-handler";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import { pathOf, requestContext } from "@/plugins/request-context";
@@ -75,7 +76,7 @@ export function analysisAgentController(deps: AppDeps) {
                 "JSON: SessionDetail with header X-Turn-Outcome. SSE: events delta, tool.start, tool, step, snapshot, done (SessionDetail + turn) or error (Problem).",
               content: {
                 "application/json": {
-                  schema: { type: "object", description: "SessionDetail, as GET …/session/{sessionId}" },
+                  schema: docSchema(SessionDetail),
                 },
                 "text/event-stream": { schema: { type: "string" } },
               },

@@ -1,7 +1,7 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { AppError } from "@/lib/errors";
-import { NoContent, Page } from "@/lib/schema";
+import { docSchema, NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { sharedEnginePool } from "@/modules/analysis/engine-pool";
 import { ProjectParams } from "@/modules/project/model";
@@ -10,10 +10,12 @@ import * as charts from "./charts";
 import { EXPORT_RESPONSES, exportSession } from "./export";
 import * as files from "./files";
 import {
-  AnalysisFile,
+  AnalysisFileConfigured,
   AnalysisFileParams,
+  AnalysisFileRegistered,
   AnalysisFileWithData,
   ChartQuery,
+  ChartSpec,
   Chat,
   ChatParams,
   DuplicateBody,
@@ -173,7 +175,7 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: SessionParams,
         body: FileRegister,
-        response: { 201: t.Composite([AnalysisFile, t.Object({ skippedSheets: t.Array(t.Any()) })]) },
+        response: { 201: AnalysisFileRegistered },
         detail: { tags, summary: "Register a project file; lists its parseable sheets and axes" },
       },
     )
@@ -199,7 +201,7 @@ export function analysisSessionController(deps: AppDeps) {
             200: {
               description:
                 "AnalysisFile with rowCount, dataHash, duplicateCombinations, warnings and the first records in data",
-              content: { "application/json": { schema: { type: "object" } } },
+              content: { "application/json": { schema: docSchema(AnalysisFileConfigured) } },
             },
           },
         },
@@ -403,7 +405,7 @@ export function analysisSessionController(deps: AppDeps) {
               content: {
                 "image/png": { schema: { type: "string", format: "binary" } },
                 "image/svg+xml": { schema: { type: "string" } },
-                "application/json": { schema: { type: "object" } },
+                "application/json": { schema: docSchema(ChartSpec) },
               },
             },
             304: { description: "Not modified (If-None-Match)" },

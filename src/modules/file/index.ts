@@ -23,6 +23,7 @@ const UPLOAD_BODY: any = {
   content: {
     "multipart/form-data": {
       schema: {
+        title: "FileUpload",
         type: "object",
         required: ["file"],
         properties: {
