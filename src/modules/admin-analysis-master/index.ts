@@ -49,7 +49,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/validation", ({ query }) => service.listValidations(db, query), {
           query: ValidationListQuery,
           response: Page(ValidationMaster),
-          detail: { tags, summary: "List validation masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.validation.list",
+            description: "System admins only. Pages through the validation masters.",
+            summary: "List validation masters (admin)",
+          },
         })
         .post(
           "/validation",
@@ -61,14 +66,25 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: ValidationCreate,
             response: { 201: ValidationMaster },
-            detail: { tags, summary: "Create a validation master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.validation.create",
+              description:
+                "System admins only. Creates a validation master; the catalogue cache is invalidated.",
+              summary: "Create a validation master (admin)",
+            },
           },
         )
         .get("/validation/:id", ({ params }) => service.getValidation(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: ValidationMaster,
-          detail: { tags, summary: "One validation master (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.validation.get",
+            description: "System admins only. One validation master.",
+            summary: "One validation master (admin)",
+          },
         })
         .patch(
           "/validation/:id",
@@ -77,7 +93,13 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: ValidationPatch,
             response: ValidationMaster,
-            detail: { tags, summary: "Update, archive or restore (isActive) a validation master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.validation.update",
+              description:
+                "System admins only. Updates a validation master; the catalogue cache is invalidated.",
+              summary: "Update, archive or restore (isActive) a validation master (admin)",
+            },
           },
         )
         .delete(
@@ -92,6 +114,9 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: noContent,
             detail: {
               tags,
+              operationId: "admin.validation.delete",
+              description:
+                "System admins only. Deletes a validation master; by default it is archived, purge=true hard-deletes one without issues.",
               summary: "Archive a validation master; purge=true hard-deletes one without issues (admin)",
             },
           },
@@ -100,7 +125,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/issue", ({ query }) => service.listIssues(db, query), {
           query: IssueListQuery,
           response: Page(IssueMaster),
-          detail: { tags, summary: "List issue masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.issue.list",
+            description: "System admins only. Pages through the issue masters.",
+            summary: "List issue masters (admin)",
+          },
         })
         .post(
           "/issue",
@@ -112,14 +142,24 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: IssueCreate,
             response: { 201: IssueMaster },
-            detail: { tags, summary: "Create an issue master under an active validation (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.issue.create",
+              description: "System admins only. Creates a issue master; the catalogue cache is invalidated.",
+              summary: "Create an issue master under an active validation (admin)",
+            },
           },
         )
         .get("/issue/:id", ({ params }) => service.getIssue(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: IssueMaster,
-          detail: { tags, summary: "One issue master (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.issue.get",
+            description: "System admins only. One issue master.",
+            summary: "One issue master (admin)",
+          },
         })
         .patch(
           "/issue/:id",
@@ -128,7 +168,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: IssuePatch,
             response: IssueMaster,
-            detail: { tags, summary: "Update, archive or restore (isActive) an issue master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.issue.update",
+              description: "System admins only. Updates a issue master; the catalogue cache is invalidated.",
+              summary: "Update, archive or restore (isActive) an issue master (admin)",
+            },
           },
         )
         .delete(
@@ -143,6 +188,9 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: noContent,
             detail: {
               tags,
+              operationId: "admin.issue.delete",
+              description:
+                "System admins only. Deletes a issue master; by default it is archived, purge=true hard-deletes one that no session or template uses.",
               summary:
                 "Archive an issue master; purge=true hard-deletes one no session/template uses (admin)",
             },
@@ -152,7 +200,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/graph-axis", ({ query }) => service.listAxes(db, query), {
           query: GraphAxisListQuery,
           response: Page(GraphAxisMaster),
-          detail: { tags, summary: "List graph-axis masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.graphAxis.list",
+            description: "System admins only. Pages through the graph-axis masters.",
+            summary: "List graph-axis masters (admin)",
+          },
         })
         .post(
           "/graph-axis",
@@ -164,14 +217,25 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: GraphAxisCreate,
             response: { 201: GraphAxisMaster },
-            detail: { tags, summary: "Create a graph-axis master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.graphAxis.create",
+              description:
+                "System admins only. Creates a graph-axis master; the catalogue cache is invalidated.",
+              summary: "Create a graph-axis master (admin)",
+            },
           },
         )
         .get("/graph-axis/:id", ({ params }) => service.getAxis(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: GraphAxisMaster,
-          detail: { tags, summary: "One graph-axis master (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.graphAxis.get",
+            description: "System admins only. One graph-axis master.",
+            summary: "One graph-axis master (admin)",
+          },
         })
         .patch(
           "/graph-axis/:id",
@@ -180,7 +244,13 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: GraphAxisPatch,
             response: GraphAxisMaster,
-            detail: { tags, summary: "Update a graph-axis master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.graphAxis.update",
+              description:
+                "System admins only. Updates a graph-axis master; the catalogue cache is invalidated.",
+              summary: "Update a graph-axis master (admin)",
+            },
           },
         )
         .delete(
@@ -193,14 +263,24 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             query: NoQuery,
             response: noContent,
-            detail: { tags, summary: "Delete a graph-axis master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.graphAxis.delete",
+              description: "System admins only. Deletes a graph-axis master.",
+              summary: "Delete a graph-axis master (admin)",
+            },
           },
         )
         /* dummy formula */
         .get("/dummy-formula", ({ query }) => service.listFormulas(db, query), {
           query: DummyFormulaListQuery,
           response: Page(DummyFormulaMaster),
-          detail: { tags, summary: "List dummy-formula masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.dummyFormula.list",
+            description: "System admins only. Pages through the dummy-formula masters.",
+            summary: "List dummy-formula masters (admin)",
+          },
         })
         .post(
           "/dummy-formula",
@@ -212,14 +292,25 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: DummyFormulaCreate,
             response: { 201: DummyFormulaMaster },
-            detail: { tags, summary: "Create a dummy-formula master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.dummyFormula.create",
+              description:
+                "System admins only. Creates a dummy-formula master; the catalogue cache is invalidated.",
+              summary: "Create a dummy-formula master (admin)",
+            },
           },
         )
         .get("/dummy-formula/:id", ({ params }) => service.getFormula(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: DummyFormulaMaster,
-          detail: { tags, summary: "One dummy-formula master (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.dummyFormula.get",
+            description: "System admins only. One dummy-formula master.",
+            summary: "One dummy-formula master (admin)",
+          },
         })
         .patch(
           "/dummy-formula/:id",
@@ -228,7 +319,13 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: DummyFormulaPatch,
             response: DummyFormulaMaster,
-            detail: { tags, summary: "Update a dummy-formula master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.dummyFormula.update",
+              description:
+                "System admins only. Updates a dummy-formula master; the catalogue cache is invalidated.",
+              summary: "Update a dummy-formula master (admin)",
+            },
           },
         )
         .delete(
@@ -241,14 +338,24 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             query: NoQuery,
             response: noContent,
-            detail: { tags, summary: "Delete a dummy-formula master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.dummyFormula.delete",
+              description: "System admins only. Deletes a dummy-formula master.",
+              summary: "Delete a dummy-formula master (admin)",
+            },
           },
         )
         /* dummy chart */
         .get("/dummy-chart", ({ query }) => service.listCharts(db, query), {
           query: DummyChartListQuery,
           response: Page(DummyChartMaster),
-          detail: { tags, summary: "List dummy-chart masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.dummyChart.list",
+            description: "System admins only. Pages through the dummy-chart masters.",
+            summary: "List dummy-chart masters (admin)",
+          },
         })
         .post(
           "/dummy-chart",
@@ -260,14 +367,25 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           {
             body: DummyChartCreate,
             response: { 201: DummyChartMaster },
-            detail: { tags, summary: "Create a dummy-chart master (≤512 KiB figure) (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.dummyChart.create",
+              description:
+                "System admins only. Creates a dummy-chart master; the catalogue cache is invalidated.",
+              summary: "Create a dummy-chart master (≤512 KiB figure) (admin)",
+            },
           },
         )
         .get("/dummy-chart/:id", ({ params }) => service.getChart(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: DummyChartMaster,
-          detail: { tags, summary: "One dummy-chart master (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.dummyChart.get",
+            description: "System admins only. One dummy-chart master.",
+            summary: "One dummy-chart master (admin)",
+          },
         })
         .patch(
           "/dummy-chart/:id",
@@ -276,7 +394,13 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             body: DummyChartPatch,
             response: DummyChartMaster,
-            detail: { tags, summary: "Update a dummy-chart master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.dummyChart.update",
+              description:
+                "System admins only. Updates a dummy-chart master; the catalogue cache is invalidated.",
+              summary: "Update a dummy-chart master (admin)",
+            },
           },
         )
         .delete(
@@ -289,7 +413,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             params: MasterIdParams,
             query: NoQuery,
             response: noContent,
-            detail: { tags, summary: "Delete a dummy-chart master (admin)" },
+            detail: {
+              tags,
+              operationId: "admin.dummyChart.delete",
+              description: "System admins only. Deletes a dummy-chart master.",
+              summary: "Delete a dummy-chart master (admin)",
+            },
           },
         ),
     );

@@ -82,6 +82,9 @@ export function analysisAgentController(deps: AppDeps) {
               },
             },
           },
+          operationId: "session.chat.create",
+          description:
+            "Runs one turn of the analysis agent on the session. Answers JSON after the turn, or streams Server-Sent Events with Accept: text/event-stream.",
           summary:
             "One agent turn: JSON after the turn, or Server-Sent Events with Accept: text/event-stream (Own|Mod+)",
         },

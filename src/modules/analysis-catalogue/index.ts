@@ -41,7 +41,12 @@ export function analysisCatalogueController(deps: AppDeps) {
           params: ProjectParams,
           query: CatalogueQuery,
           response: Page(CatalogueIssue),
-          detail: { tags, summary: "Catalogue: active issues of active themes (V+)" },
+          detail: {
+            tags,
+            operationId: "catalogue.issue.list",
+            description: "The analysis catalogue: active issues of active validations, in catalogue order.",
+            summary: "Catalogue: active issues of active themes (V+)",
+          },
         },
       )
       // `/saved…` before `/:issueId`, so "saved" is never read as an issue id (api.md §2.6).
@@ -50,7 +55,13 @@ export function analysisCatalogueController(deps: AppDeps) {
         params: ProjectParams,
         query: SavedTemplateQuery,
         response: Page(SavedTemplate),
-        detail: { tags, summary: "Saved templates of the project plus public ones (V+)" },
+        detail: {
+          tags,
+          operationId: "template.list",
+          description:
+            "Saved templates of this project, plus public templates of other projects unless includePublic=false.",
+          summary: "Saved templates of the project plus public ones (V+)",
+        },
       })
       .post(
         "/saved",
@@ -65,7 +76,13 @@ export function analysisCatalogueController(deps: AppDeps) {
           params: ProjectParams,
           body: SavedTemplateCreate,
           response: { 201: SavedTemplate },
-          detail: { tags, summary: "Save a session (and its steps) as a template (M+; public: PM)" },
+          detail: {
+            tags,
+            operationId: "template.create",
+            description:
+              "Saves a session (or its steps only) as a reusable template. Members or higher; a public template needs a project manager.",
+            summary: "Save a session (and its steps) as a template (M+; public: PM)",
+          },
         },
       )
       .get(
@@ -75,7 +92,12 @@ export function analysisCatalogueController(deps: AppDeps) {
           project: requireProjectRole("viewer"),
           params: SavedTemplateParams,
           response: SavedTemplate,
-          detail: { tags, summary: "One saved template of the project, or a public one (V+)" },
+          detail: {
+            tags,
+            operationId: "template.get",
+            description: "One saved template of this project, or a public template of any project.",
+            summary: "One saved template of the project, or a public one (V+)",
+          },
         },
       )
       .patch(
@@ -87,7 +109,13 @@ export function analysisCatalogueController(deps: AppDeps) {
           params: SavedTemplateParams,
           body: SavedTemplatePatch,
           response: SavedTemplate,
-          detail: { tags, summary: "Rename or describe a template; isPublic needs PM (Own|Mod+)" },
+          detail: {
+            tags,
+            operationId: "template.update",
+            description:
+              "Renames or describes a template (its creator, moderators or managers); changing isPublic needs a project manager.",
+            summary: "Rename or describe a template; isPublic needs PM (Own|Mod+)",
+          },
         },
       )
       .delete(
@@ -100,7 +128,12 @@ export function analysisCatalogueController(deps: AppDeps) {
           project: requireProjectRole("member"),
           params: SavedTemplateParams,
           response: { 204: t.Void({ description: "Deleted" }) },
-          detail: { tags, summary: "Delete a template of this project (Own|Mod+)" },
+          detail: {
+            tags,
+            operationId: "template.delete",
+            description: "Deletes a template of this project (its creator, moderators or managers).",
+            summary: "Delete a template of this project (Own|Mod+)",
+          },
         },
       )
       .post(
@@ -126,6 +159,9 @@ export function analysisCatalogueController(deps: AppDeps) {
           response: { 200: SessionDetail, 201: SessionDetail },
           detail: {
             tags,
+            operationId: "template.apply",
+            description:
+              "A session template creates a new session (201); a step template appends its steps to targetSessionId (200).",
             summary:
               "Apply: session → new session (201, M+); step → steps appended to targetSessionId (Own|Mod+)",
           },
@@ -143,7 +179,13 @@ export function analysisCatalogueController(deps: AppDeps) {
           project: requireProjectRole("viewer"),
           params: IssueParams,
           response: IssueDetail,
-          detail: { tags, summary: "One issue with its pickers, sample input and previews (V+)" },
+          detail: {
+            tags,
+            operationId: "catalogue.issue.get",
+            description:
+              "One catalogue issue with its axis pickers, dummy input and preview formulas and charts.",
+            summary: "One issue with its pickers, sample input and previews (V+)",
+          },
         },
       )
   );

@@ -63,7 +63,12 @@ export function analysisSessionController(deps: AppDeps) {
       params: ProjectParams,
       query: SessionListQuery,
       response: Page(SessionSummary),
-      detail: { tags, summary: "Analysis sessions of the project (V+)" },
+      detail: {
+        tags,
+        operationId: "session.list",
+        description: "Analysis sessions of the project, filtered by status, issue, creator or name.",
+        summary: "Analysis sessions of the project (V+)",
+      },
     })
     .post(
       "",
@@ -78,7 +83,13 @@ export function analysisSessionController(deps: AppDeps) {
         params: ProjectParams,
         body: SessionCreate,
         response: { 201: SessionDetail },
-        detail: { tags, summary: "Create a session on a catalogue issue (snapshot 0 with its recipe; M+)" },
+        detail: {
+          tags,
+          operationId: "session.create",
+          description:
+            "Creates a session on a catalogue issue with snapshot 0 holding the issue's recipe. Members or higher.",
+          summary: "Create a session on a catalogue issue (snapshot 0 with its recipe; M+)",
+        },
       },
     )
     .get(
@@ -88,7 +99,12 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("viewer"),
         params: SessionParams,
         response: SessionDetail,
-        detail: { tags, summary: "Session with snapshots, chats, steps and files (V+)" },
+        detail: {
+          tags,
+          operationId: "session.get",
+          description: "A session with all snapshots, chat messages, steps and registered files.",
+          summary: "Session with snapshots, chats, steps and files (V+)",
+        },
       },
     )
     .patch(
@@ -100,7 +116,12 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         body: SessionPatch,
         response: SessionSummary,
-        detail: { tags, summary: "Rename, change status or prompts (creator, moderator or manager)" },
+        detail: {
+          tags,
+          operationId: "session.update",
+          description: "Changes name, status or prompts of a session (its creator, moderators or managers).",
+          summary: "Rename, change status or prompts (creator, moderator or manager)",
+        },
       },
     )
     .put(
@@ -143,6 +164,9 @@ export function analysisSessionController(deps: AppDeps) {
         response: SessionDetail,
         detail: {
           tags,
+          operationId: "session.select",
+          description:
+            "Selects the input file and/or moves the session to another snapshot (its creator, moderators or managers).",
           summary: "Select the input file and/or move to a snapshot (creator, moderator or manager)",
         },
       },
@@ -155,7 +179,12 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         query: FileListQuery,
         response: Page(AnalysisFileWithData),
-        detail: { tags, summary: "Files registered to the session (V+)" },
+        detail: {
+          tags,
+          operationId: "session.file.list",
+          description: "Files registered to the session; includeData adds their parsed rows.",
+          summary: "Files registered to the session (V+)",
+        },
       },
     )
     .post(
@@ -176,7 +205,13 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         body: FileRegister,
         response: { 201: AnalysisFileRegistered },
-        detail: { tags, summary: "Register a project file; lists its parseable sheets and axes" },
+        detail: {
+          tags,
+          operationId: "session.file.create",
+          description:
+            "Registers a project file to the session and lists its parseable sheets and detected axes.",
+          summary: "Register a project file; lists its parseable sheets and axes",
+        },
       },
     )
     .patch(
@@ -196,6 +231,9 @@ export function analysisSessionController(deps: AppDeps) {
         body: FileConfigure,
         detail: {
           tags,
+          operationId: "session.file.configure",
+          description:
+            "Chooses the sheet and the axis columns of a registered file and parses it; answers with the first 100 records.",
           summary: "Choose sheet and axes; parses the sheet (first 100 rows returned)",
           responses: {
             200: {
@@ -223,7 +261,12 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: AnalysisFileParams,
         response: NoContent,
-        detail: { tags, summary: "Remove a registered file (not the input)" },
+        detail: {
+          tags,
+          operationId: "session.file.delete",
+          description: "Removes a registered file; the session's input file cannot be removed.",
+          summary: "Remove a registered file (not the input)",
+        },
       },
     )
     .post(
@@ -238,7 +281,13 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         body: StepBody,
         response: { 201: StepWithResult },
-        detail: { tags, summary: "Append a step to the current snapshot; answers with its result" },
+        detail: {
+          tags,
+          operationId: "session.step.create",
+          description:
+            "Appends a filter, aggregate, transform or summary step to the current snapshot and runs it.",
+          summary: "Append a step to the current snapshot; answers with its result",
+        },
       },
     )
     .put(
@@ -252,6 +301,8 @@ export function analysisSessionController(deps: AppDeps) {
         response: StepWithResult,
         detail: {
           tags,
+          operationId: "session.step.update",
+          description: "Edits a step in place (config: null resets it); the steps after it are recomputed.",
           summary: "Edit a step in place (config: null resets it); later steps are recomputed",
         },
       },
@@ -266,7 +317,12 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: StepParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a step that no other step depends on" },
+        detail: {
+          tags,
+          operationId: "session.step.delete",
+          description: "Deletes a step of the current snapshot that no other step uses as input.",
+          summary: "Delete a step that no other step depends on",
+        },
       },
     )
     .post(
@@ -290,6 +346,9 @@ export function analysisSessionController(deps: AppDeps) {
         response: { 201: SessionDetail },
         detail: {
           tags,
+          operationId: "session.duplicate",
+          description:
+            "Copies a session with its files and, optionally, all snapshots; the caller becomes its creator.",
           summary: "Copy a session with its files and snapshots (M+); the caller becomes creator",
         },
       },
@@ -303,7 +362,12 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         query: PageOnly,
         response: Page(Snapshot),
-        detail: { tags, summary: "Snapshots in ascending order, without results (V+)" },
+        detail: {
+          tags,
+          operationId: "session.snapshot.list",
+          description: "Snapshots of the session in ascending order, without step results.",
+          summary: "Snapshots in ascending order, without results (V+)",
+        },
       },
     )
     .post(
@@ -320,6 +384,8 @@ export function analysisSessionController(deps: AppDeps) {
         response: { 201: Snapshot },
         detail: {
           tags,
+          operationId: "session.snapshot.create",
+          description: "Saves the current snapshot as a new one (trigger manual), which becomes current.",
           summary: "Save the current snapshot as a new one (trigger manual); it becomes current",
         },
       },
@@ -340,7 +406,12 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: SnapshotParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a snapshot other than 0 and the current one" },
+        detail: {
+          tags,
+          operationId: "session.snapshot.delete",
+          description: "Deletes a snapshot other than snapshot 0 and the current one.",
+          summary: "Delete a snapshot other than 0 and the current one",
+        },
       },
     )
     .get(
@@ -352,7 +423,12 @@ export function analysisSessionController(deps: AppDeps) {
         params: SessionParams,
         query: PageOnly,
         response: Page(Chat),
-        detail: { tags, summary: "Chat of the current snapshot, ascending (V+)" },
+        detail: {
+          tags,
+          operationId: "session.message.list",
+          description: "Chat messages of the current snapshot in ascending order.",
+          summary: "Chat of the current snapshot, ascending (V+)",
+        },
       },
     )
     .delete(
@@ -365,7 +441,13 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: ChatParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a message of the current snapshot (not the recipe)" },
+        detail: {
+          tags,
+          operationId: "session.message.delete",
+          description:
+            "Deletes a chat message of the current snapshot; the recipe message cannot be deleted.",
+          summary: "Delete a message of the current snapshot (not the recipe)",
+        },
       },
     )
     .get(
@@ -375,7 +457,12 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("viewer"),
         params: SessionParams,
         response: SessionResults,
-        detail: { tags, summary: "Summary results of the current snapshot (V+)" },
+        detail: {
+          tags,
+          operationId: "session.result.get",
+          description: "Formulas, charts and tables of every summary step of the current snapshot.",
+          summary: "Summary results of the current snapshot (V+)",
+        },
       },
     )
     .get(
@@ -397,6 +484,9 @@ export function analysisSessionController(deps: AppDeps) {
         query: ChartQuery,
         detail: {
           tags,
+          operationId: "session.step.chart.get",
+          description:
+            "The chart of a summary step as PNG, SVG, Plotly figure or Vega-Lite spec; ETag and If-None-Match are supported.",
           summary:
             "Chart of a summary step of any snapshot: PNG (stored), SVG, Plotly or Vega-Lite JSON (V+)",
           responses: {
@@ -433,6 +523,9 @@ export function analysisSessionController(deps: AppDeps) {
         query: ExportQuery,
         detail: {
           tags,
+          operationId: "session.export",
+          description:
+            "Downloads the session as an xlsx workbook, one step's rows as csv, or the session detail with results as json.",
           summary: "Download the session as xlsx, one step's rows as csv, or the detail as json (V+)",
           responses: EXPORT_RESPONSES,
         },
@@ -449,7 +542,13 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: SessionParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a session and everything in it (creator, moderator or manager)" },
+        detail: {
+          tags,
+          operationId: "session.delete",
+          description:
+            "Deletes a session with its snapshots, files and stored results (its creator, moderators or managers).",
+          summary: "Delete a session and everything in it (creator, moderator or manager)",
+        },
       },
     );
 }

@@ -207,7 +207,17 @@ export const StepBody = Closed(
     input: t.String({ minLength: 1, maxLength: 64 }),
     config: t.Optional(t.Union([t.Record(t.String(), t.Any()), t.Null()])),
   },
-  { title: "StepCreate" },
+  {
+    title: "StepCreate",
+    examples: [
+      {
+        name: "Total gross margin",
+        type: "summary",
+        input: "original",
+        config: { formulas: [{ name: "Gross margin", method: "sum", subject: "Gross margin", unit: "JPY" }] },
+      },
+    ],
+  },
 );
 export const StepPatch = Closed(
   {

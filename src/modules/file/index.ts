@@ -55,7 +55,13 @@ export function fileController(deps: AppDeps) {
       params: ProjectParams,
       query: FileListQuery,
       response: Page(ProjectFile),
-      detail: { tags, summary: "Latest version of each file (V+)" },
+      detail: {
+        tags,
+        operationId: "file.list",
+        description:
+          "The latest version of every file chain in the project, filtered by kind, MIME type, name or uploader.",
+        summary: "Latest version of each file (V+)",
+      },
     })
     .post(
       "",
@@ -71,6 +77,9 @@ export function fileController(deps: AppDeps) {
         response: { 201: ProjectFile },
         detail: {
           tags,
+          operationId: "file.create",
+          description:
+            "Uploads a new file as multipart/form-data (`file`, optional `comment`); the content is checked against its extension. Members or higher.",
           summary: "Upload a file (multipart `file`, optional `comment`; M+)",
           requestBody: UPLOAD_BODY,
         },
@@ -80,7 +89,12 @@ export function fileController(deps: AppDeps) {
       project: requireProjectRole("viewer"),
       params: FileParams,
       response: ProjectFile,
-      detail: { tags, summary: "One file version (V+)" },
+      detail: {
+        tags,
+        operationId: "file.get",
+        description: "Metadata of one file version; needs the viewer role or higher.",
+        summary: "One file version (V+)",
+      },
     })
     .get(
       "/:fileId/download",
@@ -100,6 +114,9 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         detail: {
           tags,
+          operationId: "file.version.download",
+          description:
+            "Streams the bytes of one file version with ETag, Range (206) and If-None-Match (304) support.",
           summary: "Download (streamed; ETag, Range, If-None-Match; V+)",
           responses: {
             200: {
@@ -133,14 +150,25 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         query: DeleteQuery,
         response: NoContent,
-        detail: { tags, summary: "Delete the whole version chain (uploader, moderator or manager)" },
+        detail: {
+          tags,
+          operationId: "file.delete",
+          description:
+            "Deletes every version of the file's chain. While sessions or driver trees use it, force=true is needed.",
+          summary: "Delete the whole version chain (uploader, moderator or manager)",
+        },
       },
     )
     .get("/:fileId/usage", ({ access, params }) => service.fileUsage(db, access.project.id, params.fileId), {
       project: requireProjectRole("viewer"),
       params: FileParams,
       response: FileUsage,
-      detail: { tags, summary: "Sessions and driver trees that use the file chain (V+)" },
+      detail: {
+        tags,
+        operationId: "file.usage.get",
+        description: "Analysis sessions and driver-tree sheets that use any version of the file's chain.",
+        summary: "Sessions and driver trees that use the file chain (V+)",
+      },
     })
     .get(
       "/:fileId/versions",
@@ -151,7 +179,12 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         query: VersionsQuery,
         response: Page(ProjectFile),
-        detail: { tags, summary: "Every version of the chain, ascending (V+)" },
+        detail: {
+          tags,
+          operationId: "file.version.list",
+          description: "All versions of the file's chain in ascending order.",
+          summary: "Every version of the chain, ascending (V+)",
+        },
       },
     )
     .post(
@@ -172,7 +205,14 @@ export function fileController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: FileParams,
         response: { 201: ProjectFile },
-        detail: { tags, summary: "Upload a new version of the chain (M+)", requestBody: UPLOAD_BODY },
+        detail: {
+          tags,
+          operationId: "file.version.create",
+          description:
+            "Uploads a new version of the file's chain as multipart/form-data; it becomes the latest version. Members or higher.",
+          summary: "Upload a new version of the chain (M+)",
+          requestBody: UPLOAD_BODY,
+        },
       },
     )
     .post(
@@ -195,7 +235,13 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         body: RestoreBody,
         response: { 201: ProjectFile },
-        detail: { tags, summary: "Restore an old version as the new latest version (M+)" },
+        detail: {
+          tags,
+          operationId: "file.version.restore",
+          description:
+            "Copies an older version of the chain as a new latest version; nothing is overwritten.",
+          summary: "Restore an old version as the new latest version (M+)",
+        },
       },
     )
     .get(
@@ -207,7 +253,13 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         query: CompareQuery,
         response: FileCompare,
-        detail: { tags, summary: "Compare two versions: size, checksum, sheets and row counts (V+)" },
+        detail: {
+          tags,
+          operationId: "file.version.compare",
+          description:
+            "Compares two versions of one chain: size, checksum and, for spreadsheets, sheets and row counts.",
+          summary: "Compare two versions: size, checksum, sheets and row counts (V+)",
+        },
       },
     );
 }

@@ -31,13 +31,24 @@ export function memberController(deps: AppDeps) {
       params: ProjectParams,
       query: MemberListQuery,
       response: Page(Member),
-      detail: { tags, summary: "Members of the project (V+)" },
+      detail: {
+        tags,
+        operationId: "member.list",
+        description: "Members of the project with their roles; needs the viewer role or higher.",
+        summary: "Members of the project (V+)",
+      },
     })
     .get("/me", ({ access }) => service.myMembership(access), {
       project: requireProjectRole("viewer"),
       params: ProjectParams,
       response: MyMembership,
-      detail: { tags, summary: "The caller's membership and permissions (V+)" },
+      detail: {
+        tags,
+        operationId: "member.me.get",
+        description:
+          "The caller's role in the project and what it allows (write, manage members, manage the project).",
+        summary: "The caller's membership and permissions (V+)",
+      },
     })
     .post(
       "",
@@ -52,7 +63,12 @@ export function memberController(deps: AppDeps) {
         params: ProjectParams,
         body: MemberAdd,
         response: { 201: Member },
-        detail: { tags, summary: "Add a member (Mod+)" },
+        detail: {
+          tags,
+          operationId: "member.create",
+          description: "Adds an active user to the project (default role member); moderators or managers.",
+          summary: "Add a member (Mod+)",
+        },
       },
     )
     .post(
@@ -64,7 +80,13 @@ export function memberController(deps: AppDeps) {
         params: ProjectParams,
         body: MemberBulkAdd,
         response: MemberBulkResult,
-        detail: { tags, summary: "Add up to 100 members; partial success with per-item errors (Mod+)" },
+        detail: {
+          tags,
+          operationId: "member.bulkCreate",
+          description:
+            "Adds up to 100 members in one call. Each item succeeds or fails on its own; failures carry a problem code.",
+          summary: "Add up to 100 members; partial success with per-item errors (Mod+)",
+        },
       },
     )
     .patch(
@@ -76,7 +98,13 @@ export function memberController(deps: AppDeps) {
         params: MemberParams,
         body: MemberPatch,
         response: Member,
-        detail: { tags, summary: "Change a member's role (Mod+)" },
+        detail: {
+          tags,
+          operationId: "member.update",
+          description:
+            "Changes the role of a member (moderators or managers); the last manager cannot be demoted.",
+          summary: "Change a member's role (Mod+)",
+        },
       },
     )
     .delete(
@@ -89,7 +117,12 @@ export function memberController(deps: AppDeps) {
         project: requireProjectRole("viewer"),
         params: ProjectParams,
         response: NoContent,
-        detail: { tags, summary: "Leave the project (members only)" },
+        detail: {
+          tags,
+          operationId: "member.me.delete",
+          description: "The caller leaves the project; refused for its last manager.",
+          summary: "Leave the project (members only)",
+        },
       },
     )
     .delete(
@@ -102,7 +135,12 @@ export function memberController(deps: AppDeps) {
         project: requireProjectRole("project_moderator"),
         params: MemberParams,
         response: NoContent,
-        detail: { tags, summary: "Remove a member (Mod+)" },
+        detail: {
+          tags,
+          operationId: "member.delete",
+          description: "Removes a member (moderators or managers); the last manager cannot be removed.",
+          summary: "Remove a member (Mod+)",
+        },
       },
     );
 }

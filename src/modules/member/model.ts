@@ -38,7 +38,13 @@ export const MyMembership = t.Object(
   { title: "MyMembership" },
 );
 
-export const MemberAdd = Closed({ userId: Uuid, role: t.Optional(ProjectRole) }, { title: "MemberCreate" });
+export const MemberAdd = Closed(
+  { userId: Uuid, role: t.Optional(ProjectRole) },
+  {
+    title: "MemberCreate",
+    examples: [{ userId: "0193f0a2-7c4e-7d1a-9b2f-3c5d6e7f8a9b", role: "member" }],
+  },
+);
 export const MemberBulkAdd = Closed(
   {
     members: t.Array(Closed({ userId: Uuid, role: t.Optional(ProjectRole) }), { minItems: 1, maxItems: 100 }),

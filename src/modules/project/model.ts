@@ -47,7 +47,19 @@ export const ProjectCreate = Closed(
     endDate: t.Optional(DateStr),
     budget: t.Optional(Budget),
   },
-  { title: "ProjectCreate" },
+  {
+    title: "ProjectCreate",
+    examples: [
+      {
+        name: "Retail margin review",
+        code: "RETAIL-2026",
+        description: "Gross margin by region and category",
+        startDate: "2026-01-05",
+        endDate: "2026-03-31",
+        budget: 1200000,
+      },
+    ],
+  },
 );
 
 export const ProjectPatch = Closed(
