@@ -79,6 +79,16 @@ describe("OpenAPI document for client generators", async () => {
         expect({ key, c: op.responses["204"].content }).toEqual({ key, c: undefined });
   });
 
+  test("the document is the same on every request and for every app in one process", async () => {
+    // Route definitions at module level are shared between apps; refining must not consume them.
+    const again = await (await request("/docs/json")).json();
+    const other = await testApp();
+    const second = await (await other.request("/docs/json")).json();
+    expect(again).toEqual(doc);
+    expect(second.components).toEqual(doc.components);
+    expect(second.paths).toEqual(doc.paths);
+  });
+
   test("integers are integer, never a string-or-integer union", () => {
     const coerced = [...walk(doc)].filter(
       ({ node }) =>
