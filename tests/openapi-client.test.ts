@@ -83,7 +83,7 @@ describe("OpenAPI document for client generators", async () => {
     // Route definitions at module level are shared between apps; refining must not consume them.
     const again = await (await request("/docs/json")).json();
     const other = await testApp();
-    const second = await (await other.request("/docs/json")).json();
+    const second = (await (await other.request("/docs/json")).json()) as Json;
     expect(again).toEqual(doc);
     expect(second.components).toEqual(doc.components);
     expect(second.paths).toEqual(doc.paths);

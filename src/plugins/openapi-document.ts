@@ -244,16 +244,21 @@ export function openapiDocument(
   };
   if (config.enabled === false) return openapi(config);
   const specPath = config.specPath ?? `${config.path ?? "/openapi"}/json`;
-  const refined = new WeakSet<object>();
-  // A hook registered before `use` applies to the plugin's routes; the plugin caches the document
-  // it returns, so it is refined in place once.
+  // The plugin's document shares objects with route definitions (a module-level `detail` is the
+  // same object in every app built in one process), so it is refined as a JSON copy, once per
+  // document the plugin hands out (it caches one). A hook registered before `use` applies to the
+  // plugin's routes; a value returned from it replaces the response.
+  const refined = new WeakMap<object, Document>();
   return new Elysia({ name: "openapi-document" })
     .onAfterHandle(({ route, responseValue }) => {
-      if (route !== specPath || !responseValue || typeof responseValue !== "object") return;
-      if (refined.has(responseValue)) return;
-      refined.add(responseValue);
-      const doc = responseValue as Document;
-      refineDocument(describeParameters(fillRequestBodies(doc, routes()), routes()));
+      if (route !== specPath || !isObject(responseValue)) return;
+      let doc = refined.get(responseValue);
+      if (!doc) {
+        const copy = JSON.parse(JSON.stringify(responseValue)) as Document;
+        doc = refineDocument(describeParameters(fillRequestBodies(copy, routes()), routes()));
+        refined.set(responseValue, doc);
+      }
+      return doc;
     })
     .use(openapi(config));
 }
