@@ -179,9 +179,7 @@ function hoister(schemas: Record<string, Json>) {
     }
     const existing = schemas[title];
     if (existing && canonical(existing) !== canonical(rest))
-      throw new Error(
-        `OpenAPI: two different schemas are named "${title}": ${canonical(existing)} ${canonical(rest)}`,
-      );
+      throw new Error(`OpenAPI: two different schemas are titled "${title}"; give one another title`);
     schemas[title] = rest;
     const ref = { $ref: `#/components/schemas/${title}` };
     return nullable ? { anyOf: [ref, { type: "null" }] } : ref;
@@ -204,9 +202,10 @@ export function refineDocument(doc: Document): Document {
       for (const param of op.parameters ?? []) {
         const schema = refine(param.schema, (n) => n) as Json;
         // Generators and Swagger UI read the parameter's own description, not the schema's.
-        if (!param.description && typeof schema?.description === "string") {
-          param.description = schema.description;
-          delete schema.description;
+        const text = param.description ?? schema?.description;
+        if (typeof text === "string") {
+          param.description = text;
+          if (schema.description === text) delete schema.description;
         }
         param.schema = schema;
       }
