@@ -44,6 +44,9 @@ describe("OpenAPI and Swagger UI", async () => {
   const operation = (doc: any, method: string, path: string) =>
     doc.paths[docPath(path)]?.[method.toLowerCase()];
   const document = async () => (await (await request("/docs/json")).json()) as any;
+  /** A `$ref` to a named component resolved to that component. */
+  const resolve = (doc: any, schema: any) =>
+    schema?.$ref ? doc.components.schemas[schema.$ref.replace("#/components/schemas/", "")] : schema;
 
   test("the document parses and names path parameters in {param} form", async () => {
     const res = await request("/docs/json");
@@ -73,7 +76,7 @@ describe("OpenAPI and Swagger UI", async () => {
     expect(bodied.length).toBeGreaterThan(20);
     for (const r of bodied) {
       const content = operation(doc, r.method, r.path)?.requestBody?.content ?? {};
-      const schema = content["application/json"]?.schema;
+      const schema = resolve(doc, content["application/json"]?.schema);
       expect({ route: `${r.method} ${r.path}`, documented: !!schema }).toEqual({
         route: `${r.method} ${r.path}`,
         documented: true,
@@ -86,12 +89,14 @@ describe("OpenAPI and Swagger UI", async () => {
 
     const project = operation(doc, "POST", "/api/v1/project").requestBody;
     expect(project.required).toBe(true);
-    const projectSchema = project.content["application/json"].schema;
+    const projectSchema = resolve(doc, project.content["application/json"].schema);
     expect(Object.keys(projectSchema.properties)).toEqual(expect.arrayContaining(["name", "code"]));
     expect(projectSchema.required).toEqual(expect.arrayContaining(["name", "code"]));
 
     const chat = operation(doc, "POST", "/api/v1/project/:projectId/analysis/session/:sessionId/chat");
-    expect(chat.requestBody.content["application/json"].schema.properties).toHaveProperty("message");
+    expect(resolve(doc, chat.requestBody.content["application/json"].schema).properties).toHaveProperty(
+      "message",
+    );
   });
 
   test("upload routes document a multipart body with a binary file part", async () => {
@@ -101,7 +106,7 @@ describe("OpenAPI and Swagger UI", async () => {
     for (const r of uploads) {
       const content = operation(doc, r.method, r.path).requestBody.content;
       expect(Object.keys(content)).toEqual(["multipart/form-data"]);
-      expect(content["multipart/form-data"].schema.properties.file).toEqual({
+      expect(resolve(doc, content["multipart/form-data"].schema).properties.file).toEqual({
         type: "string",
         format: "binary",
       });

@@ -49,7 +49,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/validation", ({ query }) => service.listValidations(db, query), {
           query: ValidationListQuery,
           response: Page(ValidationMaster),
-          detail: { tags, summary: "List validation masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.validation.list",
+            description: "System admins only. Pages through the validation masters.",
+            summary: "List validation masters (admin)",
+          },
         })
         .post(
           "/validation",
@@ -63,8 +68,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: { 201: ValidationMaster },
             detail: {
               tags,
-              summary: "Create a validation master (admin)",
+              operationId: "admin.validation.create",
               "x-problem-codes": ["NAME_TAKEN"],
+              description:
+                "System admins only. Creates a validation master; the catalogue cache is invalidated.",
+              summary: "Create a validation master (admin)",
             },
           },
         )
@@ -72,7 +80,13 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           params: MasterIdParams,
           query: NoQuery,
           response: ValidationMaster,
-          detail: { tags, summary: "One validation master (admin)", "x-problem-codes": ["MASTER_NOT_FOUND"] },
+          detail: {
+            tags,
+            operationId: "admin.validation.get",
+            "x-problem-codes": ["MASTER_NOT_FOUND"],
+            description: "System admins only. One validation master.",
+            summary: "One validation master (admin)",
+          },
         })
         .patch(
           "/validation/:id",
@@ -83,8 +97,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: ValidationMaster,
             detail: {
               tags,
-              summary: "Update, archive or restore (isActive) a validation master (admin)",
+              operationId: "admin.validation.update",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+              description:
+                "System admins only. Updates a validation master; the catalogue cache is invalidated.",
+              summary: "Update, archive or restore (isActive) a validation master (admin)",
             },
           },
         )
@@ -100,6 +117,9 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: noContent,
             detail: {
               tags,
+              operationId: "admin.validation.delete",
+              description:
+                "System admins only. Deletes a validation master; by default it is archived, purge=true hard-deletes one without issues.",
               summary: "Archive a validation master; purge=true hard-deletes one without issues (admin)",
               "x-problem-codes": ["MASTER_NOT_FOUND", "MASTER_IN_USE"],
             },
@@ -109,7 +129,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/issue", ({ query }) => service.listIssues(db, query), {
           query: IssueListQuery,
           response: Page(IssueMaster),
-          detail: { tags, summary: "List issue masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.issue.list",
+            description: "System admins only. Pages through the issue masters.",
+            summary: "List issue masters (admin)",
+          },
         })
         .post(
           "/issue",
@@ -123,8 +148,10 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: { 201: IssueMaster },
             detail: {
               tags,
-              summary: "Create an issue master under an active validation (admin)",
+              operationId: "admin.issue.create",
               "x-problem-codes": ["MASTER_NOT_FOUND", "MASTER_ARCHIVED", "NAME_TAKEN"],
+              description: "System admins only. Creates a issue master; the catalogue cache is invalidated.",
+              summary: "Create an issue master under an active validation (admin)",
             },
           },
         )
@@ -132,7 +159,13 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           params: MasterIdParams,
           query: NoQuery,
           response: IssueMaster,
-          detail: { tags, summary: "One issue master (admin)", "x-problem-codes": ["MASTER_NOT_FOUND"] },
+          detail: {
+            tags,
+            operationId: "admin.issue.get",
+            "x-problem-codes": ["MASTER_NOT_FOUND"],
+            description: "System admins only. One issue master.",
+            summary: "One issue master (admin)",
+          },
         })
         .patch(
           "/issue/:id",
@@ -143,8 +176,10 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: IssueMaster,
             detail: {
               tags,
-              summary: "Update, archive or restore (isActive) an issue master (admin)",
+              operationId: "admin.issue.update",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN", "MASTER_ARCHIVED"],
+              description: "System admins only. Updates a issue master; the catalogue cache is invalidated.",
+              summary: "Update, archive or restore (isActive) an issue master (admin)",
             },
           },
         )
@@ -160,6 +195,9 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: noContent,
             detail: {
               tags,
+              operationId: "admin.issue.delete",
+              description:
+                "System admins only. Deletes a issue master; by default it is archived, purge=true hard-deletes one that no session or template uses.",
               summary:
                 "Archive an issue master; purge=true hard-deletes one no session/template uses (admin)",
               "x-problem-codes": ["MASTER_NOT_FOUND", "MASTER_IN_USE"],
@@ -170,7 +208,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/graph-axis", ({ query }) => service.listAxes(db, query), {
           query: GraphAxisListQuery,
           response: Page(GraphAxisMaster),
-          detail: { tags, summary: "List graph-axis masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.graphAxis.list",
+            description: "System admins only. Pages through the graph-axis masters.",
+            summary: "List graph-axis masters (admin)",
+          },
         })
         .post(
           "/graph-axis",
@@ -184,8 +227,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: { 201: GraphAxisMaster },
             detail: {
               tags,
-              summary: "Create a graph-axis master (admin)",
+              operationId: "admin.graphAxis.create",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+              description:
+                "System admins only. Creates a graph-axis master; the catalogue cache is invalidated.",
+              summary: "Create a graph-axis master (admin)",
             },
           },
         )
@@ -193,7 +239,13 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           params: MasterIdParams,
           query: NoQuery,
           response: GraphAxisMaster,
-          detail: { tags, summary: "One graph-axis master (admin)", "x-problem-codes": ["MASTER_NOT_FOUND"] },
+          detail: {
+            tags,
+            operationId: "admin.graphAxis.get",
+            "x-problem-codes": ["MASTER_NOT_FOUND"],
+            description: "System admins only. One graph-axis master.",
+            summary: "One graph-axis master (admin)",
+          },
         })
         .patch(
           "/graph-axis/:id",
@@ -204,8 +256,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: GraphAxisMaster,
             detail: {
               tags,
-              summary: "Update a graph-axis master (admin)",
+              operationId: "admin.graphAxis.update",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+              description:
+                "System admins only. Updates a graph-axis master; the catalogue cache is invalidated.",
+              summary: "Update a graph-axis master (admin)",
             },
           },
         )
@@ -221,8 +276,10 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: noContent,
             detail: {
               tags,
-              summary: "Delete a graph-axis master (admin)",
+              operationId: "admin.graphAxis.delete",
               "x-problem-codes": ["MASTER_NOT_FOUND"],
+              description: "System admins only. Deletes a graph-axis master.",
+              summary: "Delete a graph-axis master (admin)",
             },
           },
         )
@@ -230,7 +287,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/dummy-formula", ({ query }) => service.listFormulas(db, query), {
           query: DummyFormulaListQuery,
           response: Page(DummyFormulaMaster),
-          detail: { tags, summary: "List dummy-formula masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.dummyFormula.list",
+            description: "System admins only. Pages through the dummy-formula masters.",
+            summary: "List dummy-formula masters (admin)",
+          },
         })
         .post(
           "/dummy-formula",
@@ -244,8 +306,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: { 201: DummyFormulaMaster },
             detail: {
               tags,
-              summary: "Create a dummy-formula master (admin)",
+              operationId: "admin.dummyFormula.create",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+              description:
+                "System admins only. Creates a dummy-formula master; the catalogue cache is invalidated.",
+              summary: "Create a dummy-formula master (admin)",
             },
           },
         )
@@ -255,8 +320,10 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           response: DummyFormulaMaster,
           detail: {
             tags,
-            summary: "One dummy-formula master (admin)",
+            operationId: "admin.dummyFormula.get",
             "x-problem-codes": ["MASTER_NOT_FOUND"],
+            description: "System admins only. One dummy-formula master.",
+            summary: "One dummy-formula master (admin)",
           },
         })
         .patch(
@@ -268,8 +335,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: DummyFormulaMaster,
             detail: {
               tags,
-              summary: "Update a dummy-formula master (admin)",
+              operationId: "admin.dummyFormula.update",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+              description:
+                "System admins only. Updates a dummy-formula master; the catalogue cache is invalidated.",
+              summary: "Update a dummy-formula master (admin)",
             },
           },
         )
@@ -285,8 +355,10 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: noContent,
             detail: {
               tags,
-              summary: "Delete a dummy-formula master (admin)",
+              operationId: "admin.dummyFormula.delete",
               "x-problem-codes": ["MASTER_NOT_FOUND"],
+              description: "System admins only. Deletes a dummy-formula master.",
+              summary: "Delete a dummy-formula master (admin)",
             },
           },
         )
@@ -294,7 +366,12 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .get("/dummy-chart", ({ query }) => service.listCharts(db, query), {
           query: DummyChartListQuery,
           response: Page(DummyChartMaster),
-          detail: { tags, summary: "List dummy-chart masters (admin)" },
+          detail: {
+            tags,
+            operationId: "admin.dummyChart.list",
+            description: "System admins only. Pages through the dummy-chart masters.",
+            summary: "List dummy-chart masters (admin)",
+          },
         })
         .post(
           "/dummy-chart",
@@ -308,8 +385,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: { 201: DummyChartMaster },
             detail: {
               tags,
-              summary: "Create a dummy-chart master (≤512 KiB figure) (admin)",
+              operationId: "admin.dummyChart.create",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+              description:
+                "System admins only. Creates a dummy-chart master; the catalogue cache is invalidated.",
+              summary: "Create a dummy-chart master (≤512 KiB figure) (admin)",
             },
           },
         )
@@ -319,8 +399,10 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           response: DummyChartMaster,
           detail: {
             tags,
-            summary: "One dummy-chart master (admin)",
+            operationId: "admin.dummyChart.get",
             "x-problem-codes": ["MASTER_NOT_FOUND"],
+            description: "System admins only. One dummy-chart master.",
+            summary: "One dummy-chart master (admin)",
           },
         })
         .patch(
@@ -332,8 +414,11 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: DummyChartMaster,
             detail: {
               tags,
-              summary: "Update a dummy-chart master (admin)",
+              operationId: "admin.dummyChart.update",
               "x-problem-codes": ["MASTER_NOT_FOUND", "NAME_TAKEN"],
+              description:
+                "System admins only. Updates a dummy-chart master; the catalogue cache is invalidated.",
+              summary: "Update a dummy-chart master (admin)",
             },
           },
         )
@@ -349,8 +434,10 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             response: noContent,
             detail: {
               tags,
-              summary: "Delete a dummy-chart master (admin)",
+              operationId: "admin.dummyChart.delete",
               "x-problem-codes": ["MASTER_NOT_FOUND"],
+              description: "System admins only. Deletes a dummy-chart master.",
+              summary: "Delete a dummy-chart master (admin)",
             },
           },
         ),

@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { problem, problemBody } from "@/lib/errors";
-import { SessionParams } from "@/modules/analysis-session/model";
+import { docSchema } from "@/lib/schema";
+import { SessionDetail, SessionParams } from "@/modules/analysis-session/model";
 import { mapError } from "@/plugins/error-handler";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import { pathOf, requestContext } from "@/plugins/request-context";
@@ -76,12 +77,15 @@ export function analysisAgentController(deps: AppDeps) {
                 "JSON: SessionDetail with header X-Turn-Outcome. SSE: events delta, tool.start, tool, step, snapshot, done (SessionDetail + turn) or error (Problem).",
               content: {
                 "application/json": {
-                  schema: { type: "object", description: "SessionDetail, as GET …/session/{sessionId}" },
+                  schema: docSchema(SessionDetail),
                 },
                 "text/event-stream": { schema: { type: "string" } },
               },
             },
           },
+          operationId: "session.chat.create",
+          description:
+            "Runs one turn of the analysis agent on the session. Answers JSON after the turn, or streams Server-Sent Events with Accept: text/event-stream.",
           summary:
             "One agent turn: JSON after the turn, or Server-Sent Events with Accept: text/event-stream (Own|Mod+)",
           "x-problem-codes": [

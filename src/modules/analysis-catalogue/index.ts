@@ -41,7 +41,12 @@ export function analysisCatalogueController(deps: AppDeps) {
           params: ProjectParams,
           query: CatalogueQuery,
           response: Page(CatalogueIssue),
-          detail: { tags, summary: "Catalogue: active issues of active themes (V+)" },
+          detail: {
+            tags,
+            operationId: "catalogue.issue.list",
+            description: "The analysis catalogue: active issues of active validations, in catalogue order.",
+            summary: "Catalogue: active issues of active themes (V+)",
+          },
         },
       )
       // `/saved…` before `/:issueId`, so "saved" is never read as an issue id (api.md §2.6).
@@ -50,7 +55,13 @@ export function analysisCatalogueController(deps: AppDeps) {
         params: ProjectParams,
         query: SavedTemplateQuery,
         response: Page(SavedTemplate),
-        detail: { tags, summary: "Saved templates of the project plus public ones (V+)" },
+        detail: {
+          tags,
+          operationId: "template.list",
+          description:
+            "Saved templates of this project, plus public templates of other projects unless includePublic=false.",
+          summary: "Saved templates of the project plus public ones (V+)",
+        },
       })
       .post(
         "/saved",
@@ -67,8 +78,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           response: { 201: SavedTemplate },
           detail: {
             tags,
-            summary: "Save a session (and its steps) as a template (M+; public: PM)",
+            operationId: "template.create",
             "x-problem-codes": ["SESSION_NOT_FOUND", "NAME_TAKEN"],
+            description:
+              "Saves a session (or its steps only) as a reusable template. Members or higher; a public template needs a project manager.",
+            summary: "Save a session (and its steps) as a template (M+; public: PM)",
           },
         },
       )
@@ -81,8 +95,10 @@ export function analysisCatalogueController(deps: AppDeps) {
           response: SavedTemplate,
           detail: {
             tags,
-            summary: "One saved template of the project, or a public one (V+)",
+            operationId: "template.get",
             "x-problem-codes": ["TEMPLATE_NOT_FOUND"],
+            description: "One saved template of this project, or a public template of any project.",
+            summary: "One saved template of the project, or a public one (V+)",
           },
         },
       )
@@ -97,8 +113,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           response: SavedTemplate,
           detail: {
             tags,
-            summary: "Rename or describe a template; isPublic needs PM (Own|Mod+)",
+            operationId: "template.update",
             "x-problem-codes": ["TEMPLATE_NOT_FOUND", "NOT_OWNER", "NAME_TAKEN"],
+            description:
+              "Renames or describes a template (its creator, moderators or managers); changing isPublic needs a project manager.",
+            summary: "Rename or describe a template; isPublic needs PM (Own|Mod+)",
           },
         },
       )
@@ -114,8 +133,10 @@ export function analysisCatalogueController(deps: AppDeps) {
           response: { 204: t.Void({ description: "Deleted" }) },
           detail: {
             tags,
-            summary: "Delete a template of this project (Own|Mod+)",
+            operationId: "template.delete",
             "x-problem-codes": ["TEMPLATE_NOT_FOUND", "NOT_OWNER"],
+            description: "Deletes a template of this project (its creator, moderators or managers).",
+            summary: "Delete a template of this project (Own|Mod+)",
           },
         },
       )
@@ -142,6 +163,9 @@ export function analysisCatalogueController(deps: AppDeps) {
           response: { 200: SessionDetail, 201: SessionDetail },
           detail: {
             tags,
+            operationId: "template.apply",
+            description:
+              "A session template creates a new session (201); a step template appends its steps to targetSessionId (200).",
             summary:
               "Apply: session → new session (201, M+); step → steps appended to targetSessionId (Own|Mod+)",
             "x-problem-codes": [
@@ -172,8 +196,11 @@ export function analysisCatalogueController(deps: AppDeps) {
           response: IssueDetail,
           detail: {
             tags,
-            summary: "One issue with its pickers, sample input and previews (V+)",
+            operationId: "catalogue.issue.get",
             "x-problem-codes": ["ISSUE_NOT_FOUND"],
+            description:
+              "One catalogue issue with its axis pickers, dummy input and preview formulas and charts.",
+            summary: "One issue with its pickers, sample input and previews (V+)",
           },
         },
       )

@@ -1,7 +1,7 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { problem } from "@/lib/errors";
-import { NoContent, Page } from "@/lib/schema";
+import { docSchema, NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { sharedEnginePool } from "@/modules/analysis/engine-pool";
 import { ProjectParams } from "@/modules/project/model";
@@ -10,10 +10,12 @@ import * as charts from "./charts";
 import { EXPORT_RESPONSES, exportSession } from "./export";
 import * as files from "./files";
 import {
-  AnalysisFile,
+  AnalysisFileConfigured,
   AnalysisFileParams,
+  AnalysisFileRegistered,
   AnalysisFileWithData,
   ChartQuery,
+  ChartSpec,
   Chat,
   ChatParams,
   DuplicateBody,
@@ -61,7 +63,12 @@ export function analysisSessionController(deps: AppDeps) {
       params: ProjectParams,
       query: SessionListQuery,
       response: Page(SessionSummary),
-      detail: { tags, summary: "Analysis sessions of the project (V+)" },
+      detail: {
+        tags,
+        operationId: "session.list",
+        description: "Analysis sessions of the project, filtered by status, issue, creator or name.",
+        summary: "Analysis sessions of the project (V+)",
+      },
     })
     .post(
       "",
@@ -78,8 +85,11 @@ export function analysisSessionController(deps: AppDeps) {
         response: { 201: SessionDetail },
         detail: {
           tags,
-          summary: "Create a session on a catalogue issue (snapshot 0 with its recipe; M+)",
+          operationId: "session.create",
           "x-problem-codes": ["ISSUE_NOT_FOUND", "MASTER_ARCHIVED"],
+          description:
+            "Creates a session on a catalogue issue with snapshot 0 holding the issue's recipe. Members or higher.",
+          summary: "Create a session on a catalogue issue (snapshot 0 with its recipe; M+)",
         },
       },
     )
@@ -92,8 +102,10 @@ export function analysisSessionController(deps: AppDeps) {
         response: SessionDetail,
         detail: {
           tags,
-          summary: "Session with snapshots, chats, steps and files (V+)",
+          operationId: "session.get",
           "x-problem-codes": ["SESSION_NOT_FOUND"],
+          description: "A session with all snapshots, chat messages, steps and registered files.",
+          summary: "Session with snapshots, chats, steps and files (V+)",
         },
       },
     )
@@ -108,8 +120,10 @@ export function analysisSessionController(deps: AppDeps) {
         response: SessionSummary,
         detail: {
           tags,
-          summary: "Rename, change status or prompts (creator, moderator or manager)",
+          operationId: "session.update",
           "x-problem-codes": ["SESSION_NOT_FOUND", "NOT_OWNER", "SESSION_ARCHIVED"],
+          description: "Changes name, status or prompts of a session (its creator, moderators or managers).",
+          summary: "Rename, change status or prompts (creator, moderator or manager)",
         },
       },
     )
@@ -155,6 +169,9 @@ export function analysisSessionController(deps: AppDeps) {
         response: SessionDetail,
         detail: {
           tags,
+          operationId: "session.select",
+          description:
+            "Selects the input file and/or moves the session to another snapshot (its creator, moderators or managers).",
           summary: "Select the input file and/or move to a snapshot (creator, moderator or manager)",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
@@ -179,8 +196,10 @@ export function analysisSessionController(deps: AppDeps) {
         response: Page(AnalysisFileWithData),
         detail: {
           tags,
-          summary: "Files registered to the session (V+)",
+          operationId: "session.file.list",
           "x-problem-codes": ["SESSION_NOT_FOUND"],
+          description: "Files registered to the session; includeData adds their parsed rows.",
+          summary: "Files registered to the session (V+)",
         },
       },
     )
@@ -201,10 +220,10 @@ export function analysisSessionController(deps: AppDeps) {
         project: requireProjectRole("member"),
         params: SessionParams,
         body: FileRegister,
-        response: { 201: t.Composite([AnalysisFile, t.Object({ skippedSheets: t.Array(t.Any()) })]) },
+        response: { 201: AnalysisFileRegistered },
         detail: {
           tags,
-          summary: "Register a project file; lists its parseable sheets and axes",
+          operationId: "session.file.create",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
             "NOT_OWNER",
@@ -214,6 +233,9 @@ export function analysisSessionController(deps: AppDeps) {
             "FILE_NOT_ANALYSABLE",
             "ANALYSIS_FILE_DUPLICATE",
           ],
+          description:
+            "Registers a project file to the session and lists its parseable sheets and detected axes.",
+          summary: "Register a project file; lists its parseable sheets and axes",
         },
       },
     )
@@ -234,12 +256,15 @@ export function analysisSessionController(deps: AppDeps) {
         body: FileConfigure,
         detail: {
           tags,
+          operationId: "session.file.configure",
+          description:
+            "Chooses the sheet and the axis columns of a registered file and parses it; answers with the first 100 records.",
           summary: "Choose sheet and axes; parses the sheet (first 100 rows returned)",
           responses: {
             200: {
               description:
                 "AnalysisFile with rowCount, dataHash, duplicateCombinations, warnings and the first records in data",
-              content: { "application/json": { schema: { type: "object" } } },
+              content: { "application/json": { schema: docSchema(AnalysisFileConfigured) } },
             },
           },
           "x-problem-codes": [
@@ -277,7 +302,7 @@ export function analysisSessionController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Remove a registered file (not the input)",
+          operationId: "session.file.delete",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
             "NOT_OWNER",
@@ -286,6 +311,8 @@ export function analysisSessionController(deps: AppDeps) {
             "ANALYSIS_FILE_NOT_FOUND",
             "ANALYSIS_FILE_IN_USE",
           ],
+          description: "Removes a registered file; the session's input file cannot be removed.",
+          summary: "Remove a registered file (not the input)",
         },
       },
     )
@@ -303,7 +330,7 @@ export function analysisSessionController(deps: AppDeps) {
         response: { 201: StepWithResult },
         detail: {
           tags,
-          summary: "Append a step to the current snapshot; answers with its result",
+          operationId: "session.step.create",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
             "NOT_OWNER",
@@ -314,6 +341,9 @@ export function analysisSessionController(deps: AppDeps) {
             "STEP_REFERENCE_INVALID",
             "ANALYSIS_LIMIT_EXCEEDED",
           ],
+          description:
+            "Appends a filter, aggregate, transform or summary step to the current snapshot and runs it.",
+          summary: "Append a step to the current snapshot; answers with its result",
         },
       },
     )
@@ -328,6 +358,8 @@ export function analysisSessionController(deps: AppDeps) {
         response: StepWithResult,
         detail: {
           tags,
+          operationId: "session.step.update",
+          description: "Edits a step in place (config: null resets it); the steps after it are recomputed.",
           summary: "Edit a step in place (config: null resets it); later steps are recomputed",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
@@ -355,7 +387,7 @@ export function analysisSessionController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Delete a step that no other step depends on",
+          operationId: "session.step.delete",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
             "NOT_OWNER",
@@ -365,6 +397,8 @@ export function analysisSessionController(deps: AppDeps) {
             "STEP_NOT_FOUND",
             "STEP_NOT_DELETABLE",
           ],
+          description: "Deletes a step of the current snapshot that no other step uses as input.",
+          summary: "Delete a step that no other step depends on",
         },
       },
     )
@@ -389,6 +423,9 @@ export function analysisSessionController(deps: AppDeps) {
         response: { 201: SessionDetail },
         detail: {
           tags,
+          operationId: "session.duplicate",
+          description:
+            "Copies a session with its files and, optionally, all snapshots; the caller becomes its creator.",
           summary: "Copy a session with its files and snapshots (M+); the caller becomes creator",
           "x-problem-codes": ["SESSION_NOT_FOUND"],
         },
@@ -405,8 +442,10 @@ export function analysisSessionController(deps: AppDeps) {
         response: Page(Snapshot),
         detail: {
           tags,
-          summary: "Snapshots in ascending order, without results (V+)",
+          operationId: "session.snapshot.list",
           "x-problem-codes": ["SESSION_NOT_FOUND"],
+          description: "Snapshots of the session in ascending order, without step results.",
+          summary: "Snapshots in ascending order, without results (V+)",
         },
       },
     )
@@ -424,6 +463,8 @@ export function analysisSessionController(deps: AppDeps) {
         response: { 201: Snapshot },
         detail: {
           tags,
+          operationId: "session.snapshot.create",
+          description: "Saves the current snapshot as a new one (trigger manual), which becomes current.",
           summary: "Save the current snapshot as a new one (trigger manual); it becomes current",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
@@ -453,7 +494,7 @@ export function analysisSessionController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Delete a snapshot other than 0 and the current one",
+          operationId: "session.snapshot.delete",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
             "NOT_OWNER",
@@ -462,6 +503,8 @@ export function analysisSessionController(deps: AppDeps) {
             "SNAPSHOT_NOT_FOUND",
             "SNAPSHOT_NOT_DELETABLE",
           ],
+          description: "Deletes a snapshot other than snapshot 0 and the current one.",
+          summary: "Delete a snapshot other than 0 and the current one",
         },
       },
     )
@@ -476,8 +519,10 @@ export function analysisSessionController(deps: AppDeps) {
         response: Page(Chat),
         detail: {
           tags,
-          summary: "Chat of the current snapshot, ascending (V+)",
+          operationId: "session.message.list",
           "x-problem-codes": ["SESSION_NOT_FOUND"],
+          description: "Chat messages of the current snapshot in ascending order.",
+          summary: "Chat of the current snapshot, ascending (V+)",
         },
       },
     )
@@ -493,7 +538,7 @@ export function analysisSessionController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Delete a message of the current snapshot (not the recipe)",
+          operationId: "session.message.delete",
           "x-problem-codes": [
             "SESSION_NOT_FOUND",
             "NOT_OWNER",
@@ -502,6 +547,9 @@ export function analysisSessionController(deps: AppDeps) {
             "CHAT_NOT_FOUND",
             "CHAT_NOT_DELETABLE",
           ],
+          description:
+            "Deletes a chat message of the current snapshot; the recipe message cannot be deleted.",
+          summary: "Delete a message of the current snapshot (not the recipe)",
         },
       },
     )
@@ -514,8 +562,10 @@ export function analysisSessionController(deps: AppDeps) {
         response: SessionResults,
         detail: {
           tags,
-          summary: "Summary results of the current snapshot (V+)",
+          operationId: "session.result.get",
           "x-problem-codes": ["SESSION_NOT_FOUND", "INPUT_FILE_REQUIRED"],
+          description: "Formulas, charts and tables of every summary step of the current snapshot.",
+          summary: "Summary results of the current snapshot (V+)",
         },
       },
     )
@@ -538,6 +588,9 @@ export function analysisSessionController(deps: AppDeps) {
         query: ChartQuery,
         detail: {
           tags,
+          operationId: "session.step.chart.get",
+          description:
+            "The chart of a summary step as PNG, SVG, Plotly figure or Vega-Lite spec; ETag and If-None-Match are supported.",
           summary:
             "Chart of a summary step of any snapshot: PNG (stored), SVG, Plotly or Vega-Lite JSON (V+)",
           responses: {
@@ -546,7 +599,7 @@ export function analysisSessionController(deps: AppDeps) {
               content: {
                 "image/png": { schema: { type: "string", format: "binary" } },
                 "image/svg+xml": { schema: { type: "string" } },
-                "application/json": { schema: { type: "object" } },
+                "application/json": { schema: docSchema(ChartSpec) },
               },
             },
             304: { description: "Not modified (If-None-Match)" },
@@ -582,6 +635,9 @@ export function analysisSessionController(deps: AppDeps) {
         query: ExportQuery,
         detail: {
           tags,
+          operationId: "session.export",
+          description:
+            "Downloads the session as an xlsx workbook, one step's rows as csv, or the session detail with results as json.",
           summary: "Download the session as xlsx, one step's rows as csv, or the detail as json (V+)",
           responses: EXPORT_RESPONSES,
           "x-problem-codes": [
@@ -606,8 +662,11 @@ export function analysisSessionController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Delete a session and everything in it (creator, moderator or manager)",
+          operationId: "session.delete",
           "x-problem-codes": ["SESSION_NOT_FOUND", "NOT_OWNER", "CHAT_IN_PROGRESS"],
+          description:
+            "Deletes a session with its snapshots, files and stored results (its creator, moderators or managers).",
+          summary: "Delete a session and everything in it (creator, moderator or manager)",
         },
       },
     );

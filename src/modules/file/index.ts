@@ -23,6 +23,7 @@ const UPLOAD_BODY: any = {
   content: {
     "multipart/form-data": {
       schema: {
+        title: "FileUpload",
         type: "object",
         required: ["file"],
         properties: {
@@ -54,7 +55,13 @@ export function fileController(deps: AppDeps) {
       params: ProjectParams,
       query: FileListQuery,
       response: Page(ProjectFile),
-      detail: { tags, summary: "Latest version of each file (V+)" },
+      detail: {
+        tags,
+        operationId: "file.list",
+        description:
+          "The latest version of every file chain in the project, filtered by kind, MIME type, name or uploader.",
+        summary: "Latest version of each file (V+)",
+      },
     })
     .post(
       "",
@@ -70,6 +77,9 @@ export function fileController(deps: AppDeps) {
         response: { 201: ProjectFile },
         detail: {
           tags,
+          operationId: "file.create",
+          description:
+            "Uploads a new file as multipart/form-data (`file`, optional `comment`); the content is checked against its extension. Members or higher.",
           summary: "Upload a file (multipart `file`, optional `comment`; M+)",
           requestBody: UPLOAD_BODY,
           "x-problem-codes": ["MALFORMED_REQUEST", "FILE_TOO_LARGE", "UNSUPPORTED_FILE_TYPE"],
@@ -80,7 +90,13 @@ export function fileController(deps: AppDeps) {
       project: requireProjectRole("viewer"),
       params: FileParams,
       response: ProjectFile,
-      detail: { tags, summary: "One file version (V+)", "x-problem-codes": ["FILE_NOT_FOUND"] },
+      detail: {
+        tags,
+        operationId: "file.get",
+        "x-problem-codes": ["FILE_NOT_FOUND"],
+        description: "Metadata of one file version; needs the viewer role or higher.",
+        summary: "One file version (V+)",
+      },
     })
     .get(
       "/:fileId/download",
@@ -100,6 +116,9 @@ export function fileController(deps: AppDeps) {
         params: FileParams,
         detail: {
           tags,
+          operationId: "file.version.download",
+          description:
+            "Streams the bytes of one file version with ETag, Range (206) and If-None-Match (304) support.",
           summary: "Download (streamed; ETag, Range, If-None-Match; V+)",
           responses: {
             200: {
@@ -136,8 +155,11 @@ export function fileController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Delete the whole version chain (uploader, moderator or manager)",
+          operationId: "file.delete",
           "x-problem-codes": ["FILE_NOT_FOUND", "NOT_OWNER", "FILE_IN_USE"],
+          description:
+            "Deletes every version of the file's chain. While sessions or driver trees use it, force=true is needed.",
+          summary: "Delete the whole version chain (uploader, moderator or manager)",
         },
       },
     )
@@ -147,8 +169,10 @@ export function fileController(deps: AppDeps) {
       response: FileUsage,
       detail: {
         tags,
-        summary: "Sessions and driver trees that use the file chain (V+)",
+        operationId: "file.usage.get",
         "x-problem-codes": ["FILE_NOT_FOUND"],
+        description: "Analysis sessions and driver-tree sheets that use any version of the file's chain.",
+        summary: "Sessions and driver trees that use the file chain (V+)",
       },
     })
     .get(
@@ -162,8 +186,10 @@ export function fileController(deps: AppDeps) {
         response: Page(ProjectFile),
         detail: {
           tags,
-          summary: "Every version of the chain, ascending (V+)",
+          operationId: "file.version.list",
           "x-problem-codes": ["FILE_NOT_FOUND"],
+          description: "All versions of the file's chain in ascending order.",
+          summary: "Every version of the chain, ascending (V+)",
         },
       },
     )
@@ -187,14 +213,17 @@ export function fileController(deps: AppDeps) {
         response: { 201: ProjectFile },
         detail: {
           tags,
-          summary: "Upload a new version of the chain (M+)",
-          requestBody: UPLOAD_BODY,
+          operationId: "file.version.create",
           "x-problem-codes": [
             "FILE_NOT_FOUND",
             "MALFORMED_REQUEST",
             "FILE_TOO_LARGE",
             "UNSUPPORTED_FILE_TYPE",
           ],
+          description:
+            "Uploads a new version of the file's chain as multipart/form-data; it becomes the latest version. Members or higher.",
+          summary: "Upload a new version of the chain (M+)",
+          requestBody: UPLOAD_BODY,
         },
       },
     )
@@ -220,8 +249,11 @@ export function fileController(deps: AppDeps) {
         response: { 201: ProjectFile },
         detail: {
           tags,
-          summary: "Restore an old version as the new latest version (M+)",
+          operationId: "file.version.restore",
           "x-problem-codes": ["FILE_NOT_FOUND", "FILE_CONTENT_MISSING", "VERSION_NOT_IN_CHAIN"],
+          description:
+            "Copies an older version of the chain as a new latest version; nothing is overwritten.",
+          summary: "Restore an old version as the new latest version (M+)",
         },
       },
     )
@@ -236,8 +268,11 @@ export function fileController(deps: AppDeps) {
         response: FileCompare,
         detail: {
           tags,
-          summary: "Compare two versions: size, checksum, sheets and row counts (V+)",
+          operationId: "file.version.compare",
           "x-problem-codes": ["FILE_NOT_FOUND", "FILE_CONTENT_MISSING", "VERSION_NOT_IN_CHAIN"],
+          description:
+            "Compares two versions of one chain: size, checksum and, for spreadsheets, sheets and row counts.",
+          summary: "Compare two versions: size, checksum, sheets and row counts (V+)",
         },
       },
     );

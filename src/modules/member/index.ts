@@ -31,13 +31,24 @@ export function memberController(deps: AppDeps) {
       params: ProjectParams,
       query: MemberListQuery,
       response: Page(Member),
-      detail: { tags, summary: "Members of the project (V+)" },
+      detail: {
+        tags,
+        operationId: "member.list",
+        description: "Members of the project with their roles; needs the viewer role or higher.",
+        summary: "Members of the project (V+)",
+      },
     })
     .get("/me", ({ access }) => service.myMembership(access), {
       project: requireProjectRole("viewer"),
       params: ProjectParams,
       response: MyMembership,
-      detail: { tags, summary: "The caller's membership and permissions (V+)" },
+      detail: {
+        tags,
+        operationId: "member.me.get",
+        description:
+          "The caller's role in the project and what it allows (write, manage members, manage the project).",
+        summary: "The caller's membership and permissions (V+)",
+      },
     })
     .post(
       "",
@@ -54,8 +65,10 @@ export function memberController(deps: AppDeps) {
         response: { 201: Member },
         detail: {
           tags,
-          summary: "Add a member (Mod+)",
+          operationId: "member.create",
           "x-problem-codes": ["USER_NOT_FOUND", "USER_INACTIVE", "ALREADY_MEMBER", "ROLE_NOT_GRANTABLE"],
+          description: "Adds an active user to the project (default role member); moderators or managers.",
+          summary: "Add a member (Mod+)",
         },
       },
     )
@@ -68,7 +81,13 @@ export function memberController(deps: AppDeps) {
         params: ProjectParams,
         body: MemberBulkAdd,
         response: MemberBulkResult,
-        detail: { tags, summary: "Add up to 100 members; partial success with per-item errors (Mod+)" },
+        detail: {
+          tags,
+          operationId: "member.bulkCreate",
+          description:
+            "Adds up to 100 members in one call. Each item succeeds or fails on its own; failures carry a problem code.",
+          summary: "Add up to 100 members; partial success with per-item errors (Mod+)",
+        },
       },
     )
     .patch(
@@ -82,13 +101,16 @@ export function memberController(deps: AppDeps) {
         response: Member,
         detail: {
           tags,
-          summary: "Change a member's role (Mod+)",
+          operationId: "member.update",
           "x-problem-codes": [
             "MEMBER_NOT_FOUND",
             "ROLE_NOT_GRANTABLE",
             "SELF_ACTION_FORBIDDEN",
             "LAST_PROJECT_MANAGER",
           ],
+          description:
+            "Changes the role of a member (moderators or managers); the last manager cannot be demoted.",
+          summary: "Change a member's role (Mod+)",
         },
       },
     )
@@ -104,8 +126,10 @@ export function memberController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Leave the project (members only)",
+          operationId: "member.me.delete",
           "x-problem-codes": ["MEMBER_NOT_FOUND", "LAST_PROJECT_MANAGER"],
+          description: "The caller leaves the project; refused for its last manager.",
+          summary: "Leave the project (members only)",
         },
       },
     )
@@ -121,13 +145,15 @@ export function memberController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Remove a member (Mod+)",
+          operationId: "member.delete",
           "x-problem-codes": [
             "MEMBER_NOT_FOUND",
             "ROLE_NOT_GRANTABLE",
             "SELF_ACTION_FORBIDDEN",
             "LAST_PROJECT_MANAGER",
           ],
+          description: "Removes a member (moderators or managers); the last manager cannot be removed.",
+          summary: "Remove a member (Mod+)",
         },
       },
     );

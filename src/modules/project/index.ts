@@ -33,7 +33,12 @@ export function projectController(deps: AppDeps) {
       auth: true,
       query: ProjectListQuery,
       response: Page(Project),
-      detail: { tags, summary: "Projects where the caller is a member" },
+      detail: {
+        tags,
+        operationId: "project.list",
+        description: "Projects in which the caller is a member, with the caller's role and statistics.",
+        summary: "Projects where the caller is a member",
+      },
     })
     .post(
       "",
@@ -49,8 +54,11 @@ export function projectController(deps: AppDeps) {
         response: { 201: Project },
         detail: {
           tags,
-          summary: "Create a project; the caller becomes its manager",
+          operationId: "project.create",
           "x-problem-codes": ["PROJECT_CODE_TAKEN", "INVALID_DATE_RANGE"],
+          description:
+            "Creates a project with a unique code; the caller becomes its project manager. Answers 201 with Location.",
+          summary: "Create a project; the caller becomes its manager",
         },
       },
     )
@@ -66,14 +74,26 @@ export function projectController(deps: AppDeps) {
         auth: true,
         params: ProjectCodeParams,
         response: Project,
-        detail: { tags, summary: "A project by its code (V+)", "x-problem-codes": ["PROJECT_NOT_FOUND"] },
+        detail: {
+          tags,
+          operationId: "project.getByCode",
+          "x-problem-codes": ["PROJECT_NOT_FOUND"],
+          description:
+            "Looks a project up by its code (case-insensitive); needs the viewer role or higher in it.",
+          summary: "A project by its code (V+)",
+        },
       },
     )
     .get("/:projectId", ({ caller, access }) => service.getProject(db, caller, access), {
       project: requireProjectRole("viewer"),
       params: ProjectParams,
       response: Project,
-      detail: { tags, summary: "A project (V+)" },
+      detail: {
+        tags,
+        operationId: "project.get",
+        description: "One project with the caller's role and statistics; needs the viewer role or higher.",
+        summary: "A project (V+)",
+      },
     })
     .patch(
       "/:projectId",
@@ -85,8 +105,11 @@ export function projectController(deps: AppDeps) {
         response: Project,
         detail: {
           tags,
-          summary: "Update, deactivate or reactivate a project (PM)",
+          operationId: "project.update",
           "x-problem-codes": ["INVALID_DATE_RANGE", "PROJECT_INACTIVE"],
+          description:
+            "Project managers only. Changes name, description, dates or budget; isActive deactivates or reactivates the project.",
+          summary: "Update, deactivate or reactivate a project (PM)",
         },
       },
     )
@@ -101,7 +124,13 @@ export function projectController(deps: AppDeps) {
         project: requireProjectRole("project_manager", { allowInactive: true }),
         params: ProjectParams,
         response: NoContent,
-        detail: { tags, summary: "Delete a project and everything in it (PM)" },
+        detail: {
+          tags,
+          operationId: "project.delete",
+          description:
+            "Project managers only. Deletes the project with its members, files, sessions and stored blobs.",
+          summary: "Delete a project and everything in it (PM)",
+        },
       },
     );
 }

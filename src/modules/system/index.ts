@@ -30,7 +30,12 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
   return new Elysia({ name: "system" })
     .get("/", () => ({ name: config.appName, version: config.version, docs: "/docs" }), {
       response: RootResponse,
-      detail: { tags: ["system"], summary: "Service name, version and docs link" },
+      detail: {
+        tags: ["system"],
+        operationId: "system.info",
+        description: "Public. Name and version of the service and where its API documentation is.",
+        summary: "Service name, version and docs link",
+      },
     })
     .get(
       "/health",
@@ -43,7 +48,13 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
       }),
       {
         response: HealthResponse,
-        detail: { tags: ["system"], summary: "Liveness: 200 while the process serves" },
+        detail: {
+          tags: ["system"],
+          operationId: "system.health",
+          description:
+            "Public liveness probe: answers 200 as long as the process serves requests; checks no dependency.",
+          summary: "Liveness: 200 while the process serves",
+        },
       },
     )
     .get(
@@ -65,8 +76,11 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
       {
         detail: {
           tags: ["system"],
-          summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)",
+          operationId: "system.metrics",
           "x-problem-codes": ["UNAUTHENTICATED"],
+          description:
+            "Prometheus text exposition of the service's metrics. Requires the METRICS_TOKEN as a bearer token when one is configured.",
+          summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)",
         },
       },
     )
@@ -83,6 +97,9 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         response: { 200: ReadyResponse },
         detail: {
           tags: ["system"],
+          operationId: "system.ready",
+          description:
+            "Public readiness probe: probes the database, the cache and the storage. 503 only when the database is down; a failing cache or storage reports `degraded`.",
           summary: "Readiness: database, cache and storage probes (503 only when the database fails)",
           "x-problem-codes": ["NOT_READY"],
         },

@@ -32,12 +32,23 @@ export function userAccountController(deps: AppDeps) {
       admin: true,
       query: UserListQuery,
       response: Page(UserAccount),
-      detail: { tags, summary: "List users (admin)" },
+      detail: {
+        tags,
+        operationId: "user.list",
+        description:
+          "System admins only. Pages through all user accounts, filtered by text, status, role, Entra object id or e-mail.",
+        summary: "List users (admin)",
+      },
     })
     .get("/me", ({ caller }) => service.getUser(db, caller.user.id), {
       auth: true,
       response: UserAccount,
-      detail: { tags, summary: "The caller's account" },
+      detail: {
+        tags,
+        operationId: "user.me.get",
+        description: "The account of the authenticated caller; any signed-in user.",
+        summary: "The caller's account",
+      },
     })
     .patch("/me", ({ caller, auth, body }) => service.updateMe(accountDeps(auth), caller.user.id, body), {
       auth: true,
@@ -45,19 +56,34 @@ export function userAccountController(deps: AppDeps) {
       response: UserAccount,
       detail: {
         tags,
-        summary: "Update the caller's display name",
+        operationId: "user.me.update",
         "x-problem-codes": ["SELF_ACTION_FORBIDDEN"],
+        description:
+          "Changes the caller's display name. Roles and the active flag cannot be changed here (403).",
+        summary: "Update the caller's display name",
       },
     })
     .get("/me/context", ({ caller }) => service.getContext(db, caller), {
       auth: true,
       response: UserContext,
-      detail: { tags, summary: "Everything the UI needs after sign-in" },
+      detail: {
+        tags,
+        operationId: "user.me.context",
+        description:
+          "One call after sign-in: the caller's account, permissions, navigation defaults, counters and sidebar sections.",
+        summary: "Everything the UI needs after sign-in",
+      },
     })
     .get("/me/settings", ({ caller }) => service.getSettings(db, caller.user.id), {
       auth: true,
       response: UserSettings,
-      detail: { tags, summary: "The caller's settings (created with defaults on first read)" },
+      detail: {
+        tags,
+        operationId: "user.me.settings.get",
+        description:
+          "UI settings of the caller (theme, language, time zone, notifications, display); the defaults are stored on the first read.",
+        summary: "The caller's settings (created with defaults on first read)",
+      },
     })
     .patch(
       "/me/settings",
@@ -66,7 +92,12 @@ export function userAccountController(deps: AppDeps) {
         auth: true,
         body: UserSettingsPatch,
         response: UserSettings,
-        detail: { tags, summary: "Update the caller's settings (deep partial)" },
+        detail: {
+          tags,
+          operationId: "user.me.settings.update",
+          description: "Deep-partial update of the caller's settings: only the given keys change.",
+          summary: "Update the caller's settings (deep partial)",
+        },
       },
     )
     .post(
@@ -75,13 +106,28 @@ export function userAccountController(deps: AppDeps) {
         await service.logout(accountDeps(auth), caller);
         set.status = 204;
       },
-      { auth: true, response: NoContent, detail: { tags, summary: "End the caller's auth session" } },
+      {
+        auth: true,
+        response: NoContent,
+        detail: {
+          tags,
+          operationId: "user.me.logout",
+          description: "Revokes the caller's current auth session; its token is refused afterwards.",
+          summary: "End the caller's auth session",
+        },
+      },
     )
     .get("/:userId", ({ params }) => service.getUser(db, params.userId), {
       admin: true,
       params: UserIdParams,
       response: UserAccount,
-      detail: { tags, summary: "One user (admin)", "x-problem-codes": ["USER_NOT_FOUND"] },
+      detail: {
+        tags,
+        operationId: "user.get",
+        "x-problem-codes": ["USER_NOT_FOUND"],
+        description: "System admins only. One user account by id.",
+        summary: "One user (admin)",
+      },
     })
     .patch(
       "/:userId/activate",
@@ -94,8 +140,11 @@ export function userAccountController(deps: AppDeps) {
         response: UserAccount,
         detail: {
           tags,
-          summary: "Activate a user (admin, idempotent)",
+          operationId: "user.activate",
           "x-problem-codes": ["USER_NOT_FOUND", "SELF_ACTION_FORBIDDEN", "LAST_SYSTEM_ADMIN"],
+          description:
+            "System admins only. Reactivates a user; activating an active user changes nothing. An optional reason goes to the audit log.",
+          summary: "Activate a user (admin, idempotent)",
         },
       },
     )
@@ -110,8 +159,11 @@ export function userAccountController(deps: AppDeps) {
         response: UserAccount,
         detail: {
           tags,
-          summary: "Deactivate a user and end their sessions (admin, not self)",
+          operationId: "user.deactivate",
           "x-problem-codes": ["USER_NOT_FOUND", "SELF_ACTION_FORBIDDEN", "LAST_SYSTEM_ADMIN"],
+          description:
+            "System admins only, never oneself. Deactivates a user and revokes all of their auth sessions.",
+          summary: "Deactivate a user and end their sessions (admin, not self)",
         },
       },
     )
@@ -126,8 +178,11 @@ export function userAccountController(deps: AppDeps) {
         response: UserAccount,
         detail: {
           tags,
-          summary: "Set system roles (admin, not self); writes role history",
+          operationId: "user.role.set",
           "x-problem-codes": ["USER_NOT_FOUND", "SELF_ACTION_FORBIDDEN", "LAST_SYSTEM_ADMIN"],
+          description:
+            "System admins only, never oneself. Replaces the system roles of a user and records the change in the role history.",
+          summary: "Set system roles (admin, not self); writes role history",
         },
       },
     )
@@ -143,13 +198,16 @@ export function userAccountController(deps: AppDeps) {
         response: NoContent,
         detail: {
           tags,
-          summary: "Delete a user (admin, not self)",
+          operationId: "user.delete",
           "x-problem-codes": [
             "USER_NOT_FOUND",
             "SELF_ACTION_FORBIDDEN",
             "LAST_SYSTEM_ADMIN",
             "LAST_PROJECT_MANAGER",
           ],
+          description:
+            "System admins only, never oneself. Refused while the user is the last manager of a project or the last active system admin.",
+          summary: "Delete a user (admin, not self)",
         },
       },
     )
@@ -163,8 +221,11 @@ export function userAccountController(deps: AppDeps) {
         response: Page(RoleHistoryEntry),
         detail: {
           tags,
-          summary: "Role history (admin, or self)",
+          operationId: "user.roleHistory.list",
           "x-problem-codes": ["USER_NOT_FOUND", "ADMIN_REQUIRED"],
+          description:
+            "Role changes of a user, newest first: system admins for anyone, other users for themselves.",
+          summary: "Role history (admin, or self)",
         },
       },
     );
