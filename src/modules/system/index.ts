@@ -30,7 +30,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
   return new Elysia({ name: "system" })
     .get("/", () => ({ name: config.appName, version: config.version, docs: "/docs" }), {
       response: RootResponse,
-      detail: { tags: ["system"], summary: "Service name, version and docs link" },
+      detail: { tags: ["system"], security: [], summary: "Service name, version and docs link" },
     })
     .get(
       "/health",
@@ -43,7 +43,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
       }),
       {
         response: HealthResponse,
-        detail: { tags: ["system"], summary: "Liveness: 200 while the process serves" },
+        detail: { tags: ["system"], security: [], summary: "Liveness: 200 while the process serves" },
       },
     )
     .get(
@@ -61,7 +61,13 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         set.headers["Content-Type"] = deps.metrics.registry.contentType;
         return deps.renderMetrics();
       },
-      { detail: { tags: ["system"], summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)" } },
+      {
+        detail: {
+          tags: ["system"],
+          security: [],
+          summary: "Prometheus metrics (bearer METRICS_TOKEN when configured)",
+        },
+      },
     )
     .get(
       "/health/ready",
@@ -78,6 +84,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         response: { 200: ReadyResponse },
         detail: {
           tags: ["system"],
+          security: [],
           summary: "Readiness: database, cache and storage probes (503 only when the database fails)",
         },
       },
