@@ -49,7 +49,22 @@ describe("OpenAPI and Swagger UI", async () => {
     }
     const bundle = await request(`/docs/assets/${SWAGGER_UI_VERSION}/swagger-ui-bundle.js`);
     expect(bundle.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
-    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(500_000);
+    const plain = new Uint8Array(await bundle.arrayBuffer());
+    expect(plain.byteLength).toBeGreaterThan(500_000);
+    expect(bundle.headers.get("vary")).toBe("Accept-Encoding");
+    // Compressed once, served to clients that accept gzip, under its own validator.
+    const gz = await request(`/docs/assets/${SWAGGER_UI_VERSION}/swagger-ui-bundle.js`, {
+      headers: { "Accept-Encoding": "br;q=1, gzip;q=0.8" },
+    });
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    const packed = new Uint8Array(await gz.arrayBuffer());
+    expect(packed.byteLength).toBeLessThan(plain.byteLength / 2);
+    expect(Bun.gunzipSync(packed)).toEqual(plain);
+    expect(gz.headers.get("etag")).not.toBe(bundle.headers.get("etag"));
+    const refused = await request(`/docs/assets/${SWAGGER_UI_VERSION}/swagger-ui-bundle.js`, {
+      headers: { "Accept-Encoding": "gzip;q=0" },
+    });
+    expect(refused.headers.get("content-encoding")).toBeNull();
     expect((await request("/docs/assets/0.0.0/swagger-ui-bundle.js")).status).toBe(404);
   });
 
@@ -239,5 +254,6 @@ describe("OpenAPI and Swagger UI", async () => {
     const { request: r } = await testApp(PROD);
     expect((await r("/docs")).status).toBe(404);
     expect((await r("/docs/json")).status).toBe(404);
+    expect((await r(`/docs/assets/${SWAGGER_UI_VERSION}/swagger-ui-bundle.js`)).status).toBe(404);
   });
 });
