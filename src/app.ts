@@ -29,7 +29,10 @@ import { swaggerUi } from "@/plugins/swagger-ui";
 /* Tag descriptions shown as section headings in Swagger UI (order = display order). */
 const API_TAGS = [
   { name: "system", description: "Service info, liveness/readiness probes and metrics. No authentication." },
-  { name: "user_account", description: "The signed-in user and user search." },
+  {
+    name: "user_account",
+    description: "The signed-in user's account and settings; user administration (admin).",
+  },
   { name: "project", description: "Projects and their settings; access follows the caller's project role." },
   { name: "member", description: "Project members and roles (viewer, member, moderator, manager)." },
   { name: "file", description: "Versioned project files: upload, download, versions and comparisons." },
