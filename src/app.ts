@@ -24,6 +24,24 @@ import { type DocumentedRoute, openapiDocument } from "@/plugins/openapi-documen
 import { rateLimitHook } from "@/plugins/rate-limit";
 import { beginRequest, pathOf, requestContext } from "@/plugins/request-context";
 import { createHeaderPolicy } from "@/plugins/security-headers";
+import { swaggerUi } from "@/plugins/swagger-ui";
+
+/* Tag descriptions shown as section headings in Swagger UI (order = display order). */
+const API_TAGS = [
+  { name: "system", description: "Service info, liveness/readiness probes and metrics. No authentication." },
+  {
+    name: "user_account",
+    description: "The signed-in user's account and settings; user administration (admin).",
+  },
+  { name: "project", description: "Projects and their settings; access follows the caller's project role." },
+  { name: "member", description: "Project members and roles (viewer, member, moderator, manager)." },
+  { name: "file", description: "Versioned project files: upload, download, versions and comparisons." },
+  {
+    name: "analysis",
+    description: "Analysis catalogue, sessions, steps, charts, exports and the analysis agent.",
+  },
+  { name: "admin", description: "System-admin maintenance of the analysis masters." },
+];
 
 export type BuildOptions = {
   probes?: { cache: Probe | null; storage: Probe | null };
@@ -143,8 +161,10 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         enabled: config.enableDocs,
         path: "/docs",
         specPath: "/docs/json",
-        provider: "swagger-ui",
+        // The plugin's page loads Swagger UI from a CDN; swaggerUi below serves pinned local assets.
+        provider: null,
         documentation: {
+          tags: API_TAGS,
           info: {
             title: "camp-backend API",
             version: config.version,
@@ -156,6 +176,11 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
           security: [{ bearer: [] }],
         },
       }),
+    )
+    .use(
+      config.enableDocs
+        ? swaggerUi({ path: "/docs", specPath: "/docs/json", title: "camp-backend API" })
+        : new Elysia({ name: "swagger-ui" }),
     )
     .use(systemController(deps, options.probes))
     .group("/api/v1", (api) =>

@@ -340,6 +340,102 @@ describe("analysis files and input selection", async () => {
     expect(listed.items[0].data).toHaveLength(3);
   });
 
+  /* UTF-16 with a BOM, as Excel's "Unicode text" export writes it. */
+  const utf16 = (text: string, order: "le" | "be") => {
+    const out = new Uint8Array(2 + text.length * 2);
+    out.set(order === "le" ? [0xff, 0xfe] : [0xfe, 0xff]);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      out[2 + i * 2 + (order === "le" ? 0 : 1)] = c & 0xff;
+      out[2 + i * 2 + (order === "le" ? 1 : 0)] = c >> 8;
+    }
+    return out;
+  };
+
+  test("Excel Unicode text (UTF-16 with BOM, TAB-separated) uploads and registers with its values; addedBy is filled", async () => {
+    const { u, upload, sbase } = await sessionWithFile();
+    const text = "年度\t部門\t科目\t値\r\n2023\t営業\t売上\t1000\r\n2024\t開発\t売上\t600\r\n";
+    for (const order of ["le", "be"] as const) {
+      const bytes = utf16(text, order);
+      const pf = await upload(`unicode-${order}.csv`, bytes);
+      expect({ order, id: typeof pf.id, kind: pf.kind, size: pf.sizeBytes }).toEqual({
+        order,
+        id: "string",
+        kind: "csv",
+        size: bytes.length,
+      });
+      const reg = await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth));
+      expect(reg.status).toBe(201);
+      const af = await json(reg);
+      expect(af.configList).toEqual([
+        expect.objectContaining({ sheetName: "CSV", shape: "long", axis: ["年度", "部門"] }),
+      ]);
+      expect(af.addedBy).toEqual({ id: u.id, email: expect.any(String), displayName: expect.anything() });
+      const parsed = await json(
+        await request(
+          `${sbase}/file/${af.id}`,
+          jsonInit("PATCH", { sheetName: "CSV", axisConfig: { a: "年度", b: "部門" } }, u.auth),
+        ),
+      );
+      expect(parsed.data).toEqual([
+        { 年度: "2023", 部門: "営業", 科目: "売上", 値: 1000 },
+        { 年度: "2024", 部門: "開発", 科目: "売上", 値: 600 },
+      ]);
+      expect(parsed.addedBy?.id).toBe(u.id);
+    }
+    const listed = await json(await request(`${sbase}/file`, { headers: u.auth }));
+    expect(listed.items.map((f: any) => f.addedBy?.id)).toEqual([u.id, u.id]);
+    const detail = await json(await request(sbase, { headers: u.auth }));
+    expect(detail.fileList.map((f: any) => f.addedBy?.id)).toEqual([u.id, u.id]);
+  });
+
+  test("8-bit text in any encoding is a project file; registration refuses what it cannot decode", async () => {
+    const { u, upload, sbase } = await sessionWithFile();
+    // latin-1 "café" (E9 2C is neither UTF-8 nor Shift_JIS) and EUC-JP "売上" (C7 E4 BE E5).
+    const latin1 = new Uint8Array([
+      ...new TextEncoder().encode("Ville,Montant\r\ncaf"),
+      0xe9,
+      ...new TextEncoder().encode(",1\r\n"),
+    ]);
+    const eucJp = new Uint8Array([0xc7, 0xe4, 0xbe, 0xe5, 0x2c, 0x31, 0x0a]);
+    const a = await upload("latin1.csv", latin1);
+    const b = await upload("euc-jp.txt", eucJp);
+    expect([a.kind, b.kind]).toEqual(["csv", "txt"]);
+    const reg = await request(`${sbase}/file`, jsonInit("POST", { projectFileId: a.id }, u.auth));
+    expect(reg.status).toBe(422);
+    expect(JSON.stringify(await json(reg))).toContain("ENCODING_UNSUPPORTED");
+    // Binary content under a text extension is still refused at upload.
+    expect((await upload("nul.csv", new Uint8Array([0x61, 0x00, 0x62, 0x0a]))).code).toBe(
+      "UNSUPPORTED_FILE_TYPE",
+    );
+  });
+
+  test("a summary's resultTable is the source rows and `truncated` sits beside it (api.md §2.7)", async () => {
+    const { u, pf, sbase } = await sessionWithFile();
+    await selectF1Input(sbase, u.auth, pf.id, { a: "年度", b: "部門" });
+    const created = await request(
+      `${sbase}/step`,
+      jsonInit(
+        "POST",
+        {
+          name: "元データ表",
+          type: "summary",
+          input: "original",
+          config: { formulas: [], tableConfig: { showSourceData: true, tableName: "元データ" } },
+        },
+        u.auth,
+      ),
+    );
+    expect(created.status).toBe(201);
+    const step = await json(created);
+    expect(Array.isArray(step.resultTable)).toBe(true);
+    expect(step.resultTable).toHaveLength(8);
+    expect(step.resultTable[0]).toEqual({ 年度: "2023", 部門: "営業", 科目: "売上", 値: 1000 });
+    expect(step.truncated).toBe(false);
+    const results = await json(await request(`${sbase}/result`, { headers: u.auth }));
+    expect(results.results[0].table).toEqual(step.resultTable);
+  });
+
   test("input selection: unconfigured → 422; configured → active; the input cannot be removed; snapshot moves", async () => {
     const { u, pf, upload, sbase } = await sessionWithFile();
     const af = await json(await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, u.auth)));

@@ -154,12 +154,16 @@ describe("files and versions (local storage)", async () => {
     expect(objects).toHaveLength(1);
   });
 
-  test("a traversal filename is stored under the project prefix and shown verbatim", async () => {
-    const { users, upload, project } = await world();
+  test("a traversal filename is stored under the project prefix, shown verbatim, downloaded as its basename", async () => {
+    const { users, upload, project, base } = await world();
     const file = await json(await upload(users.member, "../../etc/passwd.csv", "a,b\n1,2\n"));
     expect(file.originalFilename).toBe("../../etc/passwd.csv");
     const [row] = await db.select().from(projectFile).where(eq(projectFile.id, file.id));
     expect(row.storageKey).toBe(`projects/${project.id}/${file.id}_passwd.csv`);
+    const dl = await request(`${base}/${file.id}/download`, { headers: users.viewer.auth });
+    expect(dl.headers.get("content-disposition")).toBe(
+      `attachment; filename="passwd.csv"; filename*=UTF-8''passwd.csv`,
+    );
   });
 
   test("ownership: members delete only their own files; moderators delete anyone's", async () => {

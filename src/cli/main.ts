@@ -1,11 +1,91 @@
+import { parseArgs } from "node:util";
 import pino from "pino";
 import { ConfigError, getConfig } from "@/config";
 
 /*
  * Entry point of the compiled binary and of `bun src/index.ts`:
  * `camp-backend serve [--worker N] | migrate | status | rollback [n] | seed [--force] | healthcheck`.
- * `healthcheck` exists so container HEALTHCHECKs need no curl.
+ * `healthcheck` exists so container HEALTHCHECKs need no curl. `--help` anywhere prints usage and
+ * does nothing else (it is checked before any configuration is read); unknown commands, options
+ * and extra arguments exit 2 with the usage on stderr.
  */
+
+const ENV_NOTE =
+  "Configuration comes from the environment (DATABASE_URL, REDIS_URL, PORT, ENVIRONMENT, …; see .env.*.example).";
+
+const USAGE = `usage: camp-backend [command] [options]
+
+Commands:
+  serve [--worker <n>]   Start the HTTP server (the default command). WORKERS > 1 starts a primary
+                         that runs that many workers.
+  migrate                Apply pending database migrations.
+  status                 List the migrations and whether each is applied.
+  rollback [steps]       Roll back the last <steps> migrations (default 1).
+  seed [--force]         Load the analysis catalogue from the seed folder and the dev admin.
+  healthcheck            Exit 0 when GET /health on the configured port answers 200.
+
+Options:
+  -h, --help             Show this help; '<command> --help' shows the command's own.
+
+${ENV_NOTE}`;
+
+type Command = {
+  usage: string;
+  summary: string;
+  options: Record<string, { type: "string" | "boolean" }>;
+  positionals: string[];
+};
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    usage: "camp-backend serve [--worker <n>]",
+    summary:
+      "Start the HTTP server. With WORKERS > 1 a primary process starts and supervises the workers;\n--worker <n> runs one worker (the primary passes it).",
+    options: { worker: { type: "string" } },
+    positionals: [],
+  },
+  migrate: {
+    usage: "camp-backend migrate",
+    summary: "Apply pending database migrations.",
+    options: {},
+    positionals: [],
+  },
+  status: {
+    usage: "camp-backend status",
+    summary: "List the migrations, when each was applied, and any changed since it was applied.",
+    options: {},
+    positionals: [],
+  },
+  rollback: {
+    usage: "camp-backend rollback [steps]",
+    summary: "Roll back the last <steps> applied migrations (default 1).",
+    options: {},
+    positionals: ["steps"],
+  },
+  seed: {
+    usage: "camp-backend seed [--force]",
+    summary:
+      "Load the analysis catalogue from the seed folder and create the dev admin.\n--force overwrites catalogue rows that were edited since the last seed.",
+    options: { force: { type: "boolean" } },
+    positionals: [],
+  },
+  healthcheck: {
+    usage: "camp-backend healthcheck",
+    summary: "Exit 0 when GET /health on the configured HOST/PORT answers 200 within 3 s, else 1.",
+    options: {},
+    positionals: [],
+  },
+};
+
+const commandHelp = (c: Command) => `usage: ${c.usage}\n\n${c.summary}\n\n${ENV_NOTE}`;
+
+export type CliIo = { out: (text: string) => void; err: (text: string) => void };
+const consoleIo: CliIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+const isHelp = (a: string) => a === "--help" || a === "-h";
 
 async function healthcheck(): Promise<number> {
   const config = getConfig();
@@ -18,10 +98,18 @@ async function healthcheck(): Promise<number> {
   }
 }
 
-async function serve(args: string[]): Promise<undefined> {
+async function serve(worker: string | undefined, io: CliIo): Promise<number | undefined> {
+  let workerIndex: number | null = null;
+  if (worker !== undefined) {
+    if (!/^\d+$/.test(worker)) {
+      io.err(
+        `camp-backend serve: --worker needs a worker number, got '${worker}'\n\n${commandHelp(COMMANDS.serve)}`,
+      );
+      return 2;
+    }
+    workerIndex = Number(worker);
+  }
   const config = getConfig();
-  const at = args.indexOf("--worker");
-  const workerIndex = at >= 0 ? Number(args[at + 1]) : null;
   if (config.workers > 1 && workerIndex === null) {
     const { runPrimary } = await import("@/cluster");
     await runPrimary(
@@ -35,25 +123,53 @@ async function serve(args: string[]): Promise<undefined> {
   return undefined;
 }
 
-export async function main(argv: string[]): Promise<number | undefined> {
-  const [command = "serve", ...rest] = argv;
-  switch (command) {
+export async function main(argv: string[], io: CliIo = consoleIo): Promise<number | undefined> {
+  const [first = "serve", ...rest] = argv;
+  if (isHelp(first)) {
+    io.out(USAGE);
+    return 0;
+  }
+  const command = COMMANDS[first];
+  if (!command) {
+    const what = first.startsWith("-") ? `unknown option '${first}'` : `unknown command '${first}'`;
+    io.err(`camp-backend: ${what}\n\n${USAGE}`);
+    return 2;
+  }
+  // Help wins over everything else on the line, so `migrate --help` can never migrate.
+  if (rest.some(isHelp)) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: rest,
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (error) {
+    // node's messages go on to explain `--`; the first sentence is the point.
+    const message = (error as Error).message.split(". ")[0];
+    io.err(`camp-backend ${first}: ${message}\n\n${commandHelp(command)}`);
+    return 2;
+  }
+  if (positionals.length > command.positionals.length) {
+    io.err(
+      `camp-backend ${first}: unexpected argument '${positionals[command.positionals.length]}'\n\n${commandHelp(command)}`,
+    );
+    return 2;
+  }
+  switch (first) {
     case "serve":
-      return serve(rest);
-    case "migrate":
-    case "status":
-    case "rollback":
-    case "seed": {
-      const { runDbCommand } = await import("@/cli/db");
-      return runDbCommand([command, ...rest]);
-    }
+      return serve(values.worker as string | undefined, io);
     case "healthcheck":
       return healthcheck();
-    default:
-      console.error(
-        `unknown command '${command}' (serve | migrate | status | rollback [n] | seed [--force] | healthcheck)`,
-      );
-      return 2;
+    default: {
+      const { runDbCommand } = await import("@/cli/db");
+      return runDbCommand([first, ...positionals, ...(values.force ? ["--force"] : [])]);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { drizzle as drizzlePostgres, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import type { Config } from "@/config";
+import { type Config, ConfigError } from "@/config";
 import * as schema from "@/db/schema";
 
 /*
@@ -45,8 +45,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/*
+ * The compiled binary leaves PGlite out (package.json `build`: --external), so without DATABASE_URL
+ * it has no database to open: say so instead of failing on "Cannot find package".
+ */
+export const NO_EMBEDDED_DATABASE =
+  "DATABASE_URL is not set, and this build has no embedded database (PGlite is development-only and not bundled in the compiled binary); set DATABASE_URL=postgresql://user@host:5432/dbname";
+
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   if (config.databaseUrl) return openPostgres(config, config.databaseUrl);
+  if (import.meta.path.startsWith("/$bunfs")) throw new ConfigError([NO_EMBEDDED_DATABASE]);
   if (config.environment === "production") {
     throw new Error("DATABASE_URL is required in production; the embedded database is development-only");
   }
@@ -132,8 +140,15 @@ function openPostgres(config: Config, url: string): DatabaseHandle {
 
 async function openPglite(dir: string): Promise<DatabaseHandle> {
   // Loaded only here, so the production binary never needs the embedded database's WASM.
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { drizzle: drizzlePglite } = await import("drizzle-orm/pglite");
+  let modules: [typeof import("@electric-sql/pglite"), typeof import("drizzle-orm/pglite")];
+  try {
+    modules = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
+  } catch (error) {
+    // Any other build or install without the package (e.g. `bun install --production` elsewhere).
+    if (/cannot find (package|module)/i.test(String(error))) throw new ConfigError([NO_EMBEDDED_DATABASE]);
+    throw error;
+  }
+  const [{ PGlite }, { drizzle: drizzlePglite }] = modules;
   if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
   const pg = await PGlite.create(dir);
   await pg.exec("SET TIME ZONE 'UTC'");

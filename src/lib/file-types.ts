@@ -1,3 +1,5 @@
+import { sanitiseFilename } from "@/lib/storage/keys";
+
 /*
  * Accepted upload kinds (api.md §2.5): the extension AND the content signature must agree, and
  * the stored MIME type comes from this table, never from the client.
@@ -60,21 +62,33 @@ const TAIL_BYTES = 1024 * 1024;
 
 const startsWith = (b: Uint8Array, sig: number[]) => sig.every((v, i) => b[i] === v);
 
-function decodesAsText(head: Uint8Array, complete: boolean): boolean {
-  if (head.includes(0)) return false;
-  // A multi-byte character may be cut at the end of the sample; try the sample minus 0–3 bytes.
-  const tries = complete ? [0] : [0, 1, 2, 3];
-  for (const encoding of ["utf-8", "shift_jis"] as const) {
-    for (const cut of tries) {
+/*
+ * api.md §2.5 "text": UTF-16 with a BOM (Excel's "Unicode text" export, full of NUL bytes) when the
+ * sample decodes strictly as UTF-16; otherwise no NUL byte in the sample. Any 8-bit encoding
+ * (UTF-8, Shift_JIS, latin-1, EUC-JP…) is a valid project file: only analysis registration, which
+ * must read the values, refuses what it cannot decode (ENCODING_UNSUPPORTED, analysis.md §1.6).
+ */
+export function looksLikeText(head: Uint8Array, complete: boolean): boolean {
+  const utf16 =
+    head[0] === 0xff && head[1] === 0xfe
+      ? "utf-16le"
+      : head[0] === 0xfe && head[1] === 0xff
+        ? "utf-16be"
+        : null;
+  if (utf16) {
+    const body = head.subarray(2, 2 + ((head.length - 2) & ~1));
+    // A surrogate pair may be cut at the end of the sample; try the sample minus one code unit.
+    for (const cut of complete ? [0] : [0, 2]) {
       try {
-        new TextDecoder(encoding, { fatal: true }).decode(head.subarray(0, head.length - cut));
-        return true;
+        new TextDecoder(utf16, { fatal: true }).decode(body.subarray(0, body.length - cut));
+        return complete ? body.length === head.length - 2 : true;
       } catch {
-        /* try the next cut or encoding */
+        /* try the shorter sample */
       }
     }
+    return false;
   }
-  return false;
+  return !head.includes(0);
 }
 
 /** Names of the entries in a zip's central directory, from the archive's tail bytes. */
@@ -158,7 +172,7 @@ export class ContentSniffer {
       case "csv":
       case "txt":
       case "json":
-        return decodesAsText(h, complete && this.total <= HEAD_BYTES);
+        return looksLikeText(h, complete && this.total <= HEAD_BYTES);
     }
   }
 
@@ -187,15 +201,35 @@ export class ContentSniffer {
   }
 }
 
-/** `Content-Disposition` per RFC 6266 with an ASCII fallback and the UTF-8 `filename*`. */
-export function contentDisposition(filename: string, type: "attachment" | "inline" = "attachment"): string {
-  const ascii = filename
+const toAscii = (s: string) =>
+  s
     .normalize("NFKD")
-    .replace(/[^\x20-\x7e]/g, "_")
-    .replace(/["\\]/g, "_");
-  const encoded = encodeURIComponent(filename).replace(
+    .replace(/\p{M}/gu, "")
+    .replace(/[^\x21-\x7e]/g, "_")
+    .replace(/_+/g, "_");
+
+/*
+ * The plain `filename=` of RFC 6266 is what old clients save under, so it must be a safe name: the
+ * sanitised basename (the storage-key rules of api.md §2.5), transliterated to ASCII.
+ */
+function asciiFallback(name: string): string {
+  const safe = sanitiseFilename(name);
+  const dot = safe.lastIndexOf(".");
+  const stem = dot > 0 ? safe.slice(0, dot) : safe;
+  const ext = dot > 0 ? toAscii(safe.slice(dot)) : "";
+  return (toAscii(stem).replace(/^[._-]+|[._-]+$/g, "") || "download") + ext;
+}
+
+/**
+ * `Content-Disposition` per RFC 6266: a sanitised ASCII `filename=` and the display name as the
+ * UTF-8 `filename*` (RFC 5987). Directory parts are dropped from both: a download is a name, never
+ * a path (RFC 6266 §4.3), so `../../etc/passwd.csv` is offered as `passwd.csv`.
+ */
+export function contentDisposition(filename: string, type: "attachment" | "inline" = "attachment"): string {
+  const name = filename.split(/[\\/]/).pop() || filename;
+  const encoded = encodeURIComponent(name).replace(
     /['()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
-  return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  return `${type}; filename="${asciiFallback(name)}"; filename*=UTF-8''${encoded}`;
 }

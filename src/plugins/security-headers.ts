@@ -13,9 +13,10 @@ const BASE: Record<string, string> = {
   "Cross-Origin-Resource-Policy": "same-site",
 };
 const STRICT_CSP = "default-src 'none'; frame-ancestors 'none'";
-// Swagger UI needs its own scripts, styles and the spec fetch; nothing else is relaxed.
+// Swagger UI (src/plugins/swagger-ui.ts) is served from the service itself with no inline script
+// or style: scripts, styles and the spec fetch are 'self'; its CSS draws icons from data: URIs.
 const DOCS_CSP =
-  "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; connect-src 'self'; font-src 'self' data: https://cdn.jsdelivr.net; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export const CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Request-ID, If-None-Match";

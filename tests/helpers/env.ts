@@ -20,3 +20,7 @@ const LLM_VARS = [
 export const LLM_SMOKE = process.env.LLM_SMOKE === "1";
 export const liveLlmVars = (): Record<string, string | undefined> =>
   Object.fromEntries(LLM_VARS.map((k) => [k, process.env[k]]));
+
+/* Browser tests: headless Chromium from Debian. CI must have it (.ci/run installs it). */
+export const IN_CI = process.env.CI === "true" || process.env.CI === "1";
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH?.trim() || Bun.which("chromium") || null;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ne, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, ne, notInArray, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import {
@@ -8,6 +8,7 @@ import {
   analysisSnapshot,
   analysisStep,
   projectFile,
+  userAccount,
 } from "@/db/schema";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
@@ -48,7 +49,20 @@ async function readProjectFile(storage: Storage, key: string): Promise<Uint8Arra
   }
 }
 
-export function toAnalysisFile(f: FileRow, rows?: Record<string, unknown>[]) {
+type UserRef = { id: string; email: string; displayName: string | null };
+
+/* `addedBy` of api.md §2.7 (UserRef | null: null once the user is deleted). */
+async function userRefs(db: DbOrTx, ids: (string | null)[]): Promise<Map<string, UserRef>> {
+  const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .select({ id: userAccount.id, email: userAccount.email, displayName: userAccount.displayName })
+    .from(userAccount)
+    .where(inArray(userAccount.id, wanted));
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export function toAnalysisFile(f: FileRow, addedBy: UserRef | null, rows?: Record<string, unknown>[]) {
   return {
     id: f.id,
     projectFileId: f.projectFileId,
@@ -57,7 +71,7 @@ export function toAnalysisFile(f: FileRow, rows?: Record<string, unknown>[]) {
     axisConfig: f.axisConfig as Record<string, string>,
     configList: f.configList as unknown[],
     rowCount: f.rowCount,
-    addedBy: null,
+    addedBy,
     createdAt: f.createdAt.toISOString(),
     ...(rows ? { data: rows } : {}),
   };
@@ -111,7 +125,11 @@ export async function registerAnalysisFile(
     });
     return rows[0];
   });
-  return { ...toAnalysisFile(inserted), skippedSheets: registration.skippedSheets };
+  const { id: userId, email, displayName } = caller.user;
+  return {
+    ...toAnalysisFile(inserted, { id: userId, email, displayName }),
+    skippedSheets: registration.skippedSheets,
+  };
 }
 
 async function loadFile(db: DbOrTx, sessionId: string, fileId: string): Promise<FileRow> {
@@ -169,8 +187,9 @@ export async function configureAnalysisFile(
     }
     return row;
   });
+  const adders = await userRefs(deps.db, [after.addedBy]);
   return {
-    ...toAnalysisFile(after, materialiseRows(parsed.frame, 0, 100)),
+    ...toAnalysisFile(after, adders.get(after.addedBy ?? "") ?? null, materialiseRows(parsed.frame, 0, 100)),
     dataHash: parsed.dataHash,
     duplicateCombinations: parsed.duplicateCombinations,
     warnings: parsed.warnings,
@@ -191,13 +210,18 @@ export async function listAnalysisFiles(
     .from(analysisFile)
     .where(eq(analysisFile.sessionId, sessionId))
     .orderBy(asc(analysisFile.createdAt), asc(analysisFile.id));
-  const items = rows.slice(skip, skip + limit).map((f) => {
+  const page = rows.slice(skip, skip + limit);
+  const adders = await userRefs(
+    db,
+    page.map((f) => f.addedBy),
+  );
+  const items = page.map((f) => {
     const data = f.data as ColumnarJson | unknown[];
     const rowsOf =
       q.includeData && !Array.isArray(data)
         ? materialiseRows(fromColumnarJson(data), 0, q.rowLimit ?? 1000)
         : undefined;
-    return toAnalysisFile(f, rowsOf);
+    return toAnalysisFile(f, adders.get(f.addedBy ?? "") ?? null, rowsOf);
   });
   return { items, total: rows.length, skip, limit };
 }

@@ -252,7 +252,7 @@ export const StepWithResult = t.Object(
     resultFormula: t.Optional(t.Union([t.Array(t.Any()), t.Null()])),
     resultChart: t.Optional(t.Any()),
     chartId: t.Optional(t.Union([t.String(), t.Null()])),
-    resultTable: t.Optional(t.Any()),
+    resultTable: t.Optional(t.Union([t.Array(t.Record(t.String(), t.Any())), t.Null()])),
     truncated: t.Optional(t.Boolean()),
   },
   { title: "StepResult", additionalProperties: true },

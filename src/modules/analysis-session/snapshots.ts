@@ -204,9 +204,7 @@ export async function sessionResults(db: Database, projectId: string, sessionId:
         stepName: s.name,
         formulas: (s.resultFormula ?? []) as { name: string; value: number | null; unit: string }[],
         chart: s.resultChart ?? null,
-        table: ((s.resultTable as { rows?: unknown[] } | null)?.rows ?? null) as
-          | Record<string, unknown>[]
-          | null,
+        table: (s.resultTable ?? null) as Record<string, unknown>[] | null,
       })),
   };
 }

@@ -57,7 +57,7 @@ export type StepView = {
   resultChart?: unknown;
   /** graphId of the default-size image, so clients can build the chart URL (analysis.md §4.5). */
   chartId?: string | null;
-  resultTable?: unknown[] | null;
+  resultTable?: Record<string, unknown>[] | null;
   truncated?: boolean;
 };
 
@@ -106,7 +106,7 @@ export function stepView(row: StepRow, result: StepResult | undefined, rowLimit:
     | {
         resultFormula?: unknown[];
         resultChart?: unknown;
-        resultTable?: unknown[] | null;
+        resultTable?: { rows: Record<string, unknown>[]; truncated: boolean } | null;
         chartModel?: ChartModel | null;
       }
     | null
@@ -129,8 +129,13 @@ export function stepView(row: StepRow, result: StepResult | undefined, rowLimit:
     resultFormula: summary?.resultFormula ?? null,
     resultChart: summary?.resultChart ?? null,
     chartId: summary?.chartModel ? graphIdOf(summary.chartModel, DEFAULT_CHART_SIZE) : null,
-    resultTable: summary?.resultTable ?? null,
-    truncated: result?.frame ? result.frame.rowCount > rowLimit : false,
+    // api.md §2.7: the wire shape is the rows themselves; `truncated` says either list was cut.
+    resultTable: summary?.resultTable?.rows ?? null,
+    truncated: summary?.resultTable
+      ? summary.resultTable.truncated
+      : result?.frame
+        ? result.frame.rowCount > rowLimit
+        : false,
   };
 }
 

@@ -32,6 +32,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
       response: RootResponse,
       detail: {
         tags: ["system"],
+        security: [],
         operationId: "system.info",
         description: "Public. Name and version of the service and where its API documentation is.",
         summary: "Service name, version and docs link",
@@ -50,6 +51,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         response: HealthResponse,
         detail: {
           tags: ["system"],
+          security: [],
           operationId: "system.health",
           description:
             "Public liveness probe: answers 200 as long as the process serves requests; checks no dependency.",
