@@ -359,7 +359,6 @@ export function fromColumnarJson(j: ColumnarJson): Frame {
 }
 
 const enc = new TextEncoder();
-const u8 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /**
  * SHA-256 of the canonical serialisation: column names in order, then per column the compacted
@@ -370,19 +369,45 @@ const u8 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byte
 export function dataHash(f: Frame): string {
   const h = new Bun.CryptoHasher("sha256");
   h.update(`columnar-v1\n${f.rowCount}\n${JSON.stringify(columnNames(f))}\n`);
+  // The compacted codes and the numbers are hashed through one fixed chunk buffer instead of
+  // full-length copies: hashing a 1M-row frame used to allocate 24 MB of temporary arrays.
+  const chunk = new ArrayBuffer(HASH_CHUNK * 8);
+  const codesChunk = new Int32Array(chunk, 0, HASH_CHUNK);
+  const valuesChunk = new Float64Array(chunk, 0, HASH_CHUNK);
   for (const col of [...f.axes, f.subject]) {
-    const c = compactColumn(col);
-    h.update(`${JSON.stringify(c.dict)}\n`);
-    h.update(u8(c.codes));
+    const remap = new Int32Array(col.dict.length).fill(-1);
+    const dict: string[] = [];
+    const codes = col.codes;
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i];
+      if (c >= 0 && remap[c] < 0) {
+        remap[c] = dict.length;
+        dict.push(col.dict[c]);
+      }
+    }
+    h.update(`${JSON.stringify(dict)}\n`);
+    for (let start = 0; start < codes.length; start += HASH_CHUNK) {
+      const end = Math.min(codes.length, start + HASH_CHUNK);
+      for (let i = start; i < end; i++) {
+        const c = codes[i];
+        codesChunk[i - start] = c < 0 ? -1 : remap[c];
+      }
+      h.update(new Uint8Array(chunk, 0, (end - start) * 4));
+    }
   }
-  const values = new Float64Array(f.rowCount);
-  for (let i = 0; i < f.rowCount; i++) values[i] = f.kinds[i] === KIND_NUMBER ? f.values[i] + 0 : 0;
   h.update(f.kinds);
-  h.update(u8(values));
+  for (let start = 0; start < f.rowCount; start += HASH_CHUNK) {
+    const end = Math.min(f.rowCount, start + HASH_CHUNK);
+    for (let i = start; i < end; i++)
+      valuesChunk[i - start] = f.kinds[i] === KIND_NUMBER ? f.values[i] + 0 : 0;
+    h.update(new Uint8Array(chunk, 0, (end - start) * 8));
+  }
   const texts: [number, string][] = [...f.text.entries()].sort((a, b) => a[0] - b[0]);
   h.update(enc.encode(JSON.stringify(texts)));
   return h.digest("hex");
 }
+
+const HASH_CHUNK = 1 << 14;
 
 /** Approximate retained bytes, for the byte-bounded LRU. */
 export function frameBytes(f: Frame): number {
