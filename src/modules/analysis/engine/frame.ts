@@ -1,14 +1,34 @@
 /*
  * The columnar frame (analysis.md §1.1 "engine representation"): axis columns and 科目 are
- * dictionary-encoded (Int32Array codes, -1 = null), 値 is a Float64Array with a per-row kind byte
+ * dictionary-encoded (codes -1 = null, in the narrowest signed array the dictionary fits: Int8
+ * up to 127 values, Int16 up to 32,767, else Int32 — like pandas' categorical codes, so a
+ * 1M-row frame of small dictionaries costs 14 MB, not 25), 値 is a Float64Array with a per-row kind byte
  * (null / number / text) and a sparse map for text values. Frames are immutable once built, so
  * steps share arrays and dictionaries freely.
  */
 import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
 
+/** Dictionary codes; -1 = null. Readers index them like any array; writers use `codeArray`. */
+export type CodeArray = Int8Array | Int16Array | Int32Array;
+
+/** An array for `n` codes of a dictionary of `dictSize` entries (and -1). */
+export function codeArray(dictSize: number, n: number): CodeArray {
+  if (dictSize <= 127) return new Int8Array(n);
+  if (dictSize <= 32767) return new Int16Array(n);
+  return new Int32Array(n);
+}
+
+/** The first `n` of `codes` in the narrowest array for `dictSize`. */
+export function narrowCodes(codes: ArrayLike<number>, n: number, dictSize: number): CodeArray {
+  const out = codeArray(dictSize, n);
+  if (out instanceof Int32Array && codes instanceof Int32Array) out.set(codes.subarray(0, n));
+  else for (let i = 0; i < n; i++) out[i] = codes[i];
+  return out;
+}
+
 export type DictColumn = {
   readonly name: string;
-  readonly codes: Int32Array;
+  readonly codes: CodeArray;
   readonly dict: readonly string[];
 };
 
@@ -96,6 +116,10 @@ export class GrowableInt32 {
   toArray(): Int32Array {
     return this.data.slice(0, this.length);
   }
+  /** The codes in the narrowest array for a dictionary of `dictSize` entries. */
+  toCodes(dictSize: number): CodeArray {
+    return narrowCodes(this.data, this.length, dictSize);
+  }
 }
 
 /** Row-wise frame construction for parsers and steps that emit new rows. */
@@ -167,10 +191,14 @@ export class FrameBuilder {
       rowCount: n,
       axes: this.axisNames.map((name, j) => ({
         name,
-        codes: this.axisCodes[j].toArray(),
+        codes: this.axisCodes[j].toCodes(this.axisEncoders[j].dict.length),
         dict: this.axisEncoders[j].dict,
       })),
-      subject: { name: SUBJECT, codes: this.subjectCodes.toArray(), dict: this.subjectEncoder.dict },
+      subject: {
+        name: SUBJECT,
+        codes: this.subjectCodes.toCodes(this.subjectEncoder.dict.length),
+        dict: this.subjectEncoder.dict,
+      },
       kinds: this.kinds.slice(0, n),
       values: this.values.slice(0, n),
       text: this.text,
@@ -194,8 +222,8 @@ export function frameFromRows(axisNames: readonly string[], rows: readonly Row[]
 /** The rows at `rows` (ascending or not), sharing dictionaries. */
 export function take(f: Frame, rows: Int32Array): Frame {
   const n = rows.length;
-  const pick = (codes: Int32Array) => {
-    const out = new Int32Array(n);
+  const pick = (codes: CodeArray, dictSize: number) => {
+    const out = codeArray(dictSize, n);
     for (let i = 0; i < n; i++) out[i] = codes[rows[i]];
     return out;
   };
@@ -214,8 +242,8 @@ export function take(f: Frame, rows: Int32Array): Frame {
   }
   return {
     rowCount: n,
-    axes: f.axes.map((a) => ({ name: a.name, codes: pick(a.codes), dict: a.dict })),
-    subject: { name: SUBJECT, codes: pick(f.subject.codes), dict: f.subject.dict },
+    axes: f.axes.map((a) => ({ name: a.name, codes: pick(a.codes, a.dict.length), dict: a.dict })),
+    subject: { name: SUBJECT, codes: pick(f.subject.codes, f.subject.dict.length), dict: f.subject.dict },
     kinds,
     values,
     text,
@@ -334,11 +362,11 @@ export function fromColumnarJson(j: ColumnarJson): Frame {
   if (j.format !== "columnar-v1") throw new Error(`unsupported data format ${String(j.format)}`);
   const n = j.rowCount;
   const names = j.columns.filter((c) => c !== SUBJECT && c !== VALUE);
-  const col = (name: string): DictColumn => ({
-    name,
-    codes: Int32Array.from(j.codes[name] ?? []),
-    dict: j.dict[name] ?? [],
-  });
+  const col = (name: string): DictColumn => {
+    const dict = j.dict[name] ?? [];
+    const src = j.codes[name] ?? [];
+    return { name, codes: narrowCodes(src, src.length, dict.length), dict };
+  };
   const kinds = new Uint8Array(n);
   const values = new Float64Array(n);
   const text = new Map<number, string>();

@@ -6,6 +6,8 @@
 import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
 import { limitExceeded } from "@/modules/analysis/engine/errors";
 import {
+  type CodeArray,
+  codeArray,
   type DictColumn,
   DictEncoder,
   type Frame,
@@ -261,12 +263,12 @@ function axisOperation(
     });
   }
   const n = f.rowCount;
-  let column: { codes: Int32Array; dict: readonly string[] };
+  let column: { codes: CodeArray; dict: readonly string[] };
   switch (calc.type) {
     case "constant": {
       const label = labelOfValue(calc.value);
       column = {
-        codes: new Int32Array(n).fill(label === null ? -1 : 0),
+        codes: codeArray(1, n).fill(label === null ? -1 : 0),
         dict: label === null ? [] : [label],
       };
       break;
@@ -289,7 +291,7 @@ function axisOperation(
       const remap = new Int32Array(src.dict.length);
       const nullCode = used.hasNull ? map(null) : -1;
       for (let c = 0; c < src.dict.length; c++) remap[c] = used.mask[c] ? map(src.dict[c]) : -1;
-      const codes = new Int32Array(n);
+      const codes = codeArray(enc.dict.length, n);
       for (let i = 0; i < n; i++) {
         const c = src.codes[i];
         codes[i] = c < 0 ? nullCode : remap[c];
@@ -324,7 +326,7 @@ function axisOperation(
         );
         groupCode[k] = enc.code(v === null ? null : canonicalNumber(v));
       }
-      const codes = new Int32Array(n);
+      const codes = codeArray(enc.dict.length, n);
       for (let i = 0; i < n; i++) codes[i] = groupCode[g.ids[i]];
       column = { codes, dict: enc.dict };
     }
@@ -528,12 +530,12 @@ function subjectOperation(
   const enc = DictEncoder.from(f.subject.dict);
   const targetCode = enc.code(target);
   const axisCodes = axes.map((a) => {
-    const codes = new Int32Array(total);
+    const codes = codeArray(a.dict.length, total);
     codes.set(a.codes);
     for (let j = 0; j < nAdded; j++) codes[n + j] = a.codes[g.firstRow[addedCombo[j]]];
     return codes;
   });
-  const subject = new Int32Array(total);
+  const subject = codeArray(enc.dict.length, total);
   subject.set(f.subject.codes);
   subject.fill(targetCode, n);
   const kinds = new Uint8Array(total);

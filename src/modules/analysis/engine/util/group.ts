@@ -16,7 +16,12 @@ const DIRECT_TABLE_MAX = 1 << 24;
  * `sizes[j]` is the dictionary size of column j. `rows`, when given, restricts and orders the
  * rows considered; ids are then indexed by position in `rows`.
  */
-export function groupRows(columns: Int32Array[], sizes: number[], n: number, rows?: Int32Array): Grouping {
+export function groupRows(
+  columns: readonly ArrayLike<number>[],
+  sizes: number[],
+  n: number,
+  rows?: Int32Array,
+): Grouping {
   const len = rows ? rows.length : n;
   if (columns.length === 0) {
     return {
