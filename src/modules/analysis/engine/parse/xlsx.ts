@@ -113,7 +113,12 @@ class ZipParts {
       out = data;
     } else if (e.method === 8) {
       try {
-        out = inflateRawSync(data, { maxOutputLength: Math.max(1, left) });
+        // One output chunk of the declared size: the default 16 KB chunks are concatenated at
+        // the end, which doubled the transient memory of every part.
+        out = inflateRawSync(data, {
+          maxOutputLength: Math.max(1, left),
+          chunkSize: Math.max(64, Math.min(e.size + 1, left + 1)),
+        });
       } catch (err) {
         if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
           throw limitExceeded("uncompressedBytes", this.budget, this.used + left + 1);
