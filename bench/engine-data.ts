@@ -3,7 +3,7 @@
  * bench/engine_pandas.py: mulberry32 PRNG, the P2 replay frame and the P1 grid.
  */
 import { SUBJECT } from "@/modules/analysis/engine/contract";
-import { type Frame, KIND_NUMBER } from "@/modules/analysis/engine/frame";
+import { codeArray, type Frame, KIND_NUMBER } from "@/modules/analysis/engine/frame";
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -32,13 +32,17 @@ export const SUBJECTS = [
   "単価",
 ];
 
-/** 10 × 50 × 200 × 10 = 1,000,000 long-format rows; values are integers 0..9999. */
+/**
+ * 10 × 50 × 200 × 10 = 1,000,000 long-format rows; values are integers 0..9999. Codes in the
+ * arrays the engine itself uses for these dictionaries (`codeArray`, as `fromColumnarJson` loads
+ * them): Int8 for 年度/地域/科目, Int16 for 製品.
+ */
 export function replayFrame(): Frame {
   const n = YEARS.length * REGIONS.length * PRODUCTS.length * SUBJECTS.length;
-  const year = new Int32Array(n);
-  const region = new Int32Array(n);
-  const product = new Int32Array(n);
-  const subject = new Int32Array(n);
+  const year = codeArray(YEARS.length, n);
+  const region = codeArray(REGIONS.length, n);
+  const product = codeArray(PRODUCTS.length, n);
+  const subject = codeArray(SUBJECTS.length, n);
   const values = new Float64Array(n);
   const kinds = new Uint8Array(n).fill(KIND_NUMBER);
   const rand = mulberry32(42);

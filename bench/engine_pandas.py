@@ -1,10 +1,10 @@
 """pandas twin of bench/engine.ts (analysis.md §9): the same generated data and operations.
 
 Usage: /usr/bin/python3 bench/engine_pandas.py <p1.xlsx> <p1_cp932.csv> [--case P2]
-Prints one JSON list of {case, medianMs, p95Ms, peakRssMb, check} (each case in its own process).
+Prints one JSON list of {case, medianMs, p95Ms, peakRssMb, baselineRssMb, absPeakRssMb, check}
+(each case in its own process); peakRssMb = VmHWM at the end − VmRSS at the start of the case.
 """
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -96,8 +96,17 @@ def p2(df):
     return {"s5Rows": len(s5), "formulas": formulas, "traces": len(figure["data"])}
 
 
+def proc_kb(field):
+    """VmRSS / VmHWM in kB, read the same way as bench/engine.ts does for Bun."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def measure(name, setup):
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = proc_kb("VmRSS")
     fn = setup()
     check = fn()
     runs = []
@@ -106,13 +115,15 @@ def measure(name, setup):
         check = fn()
         runs.append((time.perf_counter() - t) * 1000)
     s = sorted(runs)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = proc_kb("VmHWM")
     return {
         "case": name,
         "medianMs": round(statistics.median(runs), 1),
         "p95Ms": round(s[4], 1),
         "runsMs": [round(r, 1) for r in runs],
         "peakRssMb": round((peak - base) / 1024, 1),
+        "baselineRssMb": round(base / 1024, 1),
+        "absPeakRssMb": round(peak / 1024, 1),
         "check": check,
     }
 

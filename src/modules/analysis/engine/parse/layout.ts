@@ -174,7 +174,14 @@ function parseHierarchical(grid: SheetGrid, limits: EngineLimits): ParsedSheet {
     colKey[c - 1] = id;
   }
   const nKeys = Math.max(1, keyIndex.size);
-  const seenCombo = new Map<number, number>();
+  // First cell (r × (lastCol + 1) + c) of each (科目, header tuple), -1 = not seen: a typed table
+  // (subjects ≤ data rows, so it has at most as many slots as the sheet has cells) instead of a
+  // Map, which for 50,000 cells cost ~10 MB of hash-table memory.
+  const slots = (lastRow - sep) * nKeys;
+  const seenCombo: Int32Array | Map<number, number> =
+    slots <= 1 << 25 && (lastRow + 1) * (lastCol + 1) < 2 ** 31
+      ? new Int32Array(Math.max(0, slots)).fill(-1)
+      : new Map<number, number>();
   const headerless = new Uint8Array(nCols);
   for (let c = 1; c <= lastCol; c++) headerless[c - 1] = colCodes[c - 1].every((x) => x < 0) ? 1 : 0;
 
@@ -216,8 +223,8 @@ function parseHierarchical(grid: SheetGrid, limits: EngineLimits): ParsedSheet {
       if (headerless[c - 1])
         warnings.add("COLUMN_WITHOUT_HEADER", "a data column has no header values", a1(r, c));
       const combo = subjectCode * nKeys + colKey[c - 1];
-      const prev = seenCombo.get(combo);
-      if (prev !== undefined) {
+      const prev = seenCombo instanceof Int32Array ? seenCombo[combo] : (seenCombo.get(combo) ?? -1);
+      if (prev >= 0) {
         if (duplicates.length < 10) {
           const prevCell = cellRef(grid, Math.floor(prev / (lastCol + 1)), prev % (lastCol + 1));
           const axes = axisNames.map((n, h) => {
@@ -230,7 +237,8 @@ function parseHierarchical(grid: SheetGrid, limits: EngineLimits): ParsedSheet {
         }
         continue;
       }
-      seenCombo.set(combo, r * (lastCol + 1) + c);
+      if (seenCombo instanceof Int32Array) seenCombo[combo] = r * (lastCol + 1) + c;
+      else seenCombo.set(combo, r * (lastCol + 1) + c);
       builder.pushCodes(colCodes[c - 1], subjectCode, v);
     }
   }

@@ -5,7 +5,7 @@
  */
 import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
 import { limitExceeded } from "@/modules/analysis/engine/errors";
-import { type DictColumn, type Frame, KIND_NUMBER } from "@/modules/analysis/engine/frame";
+import { codeArray, type DictColumn, type Frame, KIND_NUMBER } from "@/modules/analysis/engine/frame";
 import {
   ARITH_OPS,
   type ArithOp,
@@ -245,8 +245,8 @@ export function applyAggregate(config: unknown, input: Frame, ctx: StepContext, 
   let rows = 0;
   for (const r of results) for (let k = 0; k < g.count; k++) rows += r.present[k];
   if (rows > ctx.limits.maxRows) throw limitExceeded("rows", ctx.limits.maxRows, rows);
-  const axisCodes = groupCols.map(() => new Int32Array(rows));
-  const subject = new Int32Array(rows);
+  const axisCodes = groupCols.map((c) => codeArray(c.dict.length, rows));
+  const subject = codeArray(entries.length, rows);
   const kinds = new Uint8Array(rows);
   const values = new Float64Array(rows);
   let i = 0;

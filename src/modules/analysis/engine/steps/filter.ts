@@ -57,20 +57,29 @@ const rowsOf = (sel: Selection, n: number): Int32Array => {
   return all;
 };
 
-/** Keeps selected rows whose code is flagged in `mask` (index 0 = null, code c at c + 1). */
+/**
+ * Keeps selected rows whose code is flagged in `mask` (index 0 = null, code c at c + 1). Counts
+ * first and then fills an exact-size array: a filter over 1M rows no longer allocates a 1M-row
+ * scratch array and a trimmed copy.
+ */
 function selectByMask(col: DictColumn, mask: Uint8Array, sel: Selection, n: number): Int32Array {
   const codes = col.codes;
-  const out = new Int32Array(sel ? sel.length : n);
   let k = 0;
   if (sel) {
+    for (let i = 0; i < sel.length; i++) k += mask[codes[sel[i]] + 1];
+    const out = new Int32Array(k);
+    k = 0;
     for (let i = 0; i < sel.length; i++) {
       const r = sel[i];
       if (mask[codes[r] + 1]) out[k++] = r;
     }
-  } else {
-    for (let r = 0; r < n; r++) if (mask[codes[r] + 1]) out[k++] = r;
+    return out;
   }
-  return out.slice(0, k);
+  for (let r = 0; r < n; r++) k += mask[codes[r] + 1];
+  const out = new Int32Array(k);
+  k = 0;
+  for (let r = 0; r < n; r++) if (mask[codes[r] + 1]) out[k++] = r;
+  return out;
 }
 
 function categoryMask(
@@ -295,7 +304,6 @@ function semiJoin(
   sel: Selection,
   keep: boolean,
 ): Int32Array {
-  const rows = rowsOf(sel, input.rowCount);
   const radices = pairs.map(([, b]) => b.dict.length + 1);
   const translate = pairs.map(([a, b]) => {
     const idx = new Map<string, number>();
@@ -333,13 +341,20 @@ function semiJoin(
   };
   const keys = new Set<string | number>();
   for (let r = 0; r < source.rowCount; r++) keys.add(sourceKey(r));
-  const out = new Int32Array(rows.length);
+  // One pass marks the kept rows, a second copies them into an exact-size array (no identity
+  // selection of every input row, no scratch array of the input's length).
+  const len = sel ? sel.length : input.rowCount;
+  const hit = new Uint8Array(len);
   let k = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    const key = inputKey(r);
-    const hit = key !== null && keys.has(key);
-    if (hit === keep) out[k++] = r;
+  for (let i = 0; i < len; i++) {
+    const key = inputKey(sel ? sel[i] : i);
+    if ((key !== null && keys.has(key)) === keep) {
+      hit[i] = 1;
+      k++;
+    }
   }
-  return out.slice(0, k);
+  const out = new Int32Array(k);
+  k = 0;
+  for (let i = 0; i < len; i++) if (hit[i]) out[k++] = sel ? sel[i] : i;
+  return out;
 }

@@ -6,6 +6,8 @@
 import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
 import { limitExceeded } from "@/modules/analysis/engine/errors";
 import {
+  type CodeArray,
+  codeArray,
   type DictColumn,
   DictEncoder,
   type Frame,
@@ -261,12 +263,12 @@ function axisOperation(
     });
   }
   const n = f.rowCount;
-  let column: { codes: Int32Array; dict: readonly string[] };
+  let column: { codes: CodeArray; dict: readonly string[] };
   switch (calc.type) {
     case "constant": {
       const label = labelOfValue(calc.value);
       column = {
-        codes: new Int32Array(n).fill(label === null ? -1 : 0),
+        codes: codeArray(1, n).fill(label === null ? -1 : 0),
         dict: label === null ? [] : [label],
       };
       break;
@@ -289,7 +291,7 @@ function axisOperation(
       const remap = new Int32Array(src.dict.length);
       const nullCode = used.hasNull ? map(null) : -1;
       for (let c = 0; c < src.dict.length; c++) remap[c] = used.mask[c] ? map(src.dict[c]) : -1;
-      const codes = new Int32Array(n);
+      const codes = codeArray(enc.dict.length, n);
       for (let i = 0; i < n; i++) {
         const c = src.codes[i];
         codes[i] = c < 0 ? nullCode : remap[c];
@@ -324,7 +326,7 @@ function axisOperation(
         );
         groupCode[k] = enc.code(v === null ? null : canonicalNumber(v));
       }
-      const codes = new Int32Array(n);
+      const codes = codeArray(enc.dict.length, n);
       for (let i = 0; i < n; i++) codes[i] = groupCode[g.ids[i]];
       column = { codes, dict: enc.dict };
     }
@@ -383,7 +385,8 @@ function metricByCombo(
   return { kind, value, text };
 }
 
-type Out = { present: boolean; value: number | string | null };
+/** A subject operation's result for one combination; undefined = no row for it. */
+type Out = number | string | null | undefined;
 
 function subjectOperation(
   f: Frame,
@@ -419,18 +422,15 @@ function subjectOperation(
             ? parseNumericText(calc.value)
             : null;
       if (v === null) invalid(`${p}/calculation/value`, "a subject constant must be numeric");
-      compute = () => ({ present: true, value: v });
+      compute = () => v;
       break;
     }
     case "copy": {
       const m = metricByCombo(f, g.ids, g.count, calc.from, calc.path, where);
       compute = (k) => {
         const kind = m.kind[k];
-        if (kind === ABSENT) return { present: false, value: null };
-        return {
-          present: true,
-          value: kind === KIND_NUMBER ? m.value[k] : kind === KIND_TEXT ? m.text.get(k)! : null,
-        };
+        if (kind === ABSENT) return undefined;
+        return kind === KIND_NUMBER ? m.value[k] : kind === KIND_TEXT ? m.text.get(k)! : null;
       };
       break;
     }
@@ -447,12 +447,12 @@ function subjectOperation(
       const def = calc.hasDefault && calc.def !== null ? numeric(calc.def, `${p}/calculation/default`) : null;
       compute = (k) => {
         const kind = m.kind[k];
-        if (kind === ABSENT) return { present: false, value: null };
+        if (kind === ABSENT) return undefined;
         const v = kind === KIND_NUMBER ? m.value[k] : kind === KIND_TEXT ? m.text.get(k)! : null;
         const key = v === null ? null : typeof v === "number" ? canonicalNumber(v) : v;
-        if (key !== null && dict.has(key)) return { present: true, value: dict.get(key)! };
-        if (calc.hasDefault) return { present: true, value: def };
-        return { present: true, value: v };
+        if (key !== null && dict.has(key)) return dict.get(key)!;
+        if (calc.hasDefault) return def;
+        return v;
       };
       break;
     }
@@ -467,15 +467,17 @@ function subjectOperation(
       const list = [...metrics.values()];
       let weight = 1;
       const onIssue = issueCounter(w, () => weight);
+      // One lookup closure for all combinations (reading `current`), not one per combination.
+      let current = 0;
+      const lookup = (name: string) => {
+        const m = metrics.get(name)!;
+        return m.kind[current] === KIND_NUMBER ? m.value[current] : null;
+      };
       compute = (k) => {
-        if (list.length > 0 && !list.some((m) => m.kind[k] !== ABSENT))
-          return { present: false, value: null };
-        const lookup = (name: string) => {
-          const m = metrics.get(name)!;
-          return m.kind[k] === KIND_NUMBER ? m.value[k] : null;
-        };
+        if (list.length > 0 && !list.some((m) => m.kind[k] !== ABSENT)) return undefined;
+        current = k;
         weight = 1;
-        return { present: true, value: evaluate(calc.expr, lookup, onIssue) };
+        return evaluate(calc.expr, lookup, onIssue);
       };
     }
   }
@@ -489,13 +491,15 @@ function subjectOperation(
     for (let i = 0; i < n; i++) {
       if (f.subject.codes[i] !== code) continue;
       const k = g.ids[i];
-      let out = memo.get(k);
-      if (!out) {
-        out = compute(k);
-        memo.set(k, out);
+      let v: Out;
+      if (memo.has(k)) v = memo.get(k);
+      else {
+        v = compute(k);
+        memo.set(k, v);
       }
+      // A combination without a row for the operands makes the modified value null.
+      if (v === undefined) v = null;
       text.delete(i);
-      const v = out.value;
       kinds[i] = typeof v === "number" ? KIND_NUMBER : typeof v === "string" ? KIND_TEXT : KIND_NULL;
       values[i] = typeof v === "number" ? v : 0;
       if (typeof v === "string") text.set(i, v);
@@ -503,38 +507,45 @@ function subjectOperation(
     return { ...f, kinds, values, text };
   }
 
-  const added: { k: number; value: number | string | null }[] = [];
+  // The added rows as columns (combination, kind, number; text sparse) rather than an object each.
+  const addedCombo = new Int32Array(g.count);
+  const addedKind = new Uint8Array(g.count);
+  const addedValue = new Float64Array(g.count);
+  const addedText = new Map<number, string>();
+  let nAdded = 0;
   for (let k = 0; k < g.count; k++) {
-    const out = compute(k);
-    if (out.present) added.push({ k, value: out.value });
+    const v = compute(k);
+    if (v === undefined) continue;
+    addedCombo[nAdded] = k;
+    if (typeof v === "number") {
+      addedKind[nAdded] = KIND_NUMBER;
+      addedValue[nAdded] = v;
+    } else if (typeof v === "string") {
+      addedKind[nAdded] = KIND_TEXT;
+      addedText.set(nAdded, v);
+    }
+    nAdded++;
   }
-  const total = n + added.length;
+  const total = n + nAdded;
   const enc = DictEncoder.from(f.subject.dict);
   const targetCode = enc.code(target);
   const axisCodes = axes.map((a) => {
-    const codes = new Int32Array(total);
+    const codes = codeArray(a.dict.length, total);
     codes.set(a.codes);
-    for (let j = 0; j < added.length; j++) codes[n + j] = a.codes[g.firstRow[added[j].k]];
+    for (let j = 0; j < nAdded; j++) codes[n + j] = a.codes[g.firstRow[addedCombo[j]]];
     return codes;
   });
-  const subject = new Int32Array(total);
+  const subject = codeArray(enc.dict.length, total);
   subject.set(f.subject.codes);
   subject.fill(targetCode, n);
   const kinds = new Uint8Array(total);
   kinds.set(f.kinds);
   const values = new Float64Array(total);
   values.set(f.values);
+  kinds.set(addedKind.subarray(0, nAdded), n);
+  values.set(addedValue.subarray(0, nAdded), n);
   const text = new Map(f.text);
-  added.forEach(({ value }, j) => {
-    const i = n + j;
-    if (typeof value === "number") {
-      kinds[i] = KIND_NUMBER;
-      values[i] = value;
-    } else if (typeof value === "string") {
-      kinds[i] = KIND_TEXT;
-      text.set(i, value);
-    }
-  });
+  for (const [j, v] of addedText) text.set(n + j, v);
   return {
     rowCount: total,
     axes: axes.map((a, j) => ({ name: a.name, codes: axisCodes[j], dict: a.dict })),
