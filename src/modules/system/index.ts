@@ -78,6 +78,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
       {
         detail: {
           tags: ["system"],
+          security: [],
           operationId: "system.metrics",
           "x-problem-codes": ["UNAUTHENTICATED"],
           description:
@@ -99,6 +100,7 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
         response: { 200: ReadyResponse },
         detail: {
           tags: ["system"],
+          security: [],
           operationId: "system.ready",
           description:
             "Public readiness probe: probes the database, the cache and the storage. 503 only when the database is down; a failing cache or storage reports `degraded`.",
