@@ -22,9 +22,9 @@ import {
 import { newId } from "@/lib/ids";
 import { MultipartError, readMultipart, readTextPart } from "@/lib/multipart";
 import { likePattern, page } from "@/lib/schema";
-import { csvOutline, type Outline, workbookOutline } from "@/lib/spreadsheet-outline";
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
+import { csvOutline, DEFAULT_LIMITS, type Outline, workbookOutline } from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
@@ -609,7 +609,7 @@ async function outline(deps: FileDeps, row: FileRow): Promise<Outline | null> {
     if (error instanceof StorageNotFoundError) throw contentMissing();
     throw error;
   }
-  return kind === "csv" ? csvOutline(bytes) : workbookOutline(bytes);
+  return kind === "csv" ? csvOutline(bytes) : workbookOutline(bytes, DEFAULT_LIMITS);
 }
 
 export async function compareVersions(
