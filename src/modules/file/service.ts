@@ -20,6 +20,7 @@ import {
   SPREADSHEET_KINDS,
 } from "@/lib/file-types";
 import { newId } from "@/lib/ids";
+import { badStringReason, inputRefused } from "@/lib/input-guard";
 import { MultipartError, readMultipart, readTextPart } from "@/lib/multipart";
 import { likePattern, page } from "@/lib/schema";
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
@@ -157,6 +158,7 @@ async function receiveUpload(
     for await (const part of readMultipart(request.body, contentType)) {
       if (part.name === "comment" && part.filename === null) {
         comment = (await readTextPart(part.stream, 2000)).trim() || null;
+        refuseBadText(comment, "/body/comment");
         if (comment && comment.length > 500) {
           throw problem("VALIDATION_FAILED", {
             detail: "comment is longer than 500 characters.",
@@ -181,6 +183,12 @@ async function receiveUpload(
   return { stored, comment };
 }
 
+/* Text PostgreSQL cannot store (NUL, lone surrogates) is a 422 naming the field, not a 500. */
+function refuseBadText(value: string | null, path: string): void {
+  const reason = value === null ? null : badStringReason(value);
+  if (reason) throw inputRefused([{ path, message: `The value ${reason}.` }]);
+}
+
 async function storePart(
   deps: FileDeps,
   projectId: string,
@@ -189,6 +197,8 @@ async function storePart(
 ): Promise<Stored> {
   // The name is kept verbatim (NFC) for display; only the storage key uses the sanitised basename.
   const original = (rawName ?? "").normalize("NFC").trim();
+  if (badStringReason(original)) await stream.cancel().catch(() => {});
+  refuseBadText(original, "/body/file/filename");
   const base = original.split(/[\\/]/).pop() ?? "";
   if (!base) throw malformed("The `file` part has no filename.");
   const kind = kindFromFilename(base);
