@@ -14,15 +14,13 @@ import { type AppError, type FieldError, problem } from "@/lib/errors";
 export const MAX_JSON_DEPTH = 64;
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-// A NUL, or a surrogate half without its partner.
-const BAD_STRING = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 export function badStringReason(s: string): string | null {
-  const m = BAD_STRING.exec(s);
-  if (!m) return null;
-  return m[0] === "\u0000"
-    ? "must not contain NUL characters"
-    : "must not contain unpaired UTF-16 surrogates";
+  if (s.includes("\u0000")) return "must not contain NUL characters";
+  // A surrogate half without its partner (String.prototype.isWellFormed, ES2024).
+  if (!(s as string & { isWellFormed(): boolean }).isWellFormed()) {
+    return "must not contain unpaired UTF-16 surrogates";
+  }
+  return null;
 }
 
 /** Depth of the deepest array/object of a JSON text, scanning at most until `max` is passed. */

@@ -74,7 +74,7 @@ export function mappedProblem(
 export function mapError(
   code: string | number,
   error: unknown,
-  config: Config,
+  _config: Config,
   logger: Logger,
   log: Record<string, unknown>,
 ): MappedError {
