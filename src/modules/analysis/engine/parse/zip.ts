@@ -113,7 +113,8 @@ export class ZipParts {
         // the end, which doubled the transient memory of every part.
         out = inflateRawSync(data, {
           maxOutputLength: Math.max(1, left),
-          chunkSize: Math.max(64, Math.min(e.size + 1, left + 1)),
+          // (At least 64 KiB: a directory that understates the size must not make it crawl.)
+          chunkSize: Math.min(left + 1, Math.max(64 * 1024, e.size + 1)),
         });
       } catch (err) {
         if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
