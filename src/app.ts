@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { problem } from "@/lib/errors";
+import { inputRefused, inspectValue, parseJsonBody } from "@/lib/input-guard";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
@@ -114,11 +115,18 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
           payloadTooLarge(JSON_LIMIT_BYTES),
         );
         if (bytes.byteLength === 0) return {};
+        let parsed: ReturnType<typeof parseJsonBody>;
         try {
-          return JSON.parse(decoder.decode(bytes));
+          parsed = parseJsonBody(decoder.decode(bytes));
         } catch {
-          throw problem("MALFORMED_REQUEST", { detail: "The request body is not valid JSON." });
+          parsed = {
+            error: problem("MALFORMED_REQUEST", { detail: "The request body is not valid UTF-8." }),
+          };
         }
+        if ("value" in parsed) return parsed.value;
+        // Raised after authentication (the auth macros run in transform, before validation).
+        requestContext(request).inputError ??= parsed.error;
+        return {};
       }
       // Upload handlers stream the body themselves; returning a value stops the framework from
       // buffering it through formData().
@@ -135,6 +143,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     .onError({ as: "global" }, ({ code, error, request }) => {
       const ctx = requestContext(request);
       const path = pathOf(request);
+      if (code === "VALIDATION" && ctx.inputError) error = ctx.inputError;
       let mapped = mapError(code, error, config, logger, {
         requestId: ctx.requestId,
         method: request.method,
@@ -153,7 +162,21 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       ctx.status = mapped.status;
       return problemResponse(mapped, path, ctx.requestId, baseHeaders(request));
     })
-    .onBeforeHandle({ as: "global" }, rateLimitHook(deps))
+    // Rate limit, then (in the auth macros' transform) authentication, then validation: a caller
+    // without a valid token gets 401/429 before anything about its input is looked at.
+    .onTransform({ as: "global" }, rateLimitHook(deps))
+    .onTransform({ as: "global" }, ({ request, query, params }) => {
+      const ctx = requestContext(request);
+      if (ctx.inputError) return;
+      const errors = [...inspectValue(params, "/params"), ...inspectValue(query, "/query")];
+      if (errors.length > 0) ctx.inputError = inputRefused(errors);
+    })
+    // Public routes have no auth macro: refused input is raised here, or by onError when the
+    // placeholder body failed validation first.
+    .onBeforeHandle({ as: "global" }, ({ request }) => {
+      const error = requestContext(request).inputError;
+      if (error) throw error;
+    })
     .onAfterResponse({ as: "global" }, observeHook(deps))
     .use(
       openapiDocument({

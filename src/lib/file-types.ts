@@ -1,4 +1,5 @@
 import { sanitiseFilename } from "@/lib/storage/keys";
+import { zipDirectory } from "@/modules/analysis/engine";
 
 /*
  * Accepted upload kinds (api.md §2.5): the extension AND the content signature must agree, and
@@ -93,28 +94,8 @@ export function looksLikeText(head: Uint8Array, complete: boolean): boolean {
 
 /** Names of the entries in a zip's central directory, from the archive's tail bytes. */
 export function zipEntryNames(tail: Uint8Array): string[] | null {
-  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
-  let eocd = -1;
-  for (let i = tail.length - 22; i >= Math.max(0, tail.length - 22 - 65535); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) return null;
-  const cdSize = view.getUint32(eocd + 12, true);
-  let p = eocd - cdSize;
-  if (p < 0) return null;
-  const names: string[] = [];
-  const decoder = new TextDecoder();
-  while (p + 46 <= eocd && view.getUint32(p, true) === 0x02014b50) {
-    const nameLen = view.getUint16(p + 28, true);
-    const extraLen = view.getUint16(p + 30, true);
-    const commentLen = view.getUint16(p + 32, true);
-    names.push(decoder.decode(tail.subarray(p + 46, p + 46 + nameLen)));
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  return names;
+  const dir = zipDirectory(tail);
+  return dir === null || dir === "zip64" ? null : dir.map((e) => e.name);
 }
 
 /**

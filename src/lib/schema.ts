@@ -9,6 +9,8 @@ import { t } from "elysia";
  * (src/plugins/openapi-document.ts). `title` is an annotation only, so validation is unaffected.
  */
 
+export const INT32_MAX = 2 ** 31 - 1;
+
 export const Uuid = t.String({ format: "uuid", description: "UUID" });
 /** A path or filter id, described for the document ("Project id (UUID)"). */
 export const IdOf = (what: string) => t.String({ format: "uuid", description: `${what} id (UUID)` });
@@ -30,8 +32,11 @@ export const Int = (options?: IntegerOptions) => Type.Integer(options);
 /**
  * An integer query parameter: Elysia's coercing `t.Integer`, so `?limit=20` arrives as 20 and
  * `?limit=abc` is a 422. The document shows it as a plain `integer` (openapi-document.ts).
+ * Bounded to PostgreSQL's `integer` unless the route says otherwise: `?skip=1e21` or
+ * `?skip=9223372036854775808` coerce to integers too, and would only fail inside the database.
  */
-export const QueryInt = (options?: IntegerOptions) => t.Integer(options);
+export const QueryInt = (options?: IntegerOptions) =>
+  t.Integer({ minimum: -INT32_MAX - 1, maximum: INT32_MAX, ...options });
 
 export const PageQuery = {
   skip: t.Optional(

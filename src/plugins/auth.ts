@@ -132,16 +132,29 @@ export async function requireCaller(
   return { caller: auth.caller, auth };
 }
 
+/*
+ * Authentication as a transform hook: it runs before schema validation, so a request without a
+ * valid token is refused with 401 before its body is validated (or its validation failure is
+ * formatted). The resolve that follows reuses the cached state.
+ */
+export const authenticateFirst =
+  (deps: AppDeps) =>
+  async ({ request }: { request: Request }): Promise<void> => {
+    await requireCaller(deps, request);
+  };
+
 export function authPlugin(deps: AppDeps) {
   return new Elysia({ name: "auth" })
     .derive({ as: "global" }, ({ request }) => ({ authState: () => authStateOf(deps, request) }))
     .macro({
       auth: {
         detail: { "x-problem-codes": CALLER_PROBLEMS },
+        transform: authenticateFirst(deps),
         resolve: ({ request }) => requireCaller(deps, request),
       },
       admin: {
         detail: { "x-problem-codes": [...CALLER_PROBLEMS, "ADMIN_REQUIRED"] },
+        transform: authenticateFirst(deps),
         async resolve({ request }) {
           const { caller, auth } = await requireCaller(deps, request);
           if (!caller.isSystemAdmin) {

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
+import { pgErrorCode } from "@/db/pg-errors";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
 import { PROBLEMS, type ProblemCode } from "@/lib/problems";
 import { EngineError } from "@/modules/analysis/engine/errors";
@@ -73,7 +74,7 @@ export function mappedProblem(
 export function mapError(
   code: string | number,
   error: unknown,
-  config: Config,
+  _config: Config,
   logger: Logger,
   log: Record<string, unknown>,
 ): MappedError {
@@ -114,10 +115,18 @@ export function mapError(
     logger.error({ ...log, err: error }, "dependency unavailable");
     return mappedProblem("DEPENDENCY_UNAVAILABLE", { headers: { "Retry-After": "5" } });
   }
+  // SQLSTATE class 22 (data exception): a value the database cannot take (out of range, NUL,
+  // untranslatable character) that no schema caught. The client's fault, so 422, never 500.
+  const sqlState = pgErrorCode(error);
+  if (sqlState?.startsWith("22")) {
+    logger.warn({ ...log, err: error, sqlState }, "value refused by the database");
+    return mappedProblem("VALIDATION_FAILED", {
+      detail: "A value in the request is out of range or cannot be stored.",
+    });
+  }
   logger.error({ ...log, err: error }, "unhandled error");
-  const dev = config.environment === "development";
-  const message = error instanceof Error ? error.message : String(error);
-  return mappedProblem("INTERNAL_ERROR", dev ? { detail: `Internal error: ${message}` } : {});
+  // Not even in development: driver messages carry SQL and parameter values; the log has them.
+  return mappedProblem("INTERNAL_ERROR");
 }
 
 export function problemResponse(

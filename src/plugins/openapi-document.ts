@@ -162,6 +162,11 @@ const canonical = (v: unknown): string =>
     isObject(val) ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => (a < b ? -1 : 1))) : val,
   );
 
+const withoutClosed = (v: Json): Json => {
+  const { additionalProperties, ...rest } = v;
+  return additionalProperties === false ? rest : v;
+};
+
 /*
  * Hoists every schema with a `title` into `components.schemas[title]` and leaves a `$ref` in its
  * place (children first, so components refer to each other). The plugin folds `Union([X, Null])`
@@ -179,7 +184,10 @@ function hoister(schemas: Record<string, Json>) {
       rest.type = types.length === 1 ? types[0] : types;
     }
     const existing = schemas[title];
-    if (existing && canonical(existing) !== canonical(rest))
+    // Elysia adds `additionalProperties: false` to a route's response schema object when it
+    // compiles the route (first request), so after traffic two calls of one builder (`Page(x)`)
+    // can differ in that key alone; that is the same shape, not two.
+    if (existing && canonical(withoutClosed(existing)) !== canonical(withoutClosed(rest)))
       throw new Error(`OpenAPI: two different schemas are titled "${title}"; give one another title`);
     schemas[title] = rest;
     const ref = { $ref: `#/components/schemas/${title}` };

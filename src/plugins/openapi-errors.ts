@@ -91,7 +91,9 @@ function edgeCodes(path: string, method: string, op: Operation): ProblemCode[] {
     if (content["application/json"]) codes.push("MALFORMED_REQUEST", "PAYLOAD_TOO_LARGE");
     codes.push("UNSUPPORTED_MEDIA_TYPE");
   }
-  if (op.requestBody || (op.parameters ?? []).length > 0) codes.push("VALIDATION_FAILED");
+  // Under /api/ any query string is inspected (NUL, lone surrogates), declared or not.
+  if (op.requestBody || (op.parameters ?? []).length > 0 || path.startsWith("/api/"))
+    codes.push("VALIDATION_FAILED");
   if (!rateLimitExempt(path)) codes.push("RATE_LIMITED");
   if (path.startsWith("/api/")) codes.push("DEPENDENCY_UNAVAILABLE");
   return codes;

@@ -6,7 +6,14 @@ import { project, projectMember } from "@/db/schema";
 import type { AppDeps } from "@/deps";
 import { type Cache, cached, memberRoleKey, projectKey } from "@/lib/cache";
 import { problem } from "@/lib/errors";
-import { type AuthState, authPlugin, CALLER_PROBLEMS, denied, requireCaller } from "@/plugins/auth";
+import {
+  type AuthState,
+  authenticateFirst,
+  authPlugin,
+  CALLER_PROBLEMS,
+  denied,
+  requireCaller,
+} from "@/plugins/auth";
 
 /*
  * The one guard every `/project/:projectId/...` route uses (api.md §1.4): membership or system
@@ -155,6 +162,7 @@ export function projectAccessPlugin(deps: AppDeps) {
           ...(guard.allowInactive ? [] : (["PROJECT_INACTIVE"] as const)),
         ],
       },
+      transform: authenticateFirst(deps),
       async resolve({ request, params }) {
         const { caller, auth } = await requireCaller(deps, request);
         const projectId = (params as Record<string, string>).projectId;

@@ -1,4 +1,5 @@
 import { randomUUIDv7 } from "bun";
+import type { AppError } from "@/lib/errors";
 
 /*
  * Per-request facts that every later stage needs (the error mapper included, which runs even
@@ -10,6 +11,11 @@ export type RequestContext = {
   userId: string | null;
   /** Final status when an error response was produced (the framework does not expose it later). */
   status?: number;
+  /**
+   * Input refused at parse or transform time (too deep, NUL, lone surrogates, reserved keys),
+   * raised only after authentication so an anonymous caller learns nothing about its body.
+   */
+  inputError?: AppError;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;

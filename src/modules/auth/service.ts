@@ -61,7 +61,12 @@ export function sessionKeyHash(
 ): { hash: string; source: "sid" | "token" | "dev" } {
   const sha = (s: string) => createHash("sha256").update(s).digest("hex");
   if (identity.kind === "dev-mock") return { hash: sha(`dev:${PROCESS_START}:${rawToken}`), source: "dev" };
-  if (identity.sid) return { hash: sha(`sid:${identity.sid}`), source: "sid" };
+  // `sid` names a sign-in session at the IdP, not a person: the key also carries who the token
+  // is for, so a token with a reused or forged-alike `sid` never lands in someone else's session.
+  if (identity.sid) {
+    const who = identity.oid ? `oid:${identity.oid}` : `email:${identity.email.trim().toLowerCase()}`;
+    return { hash: sha(`sid:${identity.sid}\u0000${who}`), source: "sid" };
+  }
   return { hash: sha(rawToken), source: "token" };
 }
 
@@ -120,7 +125,7 @@ export async function provisionUser(
   if (!user) {
     const devAdmin =
       config.environment === "development" && email.toLowerCase() === config.devMockUserEmail.toLowerCase();
-    [user] = await tx
+    const [created] = await tx
       .insert(userAccount)
       .values({
         id: newId(),
@@ -131,8 +136,16 @@ export async function provisionUser(
         roles: devAdmin ? ["system_admin", "user"] : ["user"],
         source: "sso",
       })
+      // A new user's first page load sends several requests at once: the losers of the race
+      // wait for the winner's commit, insert nothing, and read its row like any later request.
+      .onConflictDoNothing()
       .returning();
-    return user;
+    if (created) return created;
+    user =
+      (identity.oid ? await findUserByOid(tx, identity.oid) : null) ?? (await findUserByEmail(tx, email));
+    if (!user || (identity.oid && user.azureOid && user.azureOid !== identity.oid)) {
+      throw problem("IDENTITY_CONFLICT");
+    }
   }
   const patch: Partial<typeof userAccount.$inferInsert> = {};
   if (user.email !== email && identity.kind !== "dev-mock") {

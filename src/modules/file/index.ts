@@ -250,7 +250,12 @@ export function fileController(deps: AppDeps) {
         detail: {
           tags,
           operationId: "file.version.restore",
-          "x-problem-codes": ["FILE_NOT_FOUND", "FILE_CONTENT_MISSING", "VERSION_NOT_IN_CHAIN"],
+          "x-problem-codes": [
+            "FILE_NOT_FOUND",
+            "FILE_CONTENT_MISSING",
+            "VERSION_NOT_IN_CHAIN",
+            "ANALYSIS_LIMIT_EXCEEDED",
+          ],
           description:
             "Copies an older version of the chain as a new latest version; nothing is overwritten.",
           summary: "Restore an old version as the new latest version (M+)",
@@ -269,7 +274,12 @@ export function fileController(deps: AppDeps) {
         detail: {
           tags,
           operationId: "file.version.compare",
-          "x-problem-codes": ["FILE_NOT_FOUND", "FILE_CONTENT_MISSING", "VERSION_NOT_IN_CHAIN"],
+          "x-problem-codes": [
+            "FILE_NOT_FOUND",
+            "FILE_CONTENT_MISSING",
+            "VERSION_NOT_IN_CHAIN",
+            "ANALYSIS_LIMIT_EXCEEDED",
+          ],
           description:
             "Compares two versions of one chain: size, checksum and, for spreadsheets, sheets and row counts.",
           summary: "Compare two versions: size, checksum, sheets and row counts (V+)",

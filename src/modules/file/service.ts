@@ -1,6 +1,5 @@
 import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
-import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import {
   analysisFile,
@@ -20,11 +19,12 @@ import {
   SPREADSHEET_KINDS,
 } from "@/lib/file-types";
 import { newId } from "@/lib/ids";
+import { badStringReason, inputRefused } from "@/lib/input-guard";
 import { MultipartError, readMultipart, readTextPart } from "@/lib/multipart";
 import { likePattern, page } from "@/lib/schema";
-import { csvOutline, type Outline, workbookOutline } from "@/lib/spreadsheet-outline";
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
+import { csvOutline, DEFAULT_LIMITS, type Outline, workbookOutline } from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
@@ -157,6 +157,7 @@ async function receiveUpload(
     for await (const part of readMultipart(request.body, contentType)) {
       if (part.name === "comment" && part.filename === null) {
         comment = (await readTextPart(part.stream, 2000)).trim() || null;
+        refuseBadText(comment, "/body/comment");
         if (comment && comment.length > 500) {
           throw problem("VALIDATION_FAILED", {
             detail: "comment is longer than 500 characters.",
@@ -181,6 +182,12 @@ async function receiveUpload(
   return { stored, comment };
 }
 
+/* Text PostgreSQL cannot store (NUL, lone surrogates) is a 422 naming the field, not a 500. */
+function refuseBadText(value: string | null, path: string): void {
+  const reason = value === null ? null : badStringReason(value);
+  if (reason) throw inputRefused([{ path, message: `The value ${reason}.` }]);
+}
+
 async function storePart(
   deps: FileDeps,
   projectId: string,
@@ -189,6 +196,8 @@ async function storePart(
 ): Promise<Stored> {
   // The name is kept verbatim (NFC) for display; only the storage key uses the sanitised basename.
   const original = (rawName ?? "").normalize("NFC").trim();
+  if (badStringReason(original)) await stream.cancel().catch(() => {});
+  refuseBadText(original, "/body/file/filename");
   const base = original.split(/[\\/]/).pop() ?? "";
   if (!base) throw malformed("The `file` part has no filename.");
   const kind = kindFromFilename(base);
@@ -256,16 +265,24 @@ async function readAllText(storage: Storage, key: string): Promise<string> {
   return new TextDecoder().decode(await readAll(storage, key));
 }
 
+type VersionValues = {
+  chainId: string;
+  version: number;
+  parentFileId: string | null;
+  restoredFromId: string | null;
+};
+
 async function insertVersion(
   deps: FileDeps,
   projectId: string,
   stored: Stored,
-  values: { chainId: string; version: number; parentFileId: string | null; restoredFromId: string | null },
+  values: VersionValues | ((tx: DbOrTx) => Promise<VersionValues>),
   comment: string | null,
   uploaderId: string,
   action: string,
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
+    if (typeof values === "function") values = await values(tx);
     if (values.parentFileId) {
       await tx
         .update(projectFile)
@@ -367,31 +384,33 @@ async function addToChain(
   restoredFromId: string | null,
   action: string,
 ): Promise<ProjectFile> {
-  // Versions of one chain are numbered under a retry: a concurrent upload that took the same
-  // number makes the unique (chain_id, version) index fail, and the next attempt takes max+1.
-  for (let attempt = 0; ; attempt++) {
-    const latest = await latestOfChain(deps.db, chainId);
-    if (!latest) {
-      await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
-      throw fileNotFound();
-    }
-    try {
-      await insertVersion(
-        deps,
-        projectId,
-        stored,
-        { chainId, version: latest.version + 1, parentFileId: latest.id, restoredFromId },
-        comment,
-        caller.user.id,
-        action,
-      );
-      return getFile(deps.db, projectId, stored.fileId);
-    } catch (error) {
-      if (attempt < 3 && isUniqueViolation(error)) continue;
-      await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
-      throw error;
-    }
+  // Versions of one chain are numbered under a lock on the chain's first row (its id is the
+  // chain id), so concurrent uploads and restores queue up instead of racing for the next
+  // number and the single `isLatest`. Whole-chain deletes lock the same row first.
+  try {
+    await insertVersion(
+      deps,
+      projectId,
+      stored,
+      async (tx) => {
+        const [root] = await tx
+          .select({ id: projectFile.id })
+          .from(projectFile)
+          .where(eq(projectFile.id, chainId))
+          .for("update");
+        const latest = root ? await latestOfChain(tx, chainId) : undefined;
+        if (!latest) throw fileNotFound();
+        return { chainId, version: latest.version + 1, parentFileId: latest.id, restoredFromId };
+      },
+      comment,
+      caller.user.id,
+      action,
+    );
+  } catch (error) {
+    await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+    throw error;
   }
+  return getFile(deps.db, projectId, stored.fileId);
 }
 
 export async function restoreVersion(
@@ -506,6 +525,8 @@ export async function deleteChain(
       .select()
       .from(projectFile)
       .where(and(eq(projectFile.chainId, anchor.f.chainId), eq(projectFile.projectId, projectId)))
+      // Version 1 (the chain's lock row for new versions) first, so the two never deadlock.
+      .orderBy(asc(projectFile.version))
       .for("update");
     const keys = versions.map((v) => v.storageKey);
     const total = versions.reduce((n, v) => n + v.sizeBytes, 0);
@@ -609,7 +630,7 @@ async function outline(deps: FileDeps, row: FileRow): Promise<Outline | null> {
     if (error instanceof StorageNotFoundError) throw contentMissing();
     throw error;
   }
-  return kind === "csv" ? csvOutline(bytes) : workbookOutline(bytes);
+  return kind === "csv" ? csvOutline(bytes) : workbookOutline(bytes, DEFAULT_LIMITS);
 }
 
 export async function compareVersions(

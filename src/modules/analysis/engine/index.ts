@@ -18,7 +18,7 @@ export {
   toColumnarJson,
 } from "@/modules/analysis/engine/frame";
 export * from "@/modules/analysis/engine/limits";
-export { type CsvEncoding, decodeCsv, readCsv } from "@/modules/analysis/engine/parse/csv";
+export { type CsvEncoding, csvOutline, decodeCsv, readCsv } from "@/modules/analysis/engine/parse/csv";
 export {
   countDuplicates,
   detectShape,
@@ -26,7 +26,8 @@ export {
   parseSheet,
 } from "@/modules/analysis/engine/parse/layout";
 export * from "@/modules/analysis/engine/parse/read-file";
-export { readWorkbook } from "@/modules/analysis/engine/parse/xlsx";
+export { type Outline, readWorkbook, workbookOutline } from "@/modules/analysis/engine/parse/xlsx";
+export { zipDirectory } from "@/modules/analysis/engine/parse/zip";
 export * from "@/modules/analysis/engine/pipeline";
 export type { AggregateConfig } from "@/modules/analysis/engine/steps/aggregate";
 export type { ChartModel } from "@/modules/analysis/engine/steps/chart";

@@ -201,3 +201,20 @@ export function readCsv(bytes: Uint8Array, options: CsvReadOptions = {}): CsvGri
   const { rows, lines } = parseCsvText(text, delimiter);
   return { name: CSV_SHEET_NAME, rows, lines, encoding, delimiter };
 }
+
+/** Line count of a CSV as a one-sheet outline (quoted line breaks stay inside their record). */
+export function csvOutline(buf: Uint8Array): { sheets: string[]; rows: Record<string, number> } {
+  let lines = 0;
+  let inQuotes = false;
+  let sawContent = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 0x22) inQuotes = !inQuotes;
+    if (!inQuotes && (c === 0x0a || (c === 0x0d && buf[i + 1] !== 0x0a))) {
+      if (sawContent) lines++;
+      sawContent = false;
+    } else if (c !== 0x0d) sawContent = true;
+  }
+  if (sawContent) lines++;
+  return { sheets: ["CSV"], rows: { CSV: lines } };
+}

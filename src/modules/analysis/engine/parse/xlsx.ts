@@ -12,11 +12,13 @@
  * follow ExcelJS 4.4 (`cell-xform.js`, `utils.isDateFmt`, the built-in number formats), so the
  * grids are the same as before.
  */
-import { inflateRawSync } from "node:zlib";
 import { SaxesParser } from "saxes";
 import { EngineError, limitExceeded } from "@/modules/analysis/engine/errors";
 import type { EngineLimits } from "@/modules/analysis/engine/limits";
 import type { RawCell } from "@/modules/analysis/engine/parse/cells";
+import { type ZipEntry, ZipParts, zipDirectory } from "@/modules/analysis/engine/parse/zip";
+
+export { zipUncompressedSize } from "@/modules/analysis/engine/parse/zip";
 
 /** 0-based inclusive rectangle. */
 export type MergeRange = { top: number; left: number; bottom: number; right: number };
@@ -33,106 +35,6 @@ export type SkippedSheet = { sheetName: string; reason: string; message: string;
 
 const notAnalysable = (detail: string) =>
   new EngineError("FILE_NOT_ANALYSABLE", 422, detail, { allowed: ["xlsx", "xlsm", "csv", "txt"] });
-
-type ZipEntry = { name: string; method: number; compressedSize: number; size: number; offset: number };
-
-/** The central directory; null when the bytes are not a zip, "zip64" for ZIP64 archives. */
-function zipDirectory(buf: Uint8Array): ZipEntry[] | "zip64" | null {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let eocd = -1;
-  const stop = Math.max(0, buf.length - 22 - 65535);
-  for (let i = buf.length - 22; i >= stop; i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) return null;
-  const count = view.getUint16(eocd + 10, true);
-  let p = view.getUint32(eocd + 16, true);
-  // ZIP64 markers: sizes do not fit 32 bits, far above any configured limit.
-  if (count === 0xffff || p === 0xffffffff) return "zip64";
-  const entries: ZipEntry[] = [];
-  const utf8 = new TextDecoder();
-  for (let k = 0; k < count; k++) {
-    if (p + 46 > buf.length || view.getUint32(p, true) !== 0x02014b50) return null;
-    const nameLength = view.getUint16(p + 28, true);
-    const compressedSize = view.getUint32(p + 20, true);
-    const size = view.getUint32(p + 24, true);
-    const offset = view.getUint32(p + 42, true);
-    if (size === 0xffffffff || compressedSize === 0xffffffff || offset === 0xffffffff) return "zip64";
-    entries.push({
-      name: utf8.decode(buf.subarray(p + 46, p + 46 + nameLength)),
-      method: view.getUint16(p + 10, true),
-      compressedSize,
-      size,
-      offset,
-    });
-    p += 46 + nameLength + view.getUint16(p + 30, true) + view.getUint16(p + 32, true);
-  }
-  return entries;
-}
-
-/** Sum of the uncompressed sizes in the zip central directory; null when the bytes are not a zip. */
-export function zipUncompressedSize(buf: Uint8Array): number | null {
-  const dir = zipDirectory(buf);
-  if (dir === null) return null;
-  if (dir === "zip64") return Number.MAX_SAFE_INTEGER;
-  return dir.reduce((s, e) => s + e.size, 0);
-}
-
-/** Inflates zip parts on demand; all parts together may not exceed `budget` bytes. */
-class ZipParts {
-  private readonly byName = new Map<string, ZipEntry>();
-  private used = 0;
-
-  constructor(
-    private readonly buf: Uint8Array,
-    entries: ZipEntry[],
-    private readonly budget: number,
-  ) {
-    for (const e of entries) this.byName.set(e.name, e);
-  }
-
-  has(name: string): boolean {
-    return this.byName.has(name);
-  }
-
-  read(name: string): Uint8Array | null {
-    const e = this.byName.get(name);
-    if (!e) return null;
-    const view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    const h = e.offset;
-    if (h + 30 > this.buf.length || view.getUint32(h, true) !== 0x04034b50)
-      throw notAnalysable(`The workbook could not be read: bad zip entry ${name}`);
-    const start = h + 30 + view.getUint16(h + 26, true) + view.getUint16(h + 28, true);
-    const data = this.buf.subarray(start, start + e.compressedSize);
-    const left = this.budget - this.used;
-    let out: Uint8Array;
-    if (e.method === 0) {
-      out = data;
-    } else if (e.method === 8) {
-      try {
-        // One output chunk of the declared size: the default 16 KB chunks are concatenated at
-        // the end, which doubled the transient memory of every part.
-        out = inflateRawSync(data, {
-          maxOutputLength: Math.max(1, left),
-          chunkSize: Math.max(64, Math.min(e.size + 1, left + 1)),
-        });
-      } catch (err) {
-        if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-          throw limitExceeded("uncompressedBytes", this.budget, this.used + left + 1);
-        }
-        throw notAnalysable(`The workbook could not be read: ${(err as Error).message}`);
-      }
-    } else {
-      throw notAnalysable(`The workbook could not be read: unsupported compression in ${name}`);
-    }
-    this.used += out.length;
-    if (this.used > this.budget) throw limitExceeded("uncompressedBytes", this.budget, this.used);
-    return out;
-  }
-}
 
 type XmlHandlers = {
   open(name: string, attrs: Record<string, string>): void;
@@ -833,4 +735,67 @@ export async function readWorkbook(bytes: Uint8Array, limits: EngineLimits): Pro
     sheets.push({ name: ws.name, rows: read.rows, merges: read.merges });
   }
   return { sheets, skipped };
+}
+
+/** Sheet names and row counts, for comparing two versions of a file without reading cells. */
+export type Outline = { sheets: string[]; rows: Record<string, number> };
+
+/* Everything an outline inflates: the workbook part, its relationships and sheet heads. */
+const OUTLINE_BUDGET = 16 * 1024 * 1024;
+/* `<dimension>` precedes `<sheetData>`; this much of a sheet's head always holds it. */
+const SHEET_HEAD_BYTES = 64 * 1024;
+
+function rowsFromDimension(head: Uint8Array): number {
+  const xml = new TextDecoder().decode(head);
+  const m = /<(?:\w+:)?dimension\b[^>]*\bref="\$?[A-Z]+\$?(\d+)(?::\$?[A-Z]+\$?(\d+))?"/.exec(xml);
+  if (!m) return 0;
+  const first = Number(m[1]);
+  const last = Number(m[2] ?? m[1]);
+  return last - first + 1;
+}
+
+/**
+ * The outline of an xlsx/xlsm: the declared sheets and each worksheet's `<dimension>`. The zip is
+ * refused like at registration when its directory declares more than the uncompressed limit, and
+ * only the workbook part and the head of each sheet are inflated (bounded), so a bomb costs
+ * milliseconds. Null when the bytes are not a readable workbook.
+ */
+export function workbookOutline(bytes: Uint8Array, limits: EngineLimits): Outline | null {
+  const dir = zipDirectory(bytes);
+  if (dir === null) return null;
+  const size = dir === "zip64" ? Number.MAX_SAFE_INTEGER : dir.reduce((s, e) => s + e.size, 0);
+  if (size > limits.maxUncompressedBytes) {
+    throw limitExceeded("uncompressedBytes", limits.maxUncompressedBytes, size);
+  }
+  const zip = new ZipParts(bytes, dir as ZipEntry[], Math.min(OUTLINE_BUDGET, limits.maxUncompressedBytes));
+  try {
+    let workbookPart = "xl/workbook.xml";
+    for (const rel of readRels(zip, "").values()) {
+      if (rel.type.endsWith("/officeDocument")) workbookPart = rel.target;
+    }
+    const workbookXml = zip.read(workbookPart);
+    if (!workbookXml) return null;
+    const rels = readRels(zip, workbookPart);
+    const sheets: string[] = [];
+    const rows: Record<string, number> = {};
+    const parts: { name: string; part: string | undefined }[] = [];
+    parseXml(workbookXml, workbookPart, {
+      open(name, a) {
+        if (name !== "sheet") return;
+        const sheetName = a.name ?? "";
+        sheets.push(sheetName);
+        const rel = rels.get(attr(a, "id") ?? "");
+        parts.push({ name: sheetName, part: rel?.type.endsWith("/worksheet") ? rel.target : undefined });
+      },
+    });
+    if (parts.length > limits.maxSheets) throw limitExceeded("sheets", limits.maxSheets, parts.length);
+    for (const { name, part } of parts) {
+      const head = part ? zip.readPrefix(part, SHEET_HEAD_BYTES) : null;
+      rows[name] = head ? rowsFromDimension(head) : 0;
+    }
+    return { sheets, rows };
+  } catch (e) {
+    if (e instanceof EngineError && e.code === "FILE_NOT_ANALYSABLE") return null;
+    throw e;
+  }
 }
