@@ -8,8 +8,9 @@ import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
 import { ResultCache, runPipeline } from "@/modules/analysis/engine";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
+import { stepsOf } from "./repository";
+import { inputOf, resultCache, toDef } from "./results";
 import { loadSession } from "./service";
-import { inputOf, resultCache, stepsOf, toDef } from "./steps";
 
 /*
  * Chart images of summary steps (analysis.md §4.5): any snapshot's step, results computed for that

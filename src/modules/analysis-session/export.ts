@@ -8,6 +8,7 @@ import { type AppError, problem } from "@/lib/errors";
 import { contentDisposition } from "@/lib/file-types";
 import { type Storage, snapshotKey } from "@/lib/storage";
 import {
+  type CellValue,
   type ChartModel,
   columnNames,
   type Frame,
@@ -16,10 +17,11 @@ import {
   runPipeline,
   type StepResult,
 } from "@/modules/analysis/engine";
-import type { CellValue } from "@/modules/analysis/engine/frame";
+
 import { SessionDetail } from "./model";
+import { stepsOf } from "./repository";
+import { inputOf, toDef } from "./results";
 import { getSessionDetail, loadSession } from "./service";
-import { inputOf, stepsOf, toDef } from "./steps";
 
 /*
  * Session export (analysis.md §2.7, api.md §2.7 `/export`): the JSON detail (also archived to

@@ -1,0 +1,118 @@
+import { describe, expect, test } from "bun:test";
+import { asc, eq } from "drizzle-orm";
+import { analysisChat, analysisSession, analysisSnapshot, analysisStep } from "@/db/schema";
+import { seedIssue, sessionOnF1 } from "./helpers/analysis";
+import { testApp } from "./helpers/context";
+import { jsonInit } from "./helpers/users";
+
+/*
+ * The session aggregate's single writer (src/modules/analysis-session/repository.ts): every copy
+ * of a snapshot goes through one routine, so what a copy keeps is the same for every caller.
+ */
+describe("analysis session repository", async () => {
+  const { request, deps } = await testApp();
+  const db = deps.database.db;
+  const issue = await seedIssue(db);
+  const json = async (res: Response) => (await res.json()) as any;
+
+  const OLD = new Date("2020-01-01T00:00:00Z");
+
+  /* Current snapshot with a summary, a step triggered by the opening chat, and old timestamps. */
+  async function seededCurrent() {
+    const w = await sessionOnF1(request, deps.config.secretKey, issue.id);
+    const step = await json(
+      await request(
+        `${w.sbase}/step`,
+        jsonInit("POST", { name: "集計", type: "summary", input: "original" }, w.user.auth),
+      ),
+    );
+    const [session] = await db.select().from(analysisSession).where(eq(analysisSession.id, w.sessionId));
+    const current = session.currentSnapshotId!;
+    const chats = await db
+      .select()
+      .from(analysisChat)
+      .where(eq(analysisChat.snapshotId, current))
+      .orderBy(asc(analysisChat.chatOrder));
+    const trigger = chats.at(-1)!;
+    await db
+      .update(analysisSnapshot)
+      .set({ conversationSummary: "<!--folded:2-->\n要約" })
+      .where(eq(analysisSnapshot.id, current));
+    await db
+      .update(analysisStep)
+      .set({ triggeredByChatId: trigger.id, createdAt: OLD, updatedAt: OLD })
+      .where(eq(analysisStep.id, step.id));
+    await db
+      .update(analysisChat)
+      .set({ createdAt: OLD, updatedAt: OLD })
+      .where(eq(analysisChat.snapshotId, current));
+    return { ...w, current, trigger, step };
+  }
+
+  async function rowsOf(snapshotId: string) {
+    const [[snap], chats, steps] = await Promise.all([
+      db.select().from(analysisSnapshot).where(eq(analysisSnapshot.id, snapshotId)),
+      db
+        .select()
+        .from(analysisChat)
+        .where(eq(analysisChat.snapshotId, snapshotId))
+        .orderBy(asc(analysisChat.chatOrder)),
+      db.select().from(analysisStep).where(eq(analysisStep.snapshotId, snapshotId)),
+    ]);
+    return { snap, chats, steps };
+  }
+
+  /* What every copy keeps: summary, remapped trigger, new rows with the copy's own timestamps. */
+  function expectFaithfulCopy(
+    source: Awaited<ReturnType<typeof seededCurrent>>,
+    copy: Awaited<ReturnType<typeof rowsOf>>,
+  ) {
+    expect(copy.snap.conversationSummary).toBe("<!--folded:2-->\n要約");
+    const copiedTrigger = copy.chats.find((c) => c.chatOrder === source.trigger.chatOrder)!;
+    expect(copiedTrigger.id).not.toBe(source.trigger.id);
+    const step = copy.steps.find((s) => s.stepKey === source.step.stepKey)!;
+    expect(step.id).not.toBe(source.step.id);
+    expect(step.triggeredByChatId).toBe(copiedTrigger.id);
+    for (const row of [...copy.chats, step]) {
+      expect(row.createdAt.getTime()).toBeGreaterThan(OLD.getTime());
+      expect(row.updatedAt.getTime()).toBeGreaterThan(OLD.getTime());
+    }
+  }
+
+  test("snapshot save: keeps the conversation summary, remaps triggeredByChatId, copies are new rows", async () => {
+    const w = await seededCurrent();
+    const saved = await json(
+      await request(`${w.sbase}/snapshot`, jsonInit("POST", { name: "保存" }, w.user.auth)),
+    );
+    expect(saved.parentSnapshotId).toBe(w.current);
+    expectFaithfulCopy(w, await rowsOf(saved.id));
+  });
+
+  test("duplicate copies snapshots the same way as a save", async () => {
+    const w = await seededCurrent();
+    const base = w.sbase.slice(0, w.sbase.lastIndexOf("/"));
+    for (const includeSnapshots of [true, false]) {
+      const copy = await json(
+        await request(`${w.sbase}/duplicate`, jsonInit("POST", { includeSnapshots }, w.user.auth)),
+      );
+      const [session] = await db.select().from(analysisSession).where(eq(analysisSession.id, copy.id));
+      expectFaithfulCopy(w, await rowsOf(session.currentSnapshotId!));
+      expect((await request(`${base}/${copy.id}`, { headers: w.user.auth })).status).toBe(200);
+    }
+  });
+
+  test("10 simultaneous snapshot saves on one session: all 201 with distinct consecutive orders", async () => {
+    const { user, sbase } = await sessionOnF1(request, deps.config.secretKey, issue.id);
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        request(`${sbase}/snapshot`, jsonInit("POST", { name: `s${i}` }, user.auth)),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses).toEqual(Array(10).fill(201));
+    const orders = (await Promise.all(responses.map(json))).map((s) => s.order).sort((a, b) => a - b);
+    expect(orders).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const detail = await json(await request(sbase, { headers: user.auth }));
+    expect(detail).toMatchObject({ currentSnapshot: 10, snapshotCount: 11 });
+  });
+});
