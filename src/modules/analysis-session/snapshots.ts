@@ -3,7 +3,6 @@ import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisSnapshot } from "@/db/schema";
 import { problem } from "@/lib/errors";
-import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
 import type { Snapshot } from "./model";
