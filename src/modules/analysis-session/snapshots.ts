@@ -16,14 +16,15 @@ import { assertNoTurn, getSessionDetail, loadSession, lockAgainstTurn, writableS
  * system recipe message cannot be deleted.
  */
 
+type PageQuery = { skip?: number; limit?: number };
+
 export type SnapshotDeps = { db: Database; actor: AuditActor };
 
 export async function listSnapshots(
   db: Database,
   projectId: string,
   sessionId: string,
-  skip = 0,
-  limit = 50,
+  { skip = 0, limit = 50 }: PageQuery,
 ) {
   const detail = await getSessionDetail(db, projectId, sessionId);
   // Listing carries no results (api.md §2.7).
@@ -107,7 +108,12 @@ export async function deleteSnapshot(
   });
 }
 
-export async function listMessages(db: Database, projectId: string, sessionId: string, skip = 0, limit = 50) {
+export async function listMessages(
+  db: Database,
+  projectId: string,
+  sessionId: string,
+  { skip = 0, limit = 50 }: PageQuery,
+) {
   const detail = await getSessionDetail(db, projectId, sessionId);
   const current = detail.snapshotList.find((s) => s.order === detail.currentSnapshot);
   const chat = current?.chat ?? [];

@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import { docSchema, NoContent, Page } from "@/lib/schema";
-import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import { requireProjectRole } from "@/plugins/project-access";
 import * as files from "../files";
 import {
   AnalysisFileConfigured,
@@ -12,12 +11,11 @@ import {
   FileRegister,
   SessionParams,
 } from "../model";
-import { ROUTE_PREFIX, type RouteContext, TAGS, WRITE_PROBLEMS } from "./shared";
+import { created, fileWrite, noContent, type RouteContext, routeGroup, TAGS, WRITE_PROBLEMS } from "./shared";
 
 /* Analysis files of a session: register, configure (parse a sheet), list, remove. */
 export function filesRoutes(ctx: RouteContext) {
-  return new Elysia({ name: "analysis-session-files", prefix: ROUTE_PREFIX })
-    .use(projectAccessPlugin(ctx.deps))
+  return routeGroup(ctx, "analysis-session-files")
     .get(
       "/:sessionId/file",
       ({ access, params, query }) =>
@@ -38,17 +36,8 @@ export function filesRoutes(ctx: RouteContext) {
     )
     .post(
       "/:sessionId/file",
-      async ({ caller, auth, access, params, body, set }) => {
-        const file = await files.registerAnalysisFile(
-          ctx.fileDeps(auth),
-          caller,
-          access,
-          params.sessionId,
-          body.projectFileId,
-        );
-        set.status = 201;
-        return file;
-      },
+      async (r) =>
+        created(r.set, await files.registerAnalysisFile(...fileWrite(ctx, r), r.body.projectFileId)),
       {
         project: requireProjectRole("member"),
         params: SessionParams,
@@ -71,15 +60,7 @@ export function filesRoutes(ctx: RouteContext) {
     )
     .patch(
       "/:sessionId/file/:analysisFileId",
-      ({ caller, auth, access, params, body }) =>
-        files.configureAnalysisFile(
-          ctx.fileDeps(auth),
-          caller,
-          access,
-          params.sessionId,
-          params.analysisFileId,
-          body,
-        ),
+      (r) => files.configureAnalysisFile(...fileWrite(ctx, r), r.params.analysisFileId, r.body),
       {
         project: requireProjectRole("member"),
         params: AnalysisFileParams,
@@ -113,16 +94,8 @@ export function filesRoutes(ctx: RouteContext) {
     )
     .delete(
       "/:sessionId/file/:analysisFileId",
-      async ({ caller, auth, access, params, set }) => {
-        await files.removeAnalysisFile(
-          ctx.fileDeps(auth),
-          caller,
-          access,
-          params.sessionId,
-          params.analysisFileId,
-        );
-        set.status = 204;
-      },
+      async (r) =>
+        noContent(r.set, await files.removeAnalysisFile(...fileWrite(ctx, r), r.params.analysisFileId)),
       {
         project: requireProjectRole("member"),
         params: AnalysisFileParams,

@@ -1,12 +1,11 @@
-import { Elysia } from "elysia";
 import { contentDisposition } from "@/lib/file-types";
 import { docSchema } from "@/lib/schema";
-import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import { requireProjectRole } from "@/plugins/project-access";
 import * as charts from "../charts";
 import { exportSession } from "../export";
 import { ChartQuery, ChartSpec, ExportQuery, SessionParams, SessionResults, StepParams } from "../model";
 import * as snapshots from "../snapshots";
-import { EXPORT_MIME, EXPORT_RESPONSES, ROUTE_PREFIX, type RouteContext, TAGS } from "./shared";
+import { EXPORT_MIME, EXPORT_RESPONSES, type RouteContext, routeGroup, sized, TAGS } from "./shared";
 
 const CHART_EXT = { png: "png", svg: "svg", plotly: "json", vegalite: "json" } as const;
 
@@ -16,8 +15,7 @@ const ifNoneMatch = (request: Request, etag: string) =>
 
 /* Read-only outputs: summary results, chart images and exports. Headers are shaped here; the services return plain values. */
 export function outputsRoutes(ctx: RouteContext) {
-  return new Elysia({ name: "analysis-session-outputs", prefix: ROUTE_PREFIX })
-    .use(projectAccessPlugin(ctx.deps))
+  return routeGroup(ctx, "analysis-session-outputs")
     .get(
       "/:sessionId/result",
       ({ access, params }) => snapshots.sessionResults(ctx.db, access.project.id, params.sessionId),
@@ -60,8 +58,7 @@ export function outputsRoutes(ctx: RouteContext) {
           format,
         );
         headers["Content-Type"] = out.contentType;
-        if (out.length !== undefined) headers["Content-Length"] = String(out.length);
-        return new Response(out.body, { status: 200, headers });
+        return sized(out.body, headers, out.length);
       },
       {
         project: requireProjectRole("viewer"),
@@ -112,8 +109,7 @@ export function outputsRoutes(ctx: RouteContext) {
           "Content-Type": EXPORT_MIME[out.format],
           "Content-Disposition": contentDisposition(out.filename),
         };
-        if (out.length !== undefined) headers["Content-Length"] = String(out.length);
-        return new Response(out.body, { status: 200, headers });
+        return sized(out.body, headers, out.length);
       },
       {
         project: requireProjectRole("viewer"),

@@ -1,9 +1,8 @@
-import { Elysia } from "elysia";
 import { problem } from "@/lib/errors";
 import { NoContent, Page } from "@/lib/schema";
 import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { ProjectParams } from "@/modules/project/model";
-import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import { requireProjectRole } from "@/plugins/project-access";
 import * as files from "../files";
 import {
   SessionCreate,
@@ -15,12 +14,20 @@ import {
   SessionSummary,
 } from "../model";
 import * as service from "../service";
-import { ROUTE_PREFIX, type RouteContext, TAGS, WRITE_PROBLEMS } from "./shared";
+import {
+  created,
+  noContent,
+  type RouteContext,
+  routeGroup,
+  sessionUrl,
+  sessionWrite,
+  TAGS,
+  WRITE_PROBLEMS,
+} from "./shared";
 
 /* Sessions: list, create, read, change, select input or snapshot, delete. */
 export function sessionsRoutes(ctx: RouteContext) {
-  return new Elysia({ name: "analysis-session-sessions", prefix: ROUTE_PREFIX })
-    .use(projectAccessPlugin(ctx.deps))
+  return routeGroup(ctx, "analysis-session-sessions")
     .get("", ({ access, query }) => service.listSessions(ctx.db, access.project.id, query), {
       project: requireProjectRole("viewer"),
       params: ProjectParams,
@@ -37,9 +44,7 @@ export function sessionsRoutes(ctx: RouteContext) {
       "",
       async ({ caller, auth, access, body, set }) => {
         const session = await service.createSession(ctx.sessionDeps(auth), caller, access, body);
-        set.status = 201;
-        set.headers.Location = `/api/v1/project/${access.project.id}/analysis/session/${session.id}`;
-        return session;
+        return created(set, session, sessionUrl(access.project.id, session.id));
       },
       {
         project: requireProjectRole("member"),
@@ -72,24 +77,19 @@ export function sessionsRoutes(ctx: RouteContext) {
         },
       },
     )
-    .patch(
-      "/:sessionId",
-      ({ caller, auth, access, params, body }) =>
-        service.updateSession(ctx.sessionDeps(auth), caller, access, params.sessionId, body),
-      {
-        project: requireProjectRole("member"),
-        params: SessionParams,
-        body: SessionPatch,
-        response: SessionSummary,
-        detail: {
-          tags: TAGS,
-          operationId: "session.update",
-          "x-problem-codes": ["SESSION_NOT_FOUND", "NOT_OWNER", "SESSION_ARCHIVED"],
-          description: "Changes name, status or prompts of a session (its creator, moderators or managers).",
-          summary: "Rename, change status or prompts (creator, moderator or manager)",
-        },
+    .patch("/:sessionId", (r) => service.updateSession(...sessionWrite(ctx, r), r.body), {
+      project: requireProjectRole("member"),
+      params: SessionParams,
+      body: SessionPatch,
+      response: SessionSummary,
+      detail: {
+        tags: TAGS,
+        operationId: "session.update",
+        "x-problem-codes": ["SESSION_NOT_FOUND", "NOT_OWNER", "SESSION_ARCHIVED"],
+        description: "Changes name, status or prompts of a session (its creator, moderators or managers).",
+        summary: "Rename, change status or prompts (creator, moderator or manager)",
       },
-    )
+    })
     .put(
       "/:sessionId",
       async ({ caller, auth, access, params, body }) => {
@@ -148,10 +148,10 @@ export function sessionsRoutes(ctx: RouteContext) {
     )
     .delete(
       "/:sessionId",
-      async ({ caller, auth, access, params, set }) => {
-        const keys = await service.deleteSession(ctx.sessionDeps(auth), caller, access, params.sessionId);
+      async (r) => {
+        const keys = await service.deleteSession(...sessionWrite(ctx, r));
         await drainDeletionQueue(ctx.db, ctx.deps.storage, ctx.deps.logger, { keys });
-        set.status = 204;
+        return noContent(r.set);
       },
       {
         project: requireProjectRole("member"),

@@ -1,6 +1,9 @@
+import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import type { ProblemCode } from "@/lib/problems";
 import { sharedEnginePool } from "@/modules/analysis/engine-pool";
+import type { Caller } from "@/modules/auth/service";
+import { type ProjectAccess, projectAccessPlugin } from "@/plugins/project-access";
 import type { AnalysisFileDeps } from "../files";
 import { SessionDetail } from "../model";
 import type { SessionDeps } from "../service";
@@ -28,6 +31,49 @@ export const STEP_WRITE_PROBLEMS = [
 ] as const satisfies readonly ProblemCode[];
 
 type Actor = { actor: SessionDeps["actor"] };
+
+/** One route group: the session prefix with the project guard. */
+export const routeGroup = (ctx: RouteContext, name: string) =>
+  new Elysia({ name, prefix: ROUTE_PREFIX }).use(projectAccessPlugin(ctx.deps));
+
+/** A 200 download with its Content-Length when the body's size is known. */
+export function sized(
+  body: ConstructorParameters<typeof Response>[0],
+  headers: Record<string, string>,
+  length?: number,
+): Response {
+  if (length !== undefined) headers["Content-Length"] = String(length);
+  return new Response(body, { status: 200, headers });
+}
+
+/* ---------- handler helpers: the repeated parts of a session write ---------- */
+
+type WriteRequest = { caller: Caller; auth: Actor; access: ProjectAccess; params: { sessionId: string } };
+
+/** The leading arguments of every session write: its deps, the caller, the access, the session id. */
+export const sessionWrite = (ctx: RouteContext, r: WriteRequest) =>
+  [ctx.sessionDeps(r.auth), r.caller, r.access, r.params.sessionId] as const;
+/** The same with the file deps (storage and parser). */
+export const fileWrite = (ctx: RouteContext, r: WriteRequest) =>
+  [ctx.fileDeps(r.auth), r.caller, r.access, r.params.sessionId] as const;
+
+type Set = { status?: number | string; headers: Record<string, string | number> };
+
+export const sessionUrl = (projectId: string, sessionId: string) =>
+  `/api/v1/project/${projectId}/analysis/session/${sessionId}`;
+
+/** 201 with `value`, and its Location when it has one. */
+export function created<T>(set: Set, value: T, location?: string): T {
+  set.status = 201;
+  if (location) set.headers.Location = location;
+  return value;
+}
+
+/** 204; `_done` lets a handler pass the awaited write in one expression. */
+export function noContent(set: Set, _done?: unknown): undefined {
+  set.status = 204;
+  return undefined;
+}
 
 export type RouteContext = {
   deps: AppDeps;

@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import { NoContent, Page } from "@/lib/schema";
-import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import { requireProjectRole } from "@/plugins/project-access";
 import {
   Chat,
   ChatParams,
@@ -13,25 +12,25 @@ import {
   SnapshotSave,
 } from "../model";
 import * as snapshots from "../snapshots";
-import { ROUTE_PREFIX, type RouteContext, TAGS, WRITE_PROBLEMS } from "./shared";
+import {
+  created,
+  noContent,
+  type RouteContext,
+  routeGroup,
+  sessionUrl,
+  sessionWrite,
+  TAGS,
+  WRITE_PROBLEMS,
+} from "./shared";
 
 /* Snapshots, the chat of the current snapshot, and session copies. */
 export function snapshotsRoutes(ctx: RouteContext) {
-  return new Elysia({ name: "analysis-session-snapshots", prefix: ROUTE_PREFIX })
-    .use(projectAccessPlugin(ctx.deps))
+  return routeGroup(ctx, "analysis-session-snapshots")
     .post(
       "/:sessionId/duplicate",
-      async ({ caller, auth, access, params, body, set }) => {
-        const copy = await snapshots.duplicateSession(
-          ctx.sessionDeps(auth),
-          caller,
-          access,
-          params.sessionId,
-          body,
-        );
-        set.status = 201;
-        set.headers.Location = `/api/v1/project/${access.project.id}/analysis/session/${copy.id}`;
-        return copy;
+      async (r) => {
+        const copy = await snapshots.duplicateSession(...sessionWrite(ctx, r), r.body);
+        return created(r.set, copy, sessionUrl(r.access.project.id, copy.id));
       },
       {
         project: requireProjectRole("member"),
@@ -51,13 +50,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     .get(
       "/:sessionId/snapshot",
       ({ access, params, query }) =>
-        snapshots.listSnapshots(
-          ctx.db,
-          access.project.id,
-          params.sessionId,
-          query.skip ?? 0,
-          query.limit ?? 50,
-        ),
+        snapshots.listSnapshots(ctx.db, access.project.id, params.sessionId, query),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
@@ -74,17 +67,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     )
     .post(
       "/:sessionId/snapshot",
-      async ({ caller, auth, access, params, body, set }) => {
-        const snap = await snapshots.saveSnapshot(
-          ctx.sessionDeps(auth),
-          caller,
-          access,
-          params.sessionId,
-          body,
-        );
-        set.status = 201;
-        return snap;
-      },
+      async (r) => created(r.set, await snapshots.saveSnapshot(...sessionWrite(ctx, r), r.body)),
       {
         project: requireProjectRole("member"),
         params: SessionParams,
@@ -101,16 +84,8 @@ export function snapshotsRoutes(ctx: RouteContext) {
     )
     .delete(
       "/:sessionId/snapshot/:snapshotId",
-      async ({ caller, auth, access, params, set }) => {
-        await snapshots.deleteSnapshot(
-          ctx.sessionDeps(auth),
-          caller,
-          access,
-          params.sessionId,
-          params.snapshotId,
-        );
-        set.status = 204;
-      },
+      async (r) =>
+        noContent(r.set, await snapshots.deleteSnapshot(...sessionWrite(ctx, r), r.params.snapshotId)),
       {
         project: requireProjectRole("member"),
         params: SnapshotParams,
@@ -127,13 +102,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     .get(
       "/:sessionId/messages",
       ({ access, params, query }) =>
-        snapshots.listMessages(
-          ctx.db,
-          access.project.id,
-          params.sessionId,
-          query.skip ?? 0,
-          query.limit ?? 50,
-        ),
+        snapshots.listMessages(ctx.db, access.project.id, params.sessionId, query),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
@@ -150,10 +119,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     )
     .delete(
       "/:sessionId/messages/:chatId",
-      async ({ caller, auth, access, params, set }) => {
-        await snapshots.deleteMessage(ctx.sessionDeps(auth), caller, access, params.sessionId, params.chatId);
-        set.status = 204;
-      },
+      async (r) => noContent(r.set, await snapshots.deleteMessage(...sessionWrite(ctx, r), r.params.chatId)),
       {
         project: requireProjectRole("member"),
         params: ChatParams,

@@ -1,21 +1,24 @@
-import { Elysia } from "elysia";
 import { NoContent } from "@/lib/schema";
-import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import { requireProjectRole } from "@/plugins/project-access";
 import { SessionParams, StepBody, StepParams, StepPatch, StepWithResult } from "../model";
 import * as steps from "../steps";
-import { ROUTE_PREFIX, type RouteContext, STEP_WRITE_PROBLEMS, TAGS, WRITE_PROBLEMS } from "./shared";
+import {
+  created,
+  noContent,
+  type RouteContext,
+  routeGroup,
+  STEP_WRITE_PROBLEMS,
+  sessionWrite,
+  TAGS,
+  WRITE_PROBLEMS,
+} from "./shared";
 
 /* Manual step edits on the current snapshot. */
 export function stepsRoutes(ctx: RouteContext) {
-  return new Elysia({ name: "analysis-session-steps", prefix: ROUTE_PREFIX })
-    .use(projectAccessPlugin(ctx.deps))
+  return routeGroup(ctx, "analysis-session-steps")
     .post(
       "/:sessionId/step",
-      async ({ caller, auth, access, params, body, set }) => {
-        const step = await steps.createStep(ctx.sessionDeps(auth), caller, access, params.sessionId, body);
-        set.status = 201;
-        return step;
-      },
+      async (r) => created(r.set, await steps.createStep(...sessionWrite(ctx, r), r.body)),
       {
         project: requireProjectRole("member"),
         params: SessionParams,
@@ -33,8 +36,7 @@ export function stepsRoutes(ctx: RouteContext) {
     )
     .put(
       "/:sessionId/step/:stepId",
-      ({ caller, auth, access, params, body }) =>
-        steps.updateStep(ctx.sessionDeps(auth), caller, access, params.sessionId, params.stepId, body),
+      (r) => steps.updateStep(...sessionWrite(ctx, r), r.params.stepId, r.body),
       {
         project: requireProjectRole("member"),
         params: StepParams,
@@ -51,10 +53,7 @@ export function stepsRoutes(ctx: RouteContext) {
     )
     .delete(
       "/:sessionId/step/:stepId",
-      async ({ caller, auth, access, params, set }) => {
-        await steps.deleteStep(ctx.sessionDeps(auth), caller, access, params.sessionId, params.stepId);
-        set.status = 204;
-      },
+      async (r) => noContent(r.set, await steps.deleteStep(...sessionWrite(ctx, r), r.params.stepId)),
       {
         project: requireProjectRole("member"),
         params: StepParams,
