@@ -115,4 +115,38 @@ describe("analysis session repository", async () => {
     const detail = await json(await request(sbase, { headers: user.auth }));
     expect(detail).toMatchObject({ currentSnapshot: 10, snapshotCount: 11 });
   });
+
+  test("concurrent restores, saves, deletions and step appends on one session: never a 5xx", async () => {
+    const { user, sbase } = await sessionOnF1(request, deps.config.secretKey, issue.id);
+    const first = await json(await request(`${sbase}/snapshot`, jsonInit("POST", {}, user.auth)));
+    await request(`${sbase}/snapshot`, jsonInit("POST", {}, user.auth));
+    const calls = Array.from({ length: 16 }, (_, i) => {
+      switch (i % 4) {
+        case 0:
+          return request(sbase, jsonInit("PUT", { currentSnapshot: 1 }, user.auth));
+        case 1:
+          return request(`${sbase}/snapshot`, jsonInit("POST", {}, user.auth));
+        case 2:
+          return request(`${sbase}/snapshot/${first.id}`, { method: "DELETE", headers: user.auth });
+        default:
+          return request(
+            `${sbase}/step`,
+            jsonInit("POST", { name: `s${i}`, type: "summary", input: "original" }, user.auth),
+          );
+      }
+    });
+    const responses = await Promise.all(calls);
+    const outcomes = await Promise.all(
+      responses.map(async (r, i) => ({
+        kind: ["restore", "save", "delete", "step"][i % 4],
+        status: r.status,
+        code: r.status >= 300 ? (await json(r)).code : null,
+      })),
+    );
+    // A restore or deletion that lost the race: 404 / 409 (not deletable, session moved meanwhile).
+    expect(outcomes.filter((o) => ![200, 201, 204, 404, 409].includes(o.status))).toEqual([]);
+    const detail = await json(await request(sbase, { headers: user.auth }));
+    const orders = detail.snapshotList.map((s: any) => s.order);
+    expect(new Set(orders).size).toBe(orders.length);
+  });
 });

@@ -295,9 +295,15 @@ export async function writableSession(
  * Re-checks the chat lease with the session row locked, inside the write's own transaction: a
  * turn takes its lease with an UPDATE of that row, so an in-place edit of the current snapshot
  * either commits before the turn loads it or is refused, never lost from the turn's snapshot.
+ * `snapshotId`: the snapshot the edit was checked against; a restore or save that moved the
+ * session in between refuses the edit too (its rows may be gone).
  */
-export async function lockAgainstTurn(tx: DbOrTx, sessionId: string): Promise<void> {
-  assertNoTurn(await repo.lockSession(tx, sessionId));
+export async function lockAgainstTurn(tx: DbOrTx, sessionId: string, snapshotId?: string): Promise<void> {
+  const row = await repo.lockSession(tx, sessionId);
+  assertNoTurn(row);
+  if (snapshotId !== undefined && row.currentSnapshotId !== snapshotId) {
+    throw problem("CHAT_IN_PROGRESS", { detail: "The session moved to another snapshot meanwhile." });
+  }
 }
 
 /** CHAT_IN_PROGRESS while a chat turn holds the session's lease. */

@@ -86,8 +86,10 @@ export async function deleteSnapshot(
   sessionId: string,
   snapshotId: string,
 ): Promise<void> {
-  const session = await writableSession(deps.db, access, caller, sessionId);
+  await writableSession(deps.db, access, caller, sessionId);
   await deps.db.transaction(async (tx) => {
+    // Under the session lock the current snapshot cannot move, and deletions queue behind restores.
+    const session = await repo.lockSession(tx, sessionId);
     const [target] = await tx
       .select()
       .from(analysisSnapshot)
@@ -139,7 +141,7 @@ export async function deleteMessage(
     throw problem("CHAT_NOT_DELETABLE");
   }
   await deps.db.transaction(async (tx) => {
-    await lockAgainstTurn(tx, sessionId);
+    await lockAgainstTurn(tx, sessionId, chat.snapshotId);
     await repo.deleteChat(tx, chatId);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",

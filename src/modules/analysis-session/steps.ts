@@ -68,7 +68,7 @@ export async function createStep(
   };
   const result = validate(frame, hash, [...existing, row].map(toDef), row.stepKey);
   await deps.db.transaction(async (tx) => {
-    await lockAgainstTurn(tx, sessionId);
+    await lockAgainstTurn(tx, sessionId, snapshotId);
     await repo.insertStep(tx, row);
     await repo.setSession(tx, sessionId, {});
     await writeAudit(tx, deps.actor, {
@@ -112,7 +112,7 @@ export async function updateStep(
     after.stepKey,
   );
   await deps.db.transaction(async (tx) => {
-    await lockAgainstTurn(tx, sessionId);
+    await lockAgainstTurn(tx, sessionId, before.snapshotId);
     await repo.updateStep(tx, after);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
@@ -140,7 +140,7 @@ export async function deleteStep(
   if (!target) throw stepNotFound();
   assertDeletable(steps.map(toDef), target.stepKey);
   await deps.db.transaction(async (tx) => {
-    await lockAgainstTurn(tx, sessionId);
+    await lockAgainstTurn(tx, sessionId, target.snapshotId);
     await repo.deleteStep(tx, target);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
