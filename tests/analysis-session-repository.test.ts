@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { asc, eq } from "drizzle-orm";
 import { analysisChat, analysisSession, analysisSnapshot, analysisStep } from "@/db/schema";
-import { seedIssue, sessionOnF1 } from "./helpers/analysis";
+import { f1Bytes, seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
 import { jsonInit } from "./helpers/users";
 
@@ -148,5 +148,29 @@ describe("analysis session repository", async () => {
     const detail = await json(await request(sbase, { headers: user.auth }));
     const orders = detail.snapshotList.map((s: any) => s.order);
     expect(new Set(orders).size).toBe(orders.length);
+  });
+
+  test("file list pages in SQL: total, skip and limit; parsed rows only with includeData", async () => {
+    const { user, project, sbase } = await sessionOnF1(request, deps.config.secretKey, issue.id);
+    const form = new FormData();
+    form.append("file", new File([await f1Bytes()], "F2.xlsx"));
+    const pf = await json(
+      await request(`/api/v1/project/${project.id}/file`, { method: "POST", body: form, headers: user.auth }),
+    );
+    expect(
+      (await request(`${sbase}/file`, jsonInit("POST", { projectFileId: pf.id }, user.auth))).status,
+    ).toBe(201);
+    const all = await json(await request(`${sbase}/file`, { headers: user.auth }));
+    expect(all.total).toBe(2);
+    expect(all.items.map((f: any) => f.fileName)).toEqual(["F1.xlsx", "F2.xlsx"]);
+    expect(all.items.every((f: any) => f.data === undefined)).toBe(true);
+    const second = await json(await request(`${sbase}/file?skip=1&limit=1`, { headers: user.auth }));
+    expect(second).toMatchObject({ total: 2, skip: 1, limit: 1 });
+    expect(second.items.map((f: any) => f.fileName)).toEqual(["F2.xlsx"]);
+    const withData = await json(
+      await request(`${sbase}/file?limit=1&includeData=true&rowLimit=2`, { headers: user.auth }),
+    );
+    expect(withData.items).toHaveLength(1);
+    expect(withData.items[0].data).toHaveLength(2);
   });
 });
