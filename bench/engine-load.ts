@@ -22,7 +22,7 @@ import { migrateUp } from "@/db/migrator";
 import { analysisFile, analysisSession, project } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { type ColumnarJson, fromColumnarJson, toColumnarJson } from "@/modules/analysis/engine";
-import { inputOf } from "@/modules/analysis-session/steps";
+import { inputOf } from "@/modules/analysis-session/results";
 import { seedIssue } from "../tests/helpers/analysis";
 import { replayFrame } from "./engine-data";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { inputCacheStats } from "@/modules/analysis-session/steps";
+import { inputCacheStats } from "@/modules/analysis-session/results";
 import { seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
 import { jsonInit } from "./helpers/users";

@@ -4,13 +4,16 @@ import { newId } from "@/lib/ids";
 import type { ToolDef } from "@/lib/llm/types";
 import {
   dependantsOf,
+  dictColumn,
   EngineError,
   type Frame,
+  KIND_NUMBER,
   materialiseRows,
+  ORIGINAL_INPUT,
   type StepResult,
+  SUBJECT,
+  VALUE,
 } from "@/modules/analysis/engine";
-import { ORIGINAL_INPUT, SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
-import { dictColumn, KIND_NUMBER } from "@/modules/analysis/engine/frame";
 import { CONFIG_SCHEMAS } from "./config-schemas";
 import type { StepChange, WorkingCopy, WorkingStep } from "./working-copy";
 

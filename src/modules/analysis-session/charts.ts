@@ -3,13 +3,13 @@ import type { DbOrTx } from "@/db/client";
 import { analysisSnapshot, analysisStep } from "@/db/schema";
 import type { ChartRenderer } from "@/lib/chart-render";
 import { problem } from "@/lib/errors";
-import { contentDisposition } from "@/lib/file-types";
 import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
 import { ResultCache, runPipeline } from "@/modules/analysis/engine";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
+import { stepsOf } from "./repository";
+import { inputOf, resultCache, toDef } from "./results";
 import { loadSession } from "./service";
-import { inputOf, resultCache, stepsOf, toDef } from "./steps";
 
 /*
  * Chart images of summary steps (analysis.md §4.5): any snapshot's step, results computed for that
@@ -58,50 +58,46 @@ async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId:
   return { step, model: result.summary.chartModel, figure: result.summary.resultChart };
 }
 
-export type ChartResponse = {
-  status: 200 | 304;
-  body: ConstructorParameters<typeof Response>[0];
-  headers: Record<string, string>;
-};
+/** The chart of a step: enough to answer a conditional request before anything is rendered. */
+export type Chart = Awaited<ReturnType<typeof chartOf>> & { graphId: string; size: ChartSize };
+export type ChartSize = { width: number; height: number; scale: number };
 
-export async function chartImage(
-  deps: ChartDeps,
+/** The chart of `stepId` at the queried size, with its content id (analysis.md §4.5). */
+export async function findChart(
+  db: DbOrTx,
   projectId: string,
   sessionId: string,
   stepId: string,
   query: ChartQuery,
-  ifNoneMatch: string | null,
-): Promise<ChartResponse> {
-  const format = query.format ?? "png";
+): Promise<Chart> {
   const size = {
     width: query.width ?? DEFAULT_CHART_SIZE.width,
     height: query.height ?? DEFAULT_CHART_SIZE.height,
     scale: query.scale ?? DEFAULT_CHART_SIZE.scale,
   };
-  const { step, model, figure } = await chartOf(deps.db, projectId, sessionId, stepId);
-  const graphId = graphIdOf(model, size);
-  const etag = format === "png" ? `"${graphId}"` : `"${graphId}-${format}"`;
-  const ext = { png: "png", svg: "svg", plotly: "json", vegalite: "json" }[format];
-  const headers: Record<string, string> = {
-    ETag: etag,
-    "Cache-Control": "private, max-age=3600",
-    "X-Graph-Id": graphId,
-    "Content-Disposition": contentDisposition(`${step.name}.${ext}`, "inline"),
-  };
-  if (ifNoneMatch?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
-    return { status: 304, body: null, headers };
-  }
-  if (format === "plotly") {
-    return {
-      status: 200,
-      body: JSON.stringify(figure),
-      headers: { ...headers, "Content-Type": "application/json" },
-    };
-  }
+  const chart = await chartOf(db, projectId, sessionId, stepId);
+  return { ...chart, size, graphId: graphIdOf(chart.model, size) };
+}
+
+export type RenderedChart = {
+  body: string | Uint8Array | ReadableStream<Uint8Array>;
+  contentType: string;
+  /** Byte length when known up front (PNGs). */
+  length?: number;
+};
+
+/** The chart in `format`: PNGs once per graphId into storage, SVGs into a small cache. */
+export async function renderChart(
+  deps: ChartDeps,
+  sessionId: string,
+  chart: Chart,
+  format: ChartFormat,
+): Promise<RenderedChart> {
+  const { model, size, graphId } = chart;
+  if (format === "plotly") return { body: JSON.stringify(chart.figure), contentType: "application/json" };
   if (format === "vegalite") {
     if (!deps.renderer) throw unavailable();
-    const spec = JSON.stringify(deps.renderer.toVegaLite(model, size));
-    return { status: 200, body: spec, headers: { ...headers, "Content-Type": "application/json" } };
+    return { body: JSON.stringify(deps.renderer.toVegaLite(model, size)), contentType: "application/json" };
   }
   if (!deps.renderer?.available) throw unavailable(deps.renderer?.reason);
   if (format === "svg") {
@@ -111,27 +107,15 @@ export async function chartImage(
       svg = deps.renderer.renderSvg(model, size);
       svgCache.set(key, svg, svg.length * 2);
     }
-    return {
-      status: 200,
-      body: svg,
-      headers: { ...headers, "Content-Type": "image/svg+xml; charset=utf-8" },
-    };
+    return { body: svg, contentType: "image/svg+xml; charset=utf-8" };
   }
   const key = graphKey(sessionId, graphId);
   const stored = await deps.storage.head("analysis", key).catch(() => null);
   if (stored) {
     const object = await deps.storage.get("analysis", key);
-    return {
-      status: 200,
-      body: object.stream,
-      headers: { ...headers, "Content-Type": "image/png", "Content-Length": String(object.size) },
-    };
+    return { body: object.stream, contentType: "image/png", length: object.size };
   }
   const png = await deps.renderer.renderPng(model, size);
   await deps.storage.put("analysis", key, png, { contentType: "image/png" });
-  return {
-    status: 200,
-    body: png,
-    headers: { ...headers, "Content-Type": "image/png", "Content-Length": String(png.byteLength) },
-  };
+  return { body: png, contentType: "image/png", length: png.byteLength };
 }

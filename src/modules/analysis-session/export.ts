@@ -5,9 +5,9 @@ import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisFile, analysisIssueMaster, analysisSnapshot, analysisStep } from "@/db/schema";
 import { type AppError, problem } from "@/lib/errors";
-import { contentDisposition } from "@/lib/file-types";
 import { type Storage, snapshotKey } from "@/lib/storage";
 import {
+  type CellValue,
   type ChartModel,
   columnNames,
   type Frame,
@@ -16,10 +16,10 @@ import {
   runPipeline,
   type StepResult,
 } from "@/modules/analysis/engine";
-import type { CellValue } from "@/modules/analysis/engine/frame";
-import { SessionDetail } from "./model";
+
+import { stepsOf } from "./repository";
+import { inputOf, toDef } from "./results";
 import { getSessionDetail, loadSession } from "./service";
-import { inputOf, stepsOf, toDef } from "./steps";
 
 /*
  * Session export (analysis.md §2.7, api.md §2.7 `/export`): the JSON detail (also archived to
@@ -33,43 +33,14 @@ export type RenderPng = (
   size: { width: number; height: number; scale: number },
 ) => Promise<Uint8Array>;
 export type ExportDeps = { db: Database; storage: Storage; actor: AuditActor };
+/** A download: the service names it, the controller turns it into headers. */
 export type ExportResult = {
-  headers: Record<string, string>;
+  format: ExportFormat;
+  filename: string;
   body: ReadableStream<Uint8Array> | Uint8Array;
+  /** Byte length when the body is built whole (streamed exports have none). */
+  length?: number;
 };
-
-const MIME_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-export const MIME = {
-  xlsx: MIME_XLSX,
-  csv: "text/csv; charset=utf-8",
-  json: "application/json; charset=utf-8",
-} as const;
-
-const binary = { type: "string", format: "binary" } as const;
-/** OpenAPI description of the download (the body is not JSON for two of the formats). */
-export const EXPORT_RESPONSES = {
-  200: {
-    description:
-      "Attachment (Content-Disposition with RFC 6266 filename*). xlsx: sheets Summary, Steps, Chat, Data and S<order>_<name> per step; csv: one step's rows, UTF-8 with BOM, CRLF; json: SessionDetail with the current snapshot's results (also stored as analysis/{sessionId}/snapshot_{YYYYMMDDTHHMMSSZ}.json). Text cells starting with = + - @ TAB CR are prefixed with '.",
-    headers: {
-      "Content-Disposition": { schema: { type: "string" } },
-      "Content-Length": { schema: { type: "integer" }, description: "when known (streamed exports omit it)" },
-    },
-    content: {
-      [MIME_XLSX]: { schema: binary },
-      "text/csv": { schema: binary },
-      // TypeBox's anyOf nullables are valid OpenAPI 3.1 but not typed as 3.0 schema objects.
-      "application/json": { schema: SessionDetail as unknown as { type: "object" } },
-    },
-  },
-  404: {
-    description: "SESSION_NOT_FOUND, STEP_NOT_FOUND (problem+json)",
-  },
-  422: {
-    description:
-      "INPUT_FILE_REQUIRED; STEP_CONFIG_INVALID (the csv step is not ok); VALIDATION_FAILED (problem+json)",
-  },
-} as const;
 
 /** Excel's row limit minus the header row. */
 export const MAX_SHEET_ROWS = 1_048_575;
@@ -497,7 +468,6 @@ export async function exportSession(
   const session = await loadSession(deps.db, projectId, sessionId);
   if (!session.inputFileId) throw inputRequired();
   const stem = fileStem(session.name);
-  const headers: Record<string, string> = { "Cache-Control": "private, no-store" };
   let body: ReadableStream<Uint8Array> | Uint8Array;
   let length: number | undefined;
   let filename: string;
@@ -543,10 +513,7 @@ export async function exportSession(
     projectId,
     metadata: { format: query.format, stepId: query.stepId ?? null, bytes: length ?? null },
   });
-  headers["Content-Type"] = MIME[query.format];
-  headers["Content-Disposition"] = contentDisposition(filename);
-  if (length !== undefined) headers["Content-Length"] = String(length);
-  return { headers, body };
+  return { format: query.format, filename, body, length };
 }
 
 /* stepId must name a step of the current snapshot, whatever the format. */

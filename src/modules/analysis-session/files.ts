@@ -1,15 +1,7 @@
-import { and, asc, eq, gt, inArray, ne, notInArray, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, inArray } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import {
-  analysisChat,
-  analysisFile,
-  analysisSession,
-  analysisSnapshot,
-  analysisStep,
-  projectFile,
-  userAccount,
-} from "@/db/schema";
+import { analysisFile, projectFile, userAccount } from "@/db/schema";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { type Storage, StorageNotFoundError } from "@/lib/storage";
@@ -22,6 +14,7 @@ import {
 import { type FileParser, inProcessParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
+import * as repo from "./repository";
 import { getSessionDetail, loadSession, writableSession } from "./service";
 
 /*
@@ -62,7 +55,11 @@ async function userRefs(db: DbOrTx, ids: (string | null)[]): Promise<Map<string,
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-export function toAnalysisFile(f: FileRow, addedBy: UserRef | null, rows?: Record<string, unknown>[]) {
+export function toAnalysisFile(
+  f: Omit<FileRow, "data">,
+  addedBy: UserRef | null,
+  rows?: Record<string, unknown>[],
+) {
   return {
     id: f.id,
     projectFileId: f.projectFileId,
@@ -100,19 +97,15 @@ export async function registerAnalysisFile(
   const registration = await parser.registerFile(await readProjectFile(deps.storage, pf.storageKey), pf.kind);
   const id = newId();
   const inserted = await deps.db.transaction(async (tx) => {
-    const rows = await tx
-      .insert(analysisFile)
-      .values({
-        id,
-        sessionId,
-        projectFileId: pf.id,
-        sourceFilename: pf.originalFilename,
-        configList: registration.configList,
-        addedBy: caller.user.id,
-      })
-      .onConflictDoNothing()
-      .returning();
-    if (rows.length === 0) {
+    const row = await repo.insertFile(tx, {
+      id,
+      sessionId,
+      projectFileId: pf.id,
+      sourceFilename: pf.originalFilename,
+      configList: registration.configList,
+      addedBy: caller.user.id,
+    });
+    if (!row) {
       throw problem("ANALYSIS_FILE_DUPLICATE");
     }
     await writeAudit(tx, deps.actor, {
@@ -123,7 +116,7 @@ export async function registerAnalysisFile(
       projectId: access.project.id,
       newValue: { sessionId, projectFileId: pf.id, sheets: registration.configList.length },
     });
-    return rows[0];
+    return row;
   });
   const { id: userId, email, displayName } = caller.user;
   return {
@@ -166,25 +159,14 @@ export async function configureAnalysisFile(
   );
   const data = toColumnarJson(parsed.frame, parsed.dataHash);
   const after = await deps.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(analysisFile)
-      .set({
-        sheetName: parsed.sheetName,
-        axisConfig: body.axisConfig,
-        data,
-        rowCount: parsed.rowCount,
-        updatedAt: new Date(),
-      })
-      .where(eq(analysisFile.id, fileId))
-      .returning();
+    const row = await repo.setFileSheet(tx, fileId, {
+      sheetName: parsed.sheetName,
+      axisConfig: body.axisConfig,
+      data,
+      rowCount: parsed.rowCount,
+    });
     // Re-parsing the selected input changes the data under every step: same reset as selecting it.
-    if (session.inputFileId === fileId) {
-      const zeroId = await resetToSnapshotZero(tx, sessionId);
-      await tx
-        .update(analysisSession)
-        .set({ currentSnapshotId: zeroId, updatedAt: new Date() })
-        .where(eq(analysisSession.id, sessionId));
-    }
+    if (session.inputFileId === fileId) await repo.resetToZero(tx, sessionId);
     return row;
   });
   const adders = await userRefs(deps.db, [after.addedBy]);
@@ -205,25 +187,32 @@ export async function listAnalysisFiles(
   await loadSession(db, projectId, sessionId);
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const rows = await db
-    .select()
-    .from(analysisFile)
-    .where(eq(analysisFile.sessionId, sessionId))
-    .orderBy(asc(analysisFile.createdAt), asc(analysisFile.id));
-  const page = rows.slice(skip, skip + limit);
+  const where = eq(analysisFile.sessionId, sessionId);
+  // The parsed `data` can be megabytes per file: read only for the page, and only when asked for.
+  const { data: _data, ...meta } = getTableColumns(analysisFile);
+  const [page, [{ n }]] = await Promise.all([
+    db
+      .select({ ...meta, ...(q.includeData ? { data: analysisFile.data } : {}) })
+      .from(analysisFile)
+      .where(where)
+      .orderBy(asc(analysisFile.createdAt), asc(analysisFile.id))
+      .offset(skip)
+      .limit(limit),
+    db.select({ n: count() }).from(analysisFile).where(where),
+  ]);
   const adders = await userRefs(
     db,
     page.map((f) => f.addedBy),
   );
   const items = page.map((f) => {
-    const data = f.data as ColumnarJson | unknown[];
+    const data = (f as { data?: ColumnarJson | unknown[] }).data;
     const rowsOf =
-      q.includeData && !Array.isArray(data)
+      data && !Array.isArray(data)
         ? materialiseRows(fromColumnarJson(data), 0, q.rowLimit ?? 1000)
         : undefined;
     return toAnalysisFile(f, adders.get(f.addedBy ?? "") ?? null, rowsOf);
   });
-  return { items, total: rows.length, skip, limit };
+  return { items, total: n, skip, limit };
 }
 
 export async function removeAnalysisFile(
@@ -238,44 +227,7 @@ export async function removeAnalysisFile(
   if (session.inputFileId === fileId) {
     throw problem("ANALYSIS_FILE_IN_USE");
   }
-  await deps.db.delete(analysisFile).where(eq(analysisFile.id, fileId));
-}
-
-/*
- * The reset of analysis.md §2.4, shared by input selection and re-parsing the selected file:
- * snapshots above 0 go, snapshot 0 keeps only the recipe and the opening message.
- */
-async function resetToSnapshotZero(tx: DbOrTx, sessionId: string): Promise<string> {
-  const [zero] = await tx
-    .select()
-    .from(analysisSnapshot)
-    .where(and(eq(analysisSnapshot.sessionId, sessionId), eq(analysisSnapshot.snapshotOrder, 0)));
-  await tx
-    .delete(analysisSnapshot)
-    .where(and(eq(analysisSnapshot.sessionId, sessionId), gt(analysisSnapshot.snapshotOrder, 0)));
-  await tx.delete(analysisStep).where(eq(analysisStep.snapshotId, zero.id));
-  const keep = await tx
-    .select({ id: analysisChat.id })
-    .from(analysisChat)
-    .where(
-      and(
-        eq(analysisChat.snapshotId, zero.id),
-        sql`${analysisChat.chatOrder} <= 1`,
-        ne(analysisChat.role, "user"),
-      ),
-    );
-  await tx.delete(analysisChat).where(
-    and(
-      eq(analysisChat.snapshotId, zero.id),
-      keep.length > 0
-        ? notInArray(
-            analysisChat.id,
-            keep.map((k) => k.id),
-          )
-        : undefined,
-    ),
-  );
-  return zero.id;
+  await repo.deleteFile(deps.db, fileId);
 }
 
 /**
@@ -295,17 +247,7 @@ export async function selectInput(
     throw problem("ANALYSIS_FILE_NOT_CONFIGURED");
   }
   await deps.db.transaction(async (tx) => {
-    const zeroId = await resetToSnapshotZero(tx, sessionId);
-    await tx
-      .update(analysisSession)
-      .set({
-        inputFileId: fileId,
-        currentSnapshotId: zeroId,
-        status: session.status === "draft" || session.status === "completed" ? "active" : session.status,
-        completedAt: session.status === "completed" ? null : undefined,
-        updatedAt: new Date(),
-      })
-      .where(eq(analysisSession.id, sessionId));
+    await repo.resetToZero(tx, sessionId, { inputFileId: fileId, ...repo.reopened(session) });
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "UPDATE",
@@ -330,18 +272,8 @@ export async function restoreSnapshot(
 ) {
   await writableSession(deps.db, access, caller, sessionId);
   await deps.db.transaction(async (tx) => {
-    const [target] = await tx
-      .select()
-      .from(analysisSnapshot)
-      .where(and(eq(analysisSnapshot.sessionId, sessionId), eq(analysisSnapshot.snapshotOrder, order)));
+    const target = await repo.restoreTo(tx, sessionId, order);
     if (!target) throw problem("SNAPSHOT_NOT_FOUND", { detail: `No snapshot ${order} in this session.` });
-    await tx
-      .delete(analysisSnapshot)
-      .where(and(eq(analysisSnapshot.sessionId, sessionId), gt(analysisSnapshot.snapshotOrder, order)));
-    await tx
-      .update(analysisSession)
-      .set({ currentSnapshotId: target.id, updatedAt: new Date() })
-      .where(eq(analysisSession.id, sessionId));
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "UPDATE",

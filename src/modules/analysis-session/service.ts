@@ -10,7 +10,6 @@ import {
   analysisSnapshot,
   analysisStep,
   analysisValidationMaster,
-  project,
   storageDeletionQueue,
   userAccount,
 } from "@/db/schema";
@@ -18,7 +17,6 @@ import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
-import { getIssue } from "@/modules/analysis-catalogue/service";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
 import type {
@@ -29,6 +27,9 @@ import type {
   SessionSummary,
   Snapshot,
 } from "./model";
+import * as repo from "./repository";
+import { type SessionRow, sessionNotFound } from "./repository";
+import { currentResults } from "./results";
 
 /*
  * Analysis sessions (api.md §2.7, analysis.md §2): creation with snapshot 0 and its recipe chat,
@@ -37,9 +38,7 @@ import type {
  */
 
 export type SessionDeps = { db: Database; actor: AuditActor };
-type SessionRow = typeof analysisSession.$inferSelect;
-
-export const sessionNotFound = () => problem("SESSION_NOT_FOUND");
+export { sessionNotFound };
 
 const creator = alias(userAccount, "creator");
 const inputFile = alias(analysisFile, "input_file");
@@ -216,7 +215,6 @@ export async function getSessionDetail(
   // Results belong to the current snapshot only (api.md §2.7).
   const current = snapshotList.find((s) => s.id === row.s.currentSnapshotId);
   if (current && row.s.inputFileId && current.step.length > 0) {
-    const { currentResults } = await import("./steps");
     current.step = (await currentResults(db, row.s)) as unknown as typeof current.step;
   }
   return {
@@ -238,8 +236,6 @@ export async function getSessionDetail(
   };
 }
 
-const ymd = (d: Date) => d.toISOString().slice(0, 10);
-
 /**
  * One transaction: the session with every request field, snapshot 0 (`create`), chat 0 with the
  * issue's recipe, and chat 1 with the initial message when there is one (analysis.md §2.1).
@@ -251,55 +247,26 @@ export async function createSession(
   body: SessionCreate,
 ): Promise<SessionDetail> {
   const projectId = access.project.id;
-  const { detail: issue, isActive } = await getIssue(deps.db, body.issueId, { includeArchived: true });
-  if (!isActive) throw problem("MASTER_ARCHIVED");
-  const sessionId = newId();
-  const snapshotId = newId();
-  const initialMessage = body.initialMessage?.trim() || null;
-  const opening = initialMessage ?? issue.initialMessage;
-  await deps.db.transaction(async (tx) => {
-    await tx.insert(analysisSession).values({
-      id: sessionId,
+  const issue = await repo.issueForSession(deps.db, body.issueId);
+  const sessionId = await deps.db.transaction(async (tx) => {
+    const created = await repo.createSession(tx, {
       projectId,
-      issueId: issue.id,
       creatorId: caller.user.id,
-      name: body.name?.trim() || `${issue.name} ${ymd(new Date())}`,
-      status: "draft",
-      customSystemPrompt: body.customSystemPrompt?.trim() || null,
-      initialMessage,
-    });
-    await tx.insert(analysisSnapshot).values({
-      id: snapshotId,
-      sessionId,
-      snapshotOrder: 0,
+      issue,
+      name: body.name,
+      customSystemPrompt: body.customSystemPrompt,
+      initialMessage: body.initialMessage,
       trigger: "create",
-      createdBy: caller.user.id,
     });
-    await tx.insert(analysisChat).values({
-      id: newId(),
-      snapshotId,
-      chatOrder: 0,
-      role: "system",
-      message: issue.agentPrompt,
-    });
-    if (opening) {
-      await tx
-        .insert(analysisChat)
-        .values({ id: newId(), snapshotId, chatOrder: 1, role: "assistant", message: opening });
-    }
-    await tx
-      .update(analysisSession)
-      .set({ currentSnapshotId: snapshotId })
-      .where(eq(analysisSession.id, sessionId));
-    await tx.update(project).set({ lastActivityAt: new Date() }).where(eq(project.id, projectId));
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "CREATE",
       resourceType: "analysis_session",
-      resourceId: sessionId,
+      resourceId: created.sessionId,
       projectId,
       newValue: { issueId: issue.id, name: body.name ?? null },
     });
+    return created.sessionId;
   });
   return getSessionDetail(deps.db, projectId, sessionId);
 }
@@ -320,7 +287,7 @@ export async function writableSession(
   const session = await loadSession(db, access.project.id, sessionId);
   assertOwnerOrModerator(access, caller.user.id, session.creatorId);
   if (session.status === "archived") throw archived();
-  if (leaseHeld(session)) throw problem("CHAT_IN_PROGRESS");
+  assertNoTurn(session);
   return session;
 }
 
@@ -328,27 +295,25 @@ export async function writableSession(
  * Re-checks the chat lease with the session row locked, inside the write's own transaction: a
  * turn takes its lease with an UPDATE of that row, so an in-place edit of the current snapshot
  * either commits before the turn loads it or is refused, never lost from the turn's snapshot.
+ * `snapshotId`: the snapshot the edit was checked against; a restore or save that moved the
+ * session in between refuses the edit too (its rows may be gone).
  */
-export async function lockAgainstTurn(tx: DbOrTx, sessionId: string): Promise<void> {
-  const [row] = await tx
-    .select({ chatLeaseUntil: analysisSession.chatLeaseUntil })
-    .from(analysisSession)
-    .where(eq(analysisSession.id, sessionId))
-    .for("update");
-  if (!row) throw sessionNotFound();
-  if (row.chatLeaseUntil !== null && row.chatLeaseUntil.getTime() > Date.now()) {
-    throw problem("CHAT_IN_PROGRESS");
+export async function lockAgainstTurn(tx: DbOrTx, sessionId: string, snapshotId?: string): Promise<void> {
+  const row = await repo.lockSession(tx, sessionId);
+  assertNoTurn(row);
+  if (snapshotId !== undefined && row.currentSnapshotId !== snapshotId) {
+    throw problem("CHAT_IN_PROGRESS", { detail: "The session moved to another snapshot meanwhile." });
   }
+}
+
+/** CHAT_IN_PROGRESS while a chat turn holds the session's lease. */
+export function assertNoTurn(session: SessionRow): void {
+  if (leaseHeld(session)) throw problem("CHAT_IN_PROGRESS");
 }
 
 /* The session row locked for this transaction, after the Own|Mod+ check. */
 async function lockOwnSession(tx: DbOrTx, access: ProjectAccess, caller: Caller, sessionId: string) {
-  const [row] = await tx
-    .select()
-    .from(analysisSession)
-    .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, access.project.id)))
-    .for("update");
-  if (!row) throw sessionNotFound();
+  const row = await repo.lockSession(tx, sessionId, access.project.id);
   assertOwnerOrModerator(access, caller.user.id, row.creatorId);
   return row;
 }
@@ -376,19 +341,14 @@ export async function updateSession(
     // Re-opening a session that never had an input puts it back in draft.
     if (body.status === "active" && !before.inputFileId) status = "draft";
     const completing = status === "completed" && before.status !== "completed";
-    const [after] = await tx
-      .update(analysisSession)
-      .set({
-        name: body.name === undefined ? undefined : body.name.trim() || before.name,
-        status,
-        customSystemPrompt:
-          body.customSystemPrompt === undefined ? undefined : body.customSystemPrompt?.trim() || null,
-        initialMessage: body.initialMessage === undefined ? undefined : body.initialMessage?.trim() || null,
-        completedAt: completing ? new Date() : status === "completed" ? undefined : null,
-        updatedAt: new Date(),
-      })
-      .where(eq(analysisSession.id, sessionId))
-      .returning();
+    const after = await repo.setSession(tx, sessionId, {
+      name: body.name === undefined ? undefined : body.name.trim() || before.name,
+      status,
+      customSystemPrompt:
+        body.customSystemPrompt === undefined ? undefined : body.customSystemPrompt?.trim() || null,
+      initialMessage: body.initialMessage === undefined ? undefined : body.initialMessage?.trim() || null,
+      completedAt: completing ? new Date() : status === "completed" ? undefined : null,
+    });
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "UPDATE",
@@ -415,7 +375,7 @@ export async function deleteSession(
   const prefix = sessionPrefix(sessionId);
   await deps.db.transaction(async (tx) => {
     const before = await lockOwnSession(tx, access, caller, sessionId);
-    if (leaseHeld(before)) throw problem("CHAT_IN_PROGRESS");
+    assertNoTurn(before);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "DELETE",
@@ -424,7 +384,7 @@ export async function deleteSession(
       projectId,
       oldValue: { name: before.name, status: before.status, issueId: before.issueId },
     });
-    await tx.delete(analysisSession).where(eq(analysisSession.id, sessionId));
+    await repo.deleteSession(tx, sessionId);
     await tx
       .insert(storageDeletionQueue)
       .values({ id: newId(), container: "analysis", storageKey: prefix, reason: "session_deleted" })

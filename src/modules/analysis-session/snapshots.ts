@@ -1,14 +1,14 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { analysisChat, analysisFile, analysisSession, analysisSnapshot, analysisStep } from "@/db/schema";
+import { analysisChat, analysisSnapshot } from "@/db/schema";
 import { problem } from "@/lib/errors";
-import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/plugins/project-access";
 import type { Snapshot } from "./model";
-import { getSessionDetail, loadSession, lockAgainstTurn, writableSession } from "./service";
-import { currentResults, jsonConfig } from "./steps";
+import * as repo from "./repository";
+import { currentResults } from "./results";
+import { assertNoTurn, getSessionDetail, loadSession, lockAgainstTurn, writableSession } from "./service";
 
 /*
  * Snapshots and the chat of the current snapshot (analysis.md §2.3, §2.6): manual save copies the
@@ -16,14 +16,15 @@ import { currentResults, jsonConfig } from "./steps";
  * system recipe message cannot be deleted.
  */
 
+type PageQuery = { skip?: number; limit?: number };
+
 export type SnapshotDeps = { db: Database; actor: AuditActor };
 
 export async function listSnapshots(
   db: Database,
   projectId: string,
   sessionId: string,
-  skip = 0,
-  limit = 50,
+  { skip = 0, limit = 50 }: PageQuery,
 ) {
   const detail = await getSessionDetail(db, projectId, sessionId);
   // Listing carries no results (api.md §2.7).
@@ -51,61 +52,28 @@ export async function saveSnapshot(
   sessionId: string,
   body: { name?: string; description?: string },
 ): Promise<Snapshot> {
-  const session = await writableSession(deps.db, access, caller, sessionId);
-  const id = newId();
-  await deps.db.transaction(async (tx) => {
-    const snaps = await tx
-      .select()
-      .from(analysisSnapshot)
-      .where(eq(analysisSnapshot.sessionId, sessionId))
-      .orderBy(asc(analysisSnapshot.snapshotOrder))
-      .for("update");
-    const current = snaps.find((s) => s.id === session.currentSnapshotId) ?? snaps.at(-1)!;
-    const order = snaps.at(-1)!.snapshotOrder + 1;
-    await tx.insert(analysisSnapshot).values({
-      id,
+  await writableSession(deps.db, access, caller, sessionId);
+  const id = await deps.db.transaction(async (tx) => {
+    const saved = await repo.appendSnapshot(
+      tx,
       sessionId,
-      parentSnapshotId: current.id,
-      snapshotOrder: order,
-      name: body.name?.trim() || null,
-      description: body.description?.trim() || null,
-      trigger: "manual",
-      createdBy: caller.user.id,
-    });
-    const [chats, steps] = await Promise.all([
-      tx.select().from(analysisChat).where(eq(analysisChat.snapshotId, current.id)),
-      tx.select().from(analysisStep).where(eq(analysisStep.snapshotId, current.id)),
-    ]);
-    const chatIds = new Map(chats.map((c) => [c.id, newId()]));
-    if (chats.length > 0) {
-      await tx
-        .insert(analysisChat)
-        .values(chats.map((c) => ({ ...c, id: chatIds.get(c.id)!, snapshotId: id, createdAt: undefined })));
-    }
-    if (steps.length > 0) {
-      await tx.insert(analysisStep).values(
-        steps.map((s) => ({
-          ...s,
-          id: newId(),
-          snapshotId: id,
-          config: jsonConfig(s.config),
-          triggeredByChatId: s.triggeredByChatId ? (chatIds.get(s.triggeredByChatId) ?? null) : null,
-          createdAt: undefined,
-        })),
-      );
-    }
-    await tx
-      .update(analysisSession)
-      .set({ currentSnapshotId: id, updatedAt: new Date() })
-      .where(eq(analysisSession.id, sessionId));
+      {
+        trigger: "manual",
+        name: body.name?.trim() || null,
+        description: body.description?.trim() || null,
+        createdBy: caller.user.id,
+      },
+      { check: assertNoTurn },
+    );
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "CREATE",
       resourceType: "analysis_snapshot",
-      resourceId: id,
+      resourceId: saved.snapshotId,
       projectId: access.project.id,
-      newValue: { sessionId, order, trigger: "manual", name: body.name ?? null },
+      newValue: { sessionId, order: saved.order, trigger: "manual", name: body.name ?? null },
     });
+    return saved.snapshotId;
   });
   const detail = await getSessionDetail(deps.db, access.project.id, sessionId);
   return detail.snapshotList.find((s) => s.id === id)!;
@@ -118,8 +86,10 @@ export async function deleteSnapshot(
   sessionId: string,
   snapshotId: string,
 ): Promise<void> {
-  const session = await writableSession(deps.db, access, caller, sessionId);
+  await writableSession(deps.db, access, caller, sessionId);
   await deps.db.transaction(async (tx) => {
+    // Under the session lock the current snapshot cannot move, and deletions queue behind restores.
+    const session = await repo.lockSession(tx, sessionId);
     const [target] = await tx
       .select()
       .from(analysisSnapshot)
@@ -128,11 +98,7 @@ export async function deleteSnapshot(
     if (target.snapshotOrder === 0 || target.id === session.currentSnapshotId) {
       throw problem("SNAPSHOT_NOT_DELETABLE");
     }
-    await tx
-      .update(analysisSnapshot)
-      .set({ parentSnapshotId: target.parentSnapshotId })
-      .where(eq(analysisSnapshot.parentSnapshotId, target.id));
-    await tx.delete(analysisSnapshot).where(eq(analysisSnapshot.id, snapshotId));
+    await repo.deleteSnapshot(tx, target);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "DELETE",
@@ -144,7 +110,12 @@ export async function deleteSnapshot(
   });
 }
 
-export async function listMessages(db: Database, projectId: string, sessionId: string, skip = 0, limit = 50) {
+export async function listMessages(
+  db: Database,
+  projectId: string,
+  sessionId: string,
+  { skip = 0, limit = 50 }: PageQuery,
+) {
   const detail = await getSessionDetail(db, projectId, sessionId);
   const current = detail.snapshotList.find((s) => s.order === detail.currentSnapshot);
   const chat = current?.chat ?? [];
@@ -170,8 +141,8 @@ export async function deleteMessage(
     throw problem("CHAT_NOT_DELETABLE");
   }
   await deps.db.transaction(async (tx) => {
-    await lockAgainstTurn(tx, sessionId);
-    await tx.delete(analysisChat).where(eq(analysisChat.id, chatId));
+    await lockAgainstTurn(tx, sessionId, chat.snapshotId);
+    await repo.deleteChat(tx, chatId);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "DELETE",
@@ -223,89 +194,12 @@ export async function duplicateSession(
 ) {
   const source = await loadSession(deps.db, access.project.id, sessionId);
   const includeAll = body.includeSnapshots ?? true;
-  const copyId = newId();
-  await deps.db.transaction(async (tx) => {
-    const files = await tx.select().from(analysisFile).where(eq(analysisFile.sessionId, sessionId));
-    const fileIds = new Map(files.map((f) => [f.id, newId()]));
-    let snaps = await tx
-      .select()
-      .from(analysisSnapshot)
-      .where(eq(analysisSnapshot.sessionId, sessionId))
-      .orderBy(asc(analysisSnapshot.snapshotOrder));
-    if (!includeAll) snaps = snaps.filter((s) => s.id === source.currentSnapshotId);
-    const snapIds = new Map(snaps.map((s) => [s.id, newId()]));
-    await tx.insert(analysisSession).values({
-      ...source,
-      id: copyId,
+  const copyId = await deps.db.transaction(async (tx) => {
+    const copyId = await repo.copySession(tx, source, {
       creatorId: caller.user.id,
       name: body.name?.trim() || `${source.name}（コピー）`,
-      status: source.status === "archived" ? "active" : source.status,
-      inputFileId: null,
-      currentSnapshotId: null,
-      chatLeaseUntil: null,
-      createdAt: undefined,
-      updatedAt: undefined,
+      includeSnapshots: includeAll,
     });
-    if (files.length > 0) {
-      await tx.insert(analysisFile).values(
-        files.map((f) => ({
-          ...f,
-          id: fileIds.get(f.id)!,
-          sessionId: copyId,
-          createdAt: undefined,
-          updatedAt: undefined,
-        })),
-      );
-    }
-    for (const s of snaps) {
-      await tx.insert(analysisSnapshot).values({
-        ...s,
-        id: snapIds.get(s.id)!,
-        sessionId: copyId,
-        snapshotOrder: includeAll ? s.snapshotOrder : 0,
-        trigger: includeAll ? s.trigger : "duplicate",
-        parentSnapshotId: includeAll && s.parentSnapshotId ? (snapIds.get(s.parentSnapshotId) ?? null) : null,
-        createdBy: includeAll ? s.createdBy : caller.user.id,
-        createdAt: undefined,
-        updatedAt: undefined,
-      });
-      const [chats, steps] = await Promise.all([
-        tx.select().from(analysisChat).where(eq(analysisChat.snapshotId, s.id)),
-        tx.select().from(analysisStep).where(eq(analysisStep.snapshotId, s.id)),
-      ]);
-      const chatIds = new Map(chats.map((c) => [c.id, newId()]));
-      if (chats.length > 0) {
-        await tx.insert(analysisChat).values(
-          chats.map((c) => ({
-            ...c,
-            id: chatIds.get(c.id)!,
-            snapshotId: snapIds.get(s.id)!,
-            createdAt: undefined,
-            updatedAt: undefined,
-          })),
-        );
-      }
-      if (steps.length > 0) {
-        await tx.insert(analysisStep).values(
-          steps.map((st) => ({
-            ...st,
-            id: newId(),
-            snapshotId: snapIds.get(s.id)!,
-            config: jsonConfig(st.config),
-            triggeredByChatId: st.triggeredByChatId ? (chatIds.get(st.triggeredByChatId) ?? null) : null,
-            createdAt: undefined,
-            updatedAt: undefined,
-          })),
-        );
-      }
-    }
-    await tx
-      .update(analysisSession)
-      .set({
-        inputFileId: source.inputFileId ? (fileIds.get(source.inputFileId) ?? null) : null,
-        currentSnapshotId: source.currentSnapshotId ? (snapIds.get(source.currentSnapshotId) ?? null) : null,
-      })
-      .where(eq(analysisSession.id, copyId));
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "CREATE",
@@ -314,6 +208,7 @@ export async function duplicateSession(
       projectId: access.project.id,
       newValue: { duplicateOf: sessionId, includeSnapshots: includeAll },
     });
+    return copyId;
   });
   return getSessionDetail(deps.db, access.project.id, copyId);
 }

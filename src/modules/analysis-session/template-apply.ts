@@ -1,27 +1,17 @@
-import { asc, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { analysisChat, analysisSession, analysisSnapshot, analysisStep, project } from "@/db/schema";
-import { newId } from "@/lib/ids";
 import { runPipeline, type StepDef, type StepResult } from "@/modules/analysis/engine";
-import { inputOf, jsonConfig, resultCache, toDef } from "./steps";
+import type { NewSessionIssue, SessionRow, StepRow } from "./repository";
+import * as repo from "./repository";
+import { inputOf, resultCache, toDef } from "./results";
 
 /*
  * Session writes that saved analysis templates (analysis.md §6.5) need inside their own
- * transaction, so that the template's usage counter commits or rolls back with them.
+ * transaction, so that the template's usage counter commits or rolls back with them. The rows are
+ * written by the session repository; this adds the audit record of each.
  */
 
-type SessionRow = typeof analysisSession.$inferSelect;
-type StepRow = typeof analysisStep.$inferSelect;
-
-export type NewSessionIssue = {
-  id: string;
-  name: string;
-  agentPrompt: string;
-  initialMessage: string | null;
-};
-
-const ymd = (d: Date) => d.toISOString().slice(0, 10);
+export type { NewSessionIssue };
 
 /**
  * Writes a session exactly as `POST …/session` does (analysis.md §2.1) with the given snapshot-0
@@ -30,61 +20,18 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10);
 export async function insertSessionTx(
   tx: DbOrTx,
   actor: AuditActor,
-  args: {
-    projectId: string;
-    creatorId: string;
-    issue: NewSessionIssue;
-    name?: string | null;
-    customSystemPrompt?: string | null;
-    initialMessage?: string | null;
-    trigger: "create" | "template";
-    metadata?: Record<string, unknown>;
-  },
+  args: Parameters<typeof repo.createSession>[1] & { metadata?: Record<string, unknown> },
 ): Promise<string> {
-  const { projectId, issue } = args;
-  const sessionId = newId();
-  const snapshotId = newId();
-  const initialMessage = args.initialMessage?.trim() || null;
-  const opening = initialMessage ?? issue.initialMessage;
-  const name = args.name?.trim() || `${issue.name} ${ymd(new Date())}`;
-  await tx.insert(analysisSession).values({
-    id: sessionId,
-    projectId,
-    issueId: issue.id,
-    creatorId: args.creatorId,
-    name,
-    status: "draft",
-    customSystemPrompt: args.customSystemPrompt?.trim() || null,
-    initialMessage,
-  });
-  await tx.insert(analysisSnapshot).values({
-    id: snapshotId,
-    sessionId,
-    snapshotOrder: 0,
-    trigger: args.trigger,
-    createdBy: args.creatorId,
-  });
-  await tx
-    .insert(analysisChat)
-    .values({ id: newId(), snapshotId, chatOrder: 0, role: "system", message: issue.agentPrompt });
-  if (opening) {
-    await tx
-      .insert(analysisChat)
-      .values({ id: newId(), snapshotId, chatOrder: 1, role: "assistant", message: opening });
-  }
-  await tx
-    .update(analysisSession)
-    .set({ currentSnapshotId: snapshotId })
-    .where(eq(analysisSession.id, sessionId));
-  await tx.update(project).set({ lastActivityAt: new Date() }).where(eq(project.id, projectId));
+  const { metadata, ...values } = args;
+  const { sessionId, name } = await repo.createSession(tx, values);
   await writeAudit(tx, actor, {
     eventType: "DATA_CHANGE",
     action: "CREATE",
     resourceType: "analysis_session",
     resourceId: sessionId,
-    projectId,
-    newValue: { issueId: issue.id, name, trigger: args.trigger },
-    metadata: args.metadata ?? null,
+    projectId: args.projectId,
+    newValue: { issueId: args.issue.id, name, trigger: args.trigger },
+    metadata: metadata ?? null,
   });
   return sessionId;
 }
@@ -97,13 +44,9 @@ export type AppendedStep = {
   config: unknown;
 };
 
+/** The steps of the session's current snapshot, in order. */
 export async function currentSteps(db: DbOrTx, session: SessionRow): Promise<StepRow[]> {
-  if (!session.currentSnapshotId) return [];
-  return db
-    .select()
-    .from(analysisStep)
-    .where(eq(analysisStep.snapshotId, session.currentSnapshotId))
-    .orderBy(asc(analysisStep.stepOrder));
+  return session.currentSnapshotId ? repo.stepsOf(db, session.currentSnapshotId) : [];
 }
 
 /**
@@ -139,72 +82,13 @@ export async function appendSnapshotTx(
   },
 ): Promise<{ snapshotId: string; order: number }> {
   const { session } = args;
-  const snaps = await tx
-    .select()
-    .from(analysisSnapshot)
-    .where(eq(analysisSnapshot.sessionId, session.id))
-    .orderBy(asc(analysisSnapshot.snapshotOrder));
-  const current = snaps.find((s) => s.id === session.currentSnapshotId) ?? snaps.at(-1)!;
-  const order = snaps.at(-1)!.snapshotOrder + 1;
-  const snapshotId = newId();
-  await tx.insert(analysisSnapshot).values({
-    id: snapshotId,
-    sessionId: session.id,
-    parentSnapshotId: current.id,
-    snapshotOrder: order,
-    trigger: "template",
-    conversationSummary: current.conversationSummary,
-    createdBy: args.createdBy,
-  });
-  const [chats, steps] = await Promise.all([
-    tx.select().from(analysisChat).where(eq(analysisChat.snapshotId, current.id)),
-    tx
-      .select()
-      .from(analysisStep)
-      .where(eq(analysisStep.snapshotId, current.id))
-      .orderBy(asc(analysisStep.stepOrder)),
-  ]);
-  const chatIds = new Map(chats.map((c) => [c.id, newId()]));
-  if (chats.length > 0) {
-    await tx.insert(analysisChat).values(
-      chats.map((c) => ({
-        ...c,
-        id: chatIds.get(c.id)!,
-        snapshotId,
-        createdAt: undefined,
-        updatedAt: undefined,
-      })),
-    );
-  }
-  let nextOrder = (steps.at(-1)?.stepOrder ?? -1) + 1;
-  const rows = [
-    ...steps.map((s) => ({
-      ...s,
-      id: newId(),
-      snapshotId,
-      config: jsonConfig(s.config),
-      triggeredByChatId: s.triggeredByChatId ? (chatIds.get(s.triggeredByChatId) ?? null) : null,
-      createdAt: undefined,
-      updatedAt: undefined,
-    })),
-    ...args.appended.map((s) => ({
-      id: newId(),
-      snapshotId,
-      stepKey: s.stepKey,
-      stepOrder: nextOrder++,
-      name: s.name,
-      type: s.type,
-      input: s.input,
-      config: jsonConfig(s.config),
-      triggeredByChatId: null,
-    })),
-  ];
-  if (rows.length > 0) await tx.insert(analysisStep).values(rows);
-  await tx
-    .update(analysisSession)
-    .set({ currentSnapshotId: snapshotId, updatedAt: new Date() })
-    .where(eq(analysisSession.id, session.id));
-  await tx.update(project).set({ lastActivityAt: new Date() }).where(eq(project.id, args.projectId));
+  const { snapshotId, order } = await repo.appendSnapshot(
+    tx,
+    session.id,
+    { trigger: "template", createdBy: args.createdBy },
+    { appendSteps: args.appended.map((s) => ({ ...s, triggeredByChatId: null })) },
+  );
+  await repo.touchProject(tx, args.projectId);
   await writeAudit(tx, actor, {
     eventType: "DATA_CHANGE",
     action: "CREATE",

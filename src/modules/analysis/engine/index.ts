@@ -6,13 +6,17 @@ export * from "@/modules/analysis/engine/cache";
 export * from "@/modules/analysis/engine/contract";
 export * from "@/modules/analysis/engine/errors";
 export {
+  type CellValue,
   type ColumnarJson,
   columnNames,
   type DictColumn,
   dataHash,
+  dictColumn,
   type Frame,
+  frameBytes,
   frameFromRows,
   fromColumnarJson,
+  KIND_NUMBER,
   materialiseRows,
   type Row,
   toColumnarJson,
@@ -40,3 +44,4 @@ export {
   type SummaryResult,
 } from "@/modules/analysis/engine/steps/summary";
 export type { TransformConfig } from "@/modules/analysis/engine/steps/transform";
+export { canonicalJson, sha256Hex } from "@/modules/analysis/engine/util/canonical-json";

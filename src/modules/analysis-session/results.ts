@@ -1,0 +1,140 @@
+import { eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { analysisFile } from "@/db/schema";
+import { problem } from "@/lib/errors";
+import {
+  type ChartModel,
+  type ColumnarJson,
+  createResultCache,
+  type Frame,
+  frameBytes,
+  fromColumnarJson,
+  materialiseRows,
+  ResultCache,
+  runPipeline,
+  type StepDef,
+  type StepResult,
+} from "@/modules/analysis/engine";
+import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
+import { type SessionRow, type StepRow, stepsOf } from "./repository";
+
+/*
+ * Step results (analysis.md §3): every result is recomputed from the stored input through the
+ * engine; unchanged prefixes come from the content-addressed result cache, so an edit near the end
+ * of a long pipeline is cheap. Reads only: writes go through the repository.
+ */
+
+// Process-wide and bounded by bytes (analysis.md §3.9); keys are content hashes, so it never serves stale data.
+export const resultCache = createResultCache(256 * 1024 * 1024);
+
+const inputRequired = () => problem("INPUT_FILE_REQUIRED");
+
+export type StepView = {
+  id: string;
+  stepKey: string;
+  name: string;
+  type: StepRow["type"];
+  input: string;
+  order: number;
+  config: unknown;
+  configured: boolean;
+  status: string;
+  error: string | null;
+  errorBody: unknown;
+  warnings: unknown[];
+  resultData?: Record<string, unknown>[] | null;
+  resultFormula?: unknown[] | null;
+  resultChart?: unknown;
+  /** graphId of the default-size image, so clients can build the chart URL (analysis.md §4.5). */
+  chartId?: string | null;
+  resultTable?: Record<string, unknown>[] | null;
+  truncated?: boolean;
+};
+
+type Input = { frame: Frame; hash: string };
+/*
+ * Decoded inputs by (analysis file, version). A 1M-row input costs ~100 ms to load and decode
+ * (bench P2c) and every read of the session needs it; frames are immutable, so requests share
+ * them, and the only writer of `data` (re-parse) also moves `updated_at`.
+ */
+const inputs = new ResultCache<Input>(128 * 1024 * 1024);
+export const inputCacheStats = () => ({ hits: inputs.hits, misses: inputs.misses });
+
+export async function inputOf(db: DbOrTx, session: SessionRow): Promise<Input> {
+  if (!session.inputFileId) throw inputRequired();
+  const id = session.inputFileId;
+  const [version] = await db
+    .select({ updatedAt: analysisFile.updatedAt })
+    .from(analysisFile)
+    .where(eq(analysisFile.id, id));
+  if (!version) throw inputRequired();
+  const hit = inputs.get(`${id}:${version.updatedAt.getTime()}`);
+  if (hit) return hit;
+  const [f] = await db
+    .select({ data: analysisFile.data, updatedAt: analysisFile.updatedAt })
+    .from(analysisFile)
+    .where(eq(analysisFile.id, id));
+  const data = f?.data as ColumnarJson | undefined;
+  if (!data || Array.isArray(data)) throw inputRequired();
+  const input = { frame: fromColumnarJson(data), hash: data.hash };
+  // Keyed by the version read together with the data, so a concurrent re-parse cannot mislabel it.
+  inputs.set(`${id}:${f.updatedAt.getTime()}`, input, frameBytes(input.frame));
+  return input;
+}
+
+/** A stored step as the engine sees it. */
+export const toDef = (s: StepRow): StepDef => ({
+  stepKey: s.stepKey,
+  name: s.name,
+  type: s.type as StepDef["type"],
+  input: s.input,
+  config: s.config,
+});
+
+export function stepView(row: StepRow, result: StepResult | undefined, rowLimit: number): StepView {
+  const summary = result?.summary as
+    | {
+        resultFormula?: unknown[];
+        resultChart?: unknown;
+        resultTable?: { rows: Record<string, unknown>[]; truncated: boolean } | null;
+        chartModel?: ChartModel | null;
+      }
+    | null
+    | undefined;
+  const rows = result?.frame ? materialiseRows(result.frame, 0, rowLimit) : null;
+  return {
+    id: row.id,
+    stepKey: row.stepKey,
+    name: row.name,
+    type: row.type,
+    input: row.input,
+    order: row.stepOrder,
+    config: row.config,
+    configured: result?.configured ?? row.config !== null,
+    status: result?.status ?? "not_configured",
+    error: result?.error?.detail ?? null,
+    errorBody: result?.error ?? null,
+    warnings: result?.warnings ?? [],
+    resultData: rows,
+    resultFormula: summary?.resultFormula ?? null,
+    resultChart: summary?.resultChart ?? null,
+    chartId: summary?.chartModel ? graphIdOf(summary.chartModel, DEFAULT_CHART_SIZE) : null,
+    // api.md §2.7: the wire shape is the rows themselves; `truncated` says either list was cut.
+    resultTable: summary?.resultTable?.rows ?? null,
+    truncated: summary?.resultTable
+      ? summary.resultTable.truncated
+      : result?.frame
+        ? result.frame.rowCount > rowLimit
+        : false,
+  };
+}
+
+/** Results of every step of the session's current snapshot (empty without an input). */
+export async function currentResults(db: DbOrTx, session: SessionRow, rowLimit = 1000): Promise<StepView[]> {
+  if (!session.currentSnapshotId) return [];
+  const rows = await stepsOf(db, session.currentSnapshotId);
+  if (!session.inputFileId || rows.length === 0) return rows.map((r) => stepView(r, undefined, rowLimit));
+  const { frame, hash } = await inputOf(db, session);
+  const { byKey } = runPipeline(frame, hash, rows.map(toDef), { cache: resultCache });
+  return rows.map((r) => stepView(r, byKey.get(r.stepKey), rowLimit));
+}
