@@ -8,13 +8,14 @@ import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
 import { createChartRenderer } from "@/lib/chart-render";
+import { installCrashPolicy } from "@/lib/crash-policy";
 import { createLlmProvider, traceToLog } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
 import { startDeletionWorker } from "@/lib/storage-deletion";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
-import { setListeningServer } from "@/plugins/request-context";
+import { currentRequestId, setListeningServer } from "@/plugins/request-context";
 
 /*
  * Process lifecycle: open dependencies, optionally migrate, listen, and on SIGTERM/SIGINT stop
@@ -68,6 +69,7 @@ export async function startServer(
 ) {
   const deps = await createDeps(config, process_);
   const { logger, database } = deps;
+  installCrashPolicy({ logger, requestId: currentRequestId });
   if (config.migrateOnStart) {
     const applied = await migrateUp(database, migrationsDir(config));
     if (applied.length > 0) logger.info({ applied }, "migrations applied");

@@ -55,7 +55,11 @@ describe("patched postgres driver", () => {
       `;
       const proc = Bun.spawn(["bun", "-e", script], {
         cwd: process.cwd(),
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", TEST_PG_URL: TEST_DATABASE_URL! },
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/tmp",
+          TEST_PG_URL: TEST_DATABASE_URL!,
+        },
         stdout: "pipe",
         stderr: "pipe",
       });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUIDv7 } from "bun";
 
 /*
@@ -14,6 +15,8 @@ export type RequestContext = {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const contexts = new WeakMap<Request, RequestContext>();
+/* The request the running code serves, for the crash policy's log line (timers inherit it). */
+const current = new AsyncLocalStorage<RequestContext>();
 
 export function acceptRequestId(header: string | null): string {
   return header && REQUEST_ID.test(header) ? header : randomUUIDv7();
@@ -26,7 +29,13 @@ export function beginRequest(request: Request): RequestContext {
     userId: null,
   };
   contexts.set(request, ctx);
+  current.enterWith(ctx);
   return ctx;
+}
+
+/** The id of the request the calling code runs for, if any. */
+export function currentRequestId(): string | null {
+  return current.getStore()?.requestId ?? null;
 }
 
 export function requestContext(request: Request): RequestContext {
