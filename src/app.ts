@@ -135,6 +135,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     .onError({ as: "global" }, ({ code, error, request }) => {
       const ctx = requestContext(request);
       const path = pathOf(request);
+      deps.database.noteFailure(error);
       let mapped = mapError(code, error, config, logger, {
         requestId: ctx.requestId,
         method: request.method,

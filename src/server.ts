@@ -30,7 +30,7 @@ export async function createDeps(
   role: ProcessRole = { workerIndex: null },
 ): Promise<AppDeps> {
   const logger = createAppLogger(config, role.workerIndex === null ? {} : { worker: role.workerIndex });
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, { logger });
   const cache = cacheFor(config, logger);
   const storage = storageFor(config, logger);
   await storage.init();

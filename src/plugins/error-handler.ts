@@ -1,26 +1,16 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
+import { isConnectionError } from "@/db/pg-errors";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
 import { PROBLEMS, type ProblemCode } from "@/lib/problems";
 import { EngineError } from "@/modules/analysis/engine/errors";
+
+export { isConnectionError };
 
 /*
  * The single mapper from anything thrown (or any framework failure) to an RFC 9457 problem
  * response. It never leaks stacks or SQL outside development.
  */
-
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "57P01", // admin_shutdown
-  "57P03", // cannot_connect_now
-  "53300", // too_many_connections
-]);
 
 function causes(error: unknown): unknown[] {
   const out: unknown[] = [];
@@ -30,13 +20,6 @@ function causes(error: unknown): unknown[] {
     e = (e as { cause?: unknown }).cause;
   }
   return out;
-}
-
-export function isConnectionError(error: unknown): boolean {
-  return causes(error).some((e) => {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === "string" && CONNECTION_CODES.has(code);
-  });
 }
 
 type ElysiaValidationIssue = { path?: string; message?: string; summary?: string };
@@ -112,7 +95,7 @@ export function mapError(
   }
   if (isConnectionError(error)) {
     logger.error({ ...log, err: error }, "dependency unavailable");
-    return mappedProblem("DEPENDENCY_UNAVAILABLE", { headers: { "Retry-After": "5" } });
+    return mappedProblem("DEPENDENCY_UNAVAILABLE", { headers: { "Retry-After": "1" } });
   }
   logger.error({ ...log, err: error }, "unhandled error");
   const dev = config.environment === "development";

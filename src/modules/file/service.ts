@@ -264,8 +264,10 @@ async function insertVersion(
   comment: string | null,
   uploaderId: string,
   action: string,
-): Promise<void> {
-  await deps.db.transaction(async (tx) => {
+): Promise<ProjectFile> {
+  // The answer is read inside the transaction: once COMMIT succeeded the request must neither fail
+  // on a second round trip nor, failing, remove the object the committed row points at.
+  return deps.db.transaction(async (tx) => {
     if (values.parentFileId) {
       await tx
         .update(projectFile)
@@ -314,13 +316,14 @@ async function insertVersion(
       metadata: { operation: action },
     });
     // Notification hook point: `file_uploaded` rows are written here once user_notification exists.
+    return getFile(tx, projectId, stored.fileId);
   });
 }
 
 export async function uploadFile(deps: FileDeps, caller: Caller, projectId: string, request: Request) {
   const { stored, comment } = await receiveUpload(deps, projectId, request);
   try {
-    await insertVersion(
+    return await insertVersion(
       deps,
       projectId,
       stored,
@@ -334,7 +337,6 @@ export async function uploadFile(deps: FileDeps, caller: Caller, projectId: stri
     await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
     throw error;
   }
-  return getFile(deps.db, projectId, stored.fileId);
 }
 
 async function latestOfChain(db: DbOrTx, chainId: string): Promise<FileRow | undefined> {
@@ -376,7 +378,7 @@ async function addToChain(
       throw fileNotFound();
     }
     try {
-      await insertVersion(
+      return await insertVersion(
         deps,
         projectId,
         stored,
@@ -385,7 +387,6 @@ async function addToChain(
         caller.user.id,
         action,
       );
-      return getFile(deps.db, projectId, stored.fileId);
     } catch (error) {
       if (attempt < 3 && isUniqueViolation(error)) continue;
       await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
