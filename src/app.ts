@@ -14,6 +14,7 @@ import { userAccountController } from "@/modules/user-account";
 import {
   acceptsMultipart,
   checkDeclaredLength,
+  checkHeaderSize,
   JSON_LIMIT_BYTES,
   payloadTooLarge,
   readLimited,
@@ -105,13 +106,18 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         "X-Request-ID": ctx.requestId,
         "Cache-Control": "no-store",
       });
+      ctx.deadlineAt = ctx.startedAt + config.requestTimeoutS * 1000;
+      checkHeaderSize(config, request);
       checkDeclaredLength(config, request);
     })
     .onParse({ as: "global" }, async ({ request, contentType, route }) => {
       const ct = contentType.toLowerCase();
       if (ct.startsWith("application/json") || ct.includes("+json")) {
-        const bytes = await readLimited(request.body, JSON_LIMIT_BYTES, () =>
-          payloadTooLarge(JSON_LIMIT_BYTES),
+        const bytes = await readLimited(
+          request.body,
+          JSON_LIMIT_BYTES,
+          () => payloadTooLarge(JSON_LIMIT_BYTES),
+          requestContext(request).deadlineAt,
         );
         if (bytes.byteLength === 0) return {};
         try {

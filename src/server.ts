@@ -1,3 +1,4 @@
+import { maxHeaderSize } from "node:http";
 import { cacheFor, rateLimiterFor, storageFor } from "@/adapters";
 import { type BuildOptions, buildApp } from "@/app";
 import type { Config } from "@/config";
@@ -23,6 +24,12 @@ import { currentRequestId, setListeningServer } from "@/plugins/request-context"
  */
 
 export type ProcessRole = { workerIndex: number | null };
+
+/* Far above any route's body limit: Bun's own refusal must never be the one a client sees. */
+export const BUN_BODY_BACKSTOP_BYTES = 2 ** 40;
+
+/** Bun's header limit to run with (BUN_OPTIONS=--max-http-header-size=…): above the app's own. */
+export const bunHeaderLimit = (config: Config) => Math.max(64 * 1024, config.maxHeaderBytes * 4);
 
 /* Builds every adapter from the configuration; the app never constructs one itself. */
 export async function createDeps(
@@ -98,9 +105,17 @@ export async function startServer(
     port: config.port,
     reusePort: config.workers > 1 || process_.workerIndex !== null,
     idleTimeout: config.httpIdleTimeoutS,
-    // Backstop for bodies without Content-Length; route limits are enforced earlier and tighter.
-    maxRequestBodySize: config.maxFileSizeBytes + 1024 * 1024,
+    // Bun refuses a declared body over this limit itself, with a bare 413 (no problem+json, request
+    // id or CORS headers). The app checks Content-Length first and counts streamed bodies against
+    // the route's limit (plugins/body-limit.ts), so Bun's limit only has to stay out of the way.
+    maxRequestBodySize: BUN_BODY_BACKSTOP_BYTES,
   });
+  if (maxHeaderSize <= config.maxHeaderBytes) {
+    logger.warn(
+      { bunLimit: maxHeaderSize, appLimit: config.maxHeaderBytes },
+      `Bun refuses large headers itself with a bare 431; start with BUN_OPTIONS=--max-http-header-size=${bunHeaderLimit(config)}`,
+    );
+  }
   const server = app.server!;
   setListeningServer(server);
   logger.info({ url: server.url.toString(), database: database.kind }, "listening");

@@ -3,6 +3,7 @@ import type { Config } from "@/config";
 import { isConnectionError } from "@/db/pg-errors";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
 import { PROBLEMS, type ProblemCode } from "@/lib/problems";
+import { StorageUnavailableError, storageFault } from "@/lib/storage/types";
 import { EngineError } from "@/modules/analysis/engine/errors";
 
 export { isConnectionError };
@@ -92,6 +93,19 @@ export function mapError(
       return mappedProblem("MALFORMED_REQUEST");
     case "NOT_FOUND":
       return mappedProblem("ROUTE_NOT_FOUND");
+  }
+  const storage =
+    (causes(error).find((e) => e instanceof StorageUnavailableError) as
+      | StorageUnavailableError
+      | undefined) ?? storageFault(error);
+  if (storage) {
+    logger.error({ ...log, err: error }, "storage unavailable");
+    return storage.reason === "full"
+      ? mappedProblem("INSUFFICIENT_STORAGE", { headers: { "Retry-After": "60" } })
+      : mappedProblem("DEPENDENCY_UNAVAILABLE", {
+          detail: "File storage is not writable right now. Try again shortly.",
+          headers: { "Retry-After": "10" },
+        });
   }
   if (isConnectionError(error)) {
     logger.error({ ...log, err: error }, "dependency unavailable");

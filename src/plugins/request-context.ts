@@ -11,12 +11,19 @@ export type RequestContext = {
   userId: string | null;
   /** Final status when an error response was produced (the framework does not expose it later). */
   status?: number;
+  /** performance.now() by which the body must have arrived (REQUEST_TIMEOUT_S); set by the app. */
+  deadlineAt?: number;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const contexts = new WeakMap<Request, RequestContext>();
-/* The request the running code serves, for the crash policy's log line (timers inherit it). */
+/*
+ * The request the running code serves, for the crash policy's log line (timers inherit it). Only
+ * under a listening server, where each request starts in a fresh async context: `enterWith` from
+ * an `app.handle` call in a test would leak into the caller's context.
+ */
 const current = new AsyncLocalStorage<RequestContext>();
+let trackCurrent = false;
 
 export function acceptRequestId(header: string | null): string {
   return header && REQUEST_ID.test(header) ? header : randomUUIDv7();
@@ -29,7 +36,7 @@ export function beginRequest(request: Request): RequestContext {
     userId: null,
   };
   contexts.set(request, ctx);
-  current.enterWith(ctx);
+  if (trackCurrent) current.enterWith(ctx);
   return ctx;
 }
 
@@ -57,6 +64,7 @@ let listening: IpSource | null = null;
 /** Set by the entry point once it listens, so the socket peer of any request can be read. */
 export function setListeningServer(server: IpSource | null): void {
   listening = server;
+  trackCurrent = server !== null;
 }
 
 /** The socket peer address (tests may set `peerIp` on a hand-made Request). */

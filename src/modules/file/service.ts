@@ -26,6 +26,7 @@ import { csvOutline, type Outline, workbookOutline } from "@/lib/spreadsheet-out
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
+import { bodyBeforeDeadline } from "@/plugins/body-limit";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
 
@@ -150,11 +151,12 @@ async function receiveUpload(
   if (!contentType?.toLowerCase().startsWith("multipart/form-data")) {
     throw problem("UNSUPPORTED_MEDIA_TYPE", { detail: "Uploads must be sent as multipart/form-data." });
   }
-  if (!request.body) throw malformed("The upload has no body.");
+  const body = bodyBeforeDeadline(request);
+  if (!body) throw malformed("The upload has no body.");
   let stored: Stored | null = null;
   let comment: string | null = null;
   try {
-    for await (const part of readMultipart(request.body, contentType)) {
+    for await (const part of readMultipart(body, contentType)) {
       if (part.name === "comment" && part.filename === null) {
         comment = (await readTextPart(part.stream, 2000)).trim() || null;
         if (comment && comment.length > 500) {
