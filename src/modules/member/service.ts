@@ -281,7 +281,7 @@ async function removeMembership(
   action: "MEMBER_REMOVE" | "MEMBER_LEAVE",
 ): Promise<void> {
   let userId = "";
-  const member = await deps.db.transaction(async (tx) => {
+  await deps.db.transaction(async (tx) => {
     const members = await lockMembers(tx, projectId);
     const target = pick(members);
     userId = target.userId;
