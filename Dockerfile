@@ -52,7 +52,13 @@ COPY --from=builder /src/dist/camp-backend /app/camp-backend
 COPY assets/fonts /app/assets/fonts
 # An image that reaches a server is production unless told otherwise, so it fails closed on
 # missing configuration; docker-compose sets ENVIRONMENT=development for local work.
+# NODE_ENV=production keeps the framework from pretty-printing failing values (O(depth²) on deep
+# JSON); two workers let the primary replace one that exits (crash policy) while the other serves;
+# Bun's own header limit sits above MAX_HEADER_BYTES so the app answers 431 as problem+json.
 ENV ENVIRONMENT=production \
+    NODE_ENV=production \
+    WORKERS=2 \
+    BUN_OPTIONS=--max-http-header-size=65536 \
     HOST=0.0.0.0 \
     PORT=8000 \
     VERSION=${VERSION}

@@ -125,6 +125,28 @@ fi
 check "unit stops later than the app's drain (TimeoutStopSec > SHUTDOWN_TIMEOUT_S + 5)" \
   bash -c "t=\$(sed -n 's/^TimeoutStopSec=\([0-9]*\).*/\1/p' '$deploy_dir/systemd/camp-backend.service'); [[ \${t:-0} -gt 35 ]]"
 
+echo "== defaults that survive faults (issue 13)"
+# NODE_ENV=production and WORKERS >= 2 in every shipped deployment file; Bun's header limit raised.
+check "Dockerfile sets NODE_ENV=production, WORKERS>=2, BUN_OPTIONS header limit" bash -c '
+  f="$1"
+  grep -Eq "NODE_ENV=production" "$f" &&
+  [[ $(sed -nE "s/.*WORKERS=([0-9]+).*/\1/p" "$f" | head -n1) -ge 2 ]] &&
+  grep -Eq "BUN_OPTIONS=--max-http-header-size=[0-9]+" "$f"' _ "$repo_dir/Dockerfile"
+check "systemd unit sets NODE_ENV=production, WORKERS>=2, BUN_OPTIONS header limit" bash -c '
+  f="$1"
+  grep -Eq "^Environment=NODE_ENV=production$" "$f" &&
+  [[ $(sed -nE "s/^Environment=WORKERS=([0-9]+)$/\1/p" "$f") -ge 2 ]] &&
+  grep -Eq "^Environment=BUN_OPTIONS=--max-http-header-size=[0-9]+$" "$f"' _ "$deploy_dir/systemd/camp-backend.service"
+check "compose app sets NODE_ENV=production, WORKERS>=2, BUN_OPTIONS header limit" bash -c '
+  f="$1"
+  grep -Eq "^ +NODE_ENV: production$" "$f" &&
+  [[ $(sed -nE "s/^ +WORKERS: \"?([0-9]+)\"?$/\1/p" "$f") -ge 2 ]] &&
+  grep -Eq "^ +BUN_OPTIONS: --max-http-header-size=[0-9]+$" "$f"' _ "$deploy_dir/docker-compose.yml"
+check ".env.production.example sets NODE_ENV=production, WORKERS>=2" bash -c '
+  f="$1"
+  grep -Eq "^NODE_ENV=production$" "$f" && [[ $(sed -nE "s/^WORKERS=([0-9]+)$/\1/p" "$f") -ge 2 ]]' \
+  _ "$repo_dir/.env.production.example"
+
 echo "== shell scripts"
 for script in "$deploy_dir"/scripts/*.sh "$deploy_dir/validate.sh"; do
   check "bash -n ${script#"$repo_dir"/}" bash -n "$script"

@@ -15,6 +15,7 @@ import { userAccountController } from "@/modules/user-account";
 import {
   acceptsMultipart,
   checkDeclaredLength,
+  checkHeaderSize,
   JSON_LIMIT_BYTES,
   payloadTooLarge,
   readLimited,
@@ -106,13 +107,18 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         "X-Request-ID": ctx.requestId,
         "Cache-Control": "no-store",
       });
+      ctx.deadlineAt = ctx.startedAt + config.requestTimeoutS * 1000;
+      checkHeaderSize(config, request);
       checkDeclaredLength(config, request);
     })
     .onParse({ as: "global" }, async ({ request, contentType, route }) => {
       const ct = contentType.toLowerCase();
       if (ct.startsWith("application/json") || ct.includes("+json")) {
-        const bytes = await readLimited(request.body, JSON_LIMIT_BYTES, () =>
-          payloadTooLarge(JSON_LIMIT_BYTES),
+        const bytes = await readLimited(
+          request.body,
+          JSON_LIMIT_BYTES,
+          () => payloadTooLarge(JSON_LIMIT_BYTES),
+          requestContext(request).deadlineAt,
         );
         if (bytes.byteLength === 0) return {};
         let parsed: ReturnType<typeof parseJsonBody>;
@@ -144,6 +150,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       const ctx = requestContext(request);
       const path = pathOf(request);
       if (code === "VALIDATION" && ctx.inputError) error = ctx.inputError;
+      deps.database.noteFailure(error);
       let mapped = mapError(code, error, config, logger, {
         requestId: ctx.requestId,
         method: request.method,

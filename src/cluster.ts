@@ -31,6 +31,17 @@ export function workerCommand(index: number): string[] {
   return [process.execPath, ...script, "serve", "--worker", String(index)];
 }
 
+/*
+ * Workers run with Bun's header limit above MAX_HEADER_BYTES, so an oversized header is answered
+ * by the app (431 problem+json) rather than refused bare by the HTTP server.
+ */
+export function workerEnv(config: Config): Record<string, string | undefined> {
+  const current = process.env.BUN_OPTIONS ?? "";
+  if (/--max-http-header-size/.test(current)) return process.env;
+  const flag = `--max-http-header-size=${Math.max(64 * 1024, config.maxHeaderBytes * 4)}`;
+  return { ...process.env, BUN_OPTIONS: `${current} ${flag}`.trim() };
+}
+
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
   const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({
     index,
@@ -69,6 +80,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   function start(slot: Slot) {
     slot.startedAt = Date.now();
     slot.proc = Bun.spawn(workerCommand(slot.index), {
+      env: workerEnv(config),
       stdio: ["ignore", "inherit", "inherit"],
       ipc: (message, proc) => onMessage(message as WorkerMessage, proc),
       onExit: (_proc, code, signal) => {

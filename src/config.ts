@@ -31,6 +31,10 @@ export type Config = Readonly<{
   shutdownTimeoutS: number;
   /** Seconds a connection may stay silent (Bun's default of 10 cuts slow exports and JSON chats). */
   httpIdleTimeoutS: number;
+  /** Whole-request deadline: a body not received within it is answered 408 (slow-body clients). */
+  requestTimeoutS: number;
+  /** Request line plus header fields above this many bytes answer 431 problem+json. */
+  maxHeaderBytes: number;
   metricsToken: string | null;
 
   databaseUrl: string | null;
@@ -311,6 +315,8 @@ export function loadConfig(
     shutdownTimeoutS: num("SHUTDOWN_TIMEOUT_S", 30, 0, 3600),
     // Above nginx's 60 s proxy_read_timeout (seed), at most Bun's limit of 255.
     httpIdleTimeoutS: num("HTTP_IDLE_TIMEOUT_S", 75, 0, 255),
+    requestTimeoutS: num("REQUEST_TIMEOUT_S", 120, 1, 3600),
+    maxHeaderBytes: num("MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
     metricsToken: str("METRICS_TOKEN"),
 
     databaseUrl: databaseUrlRaw ? normaliseDatabaseUrl(databaseUrlRaw) : null,

@@ -1,3 +1,4 @@
+import { maxHeaderSize } from "node:http";
 import { cacheFor, rateLimiterFor, storageFor } from "@/adapters";
 import { type BuildOptions, buildApp } from "@/app";
 import type { Config } from "@/config";
@@ -8,13 +9,14 @@ import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
 import { createChartRenderer } from "@/lib/chart-render";
+import { installCrashPolicy } from "@/lib/crash-policy";
 import { createLlmProvider, traceToLog } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
 import { startDeletionWorker } from "@/lib/storage-deletion";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
-import { setListeningServer } from "@/plugins/request-context";
+import { currentRequestId, setListeningServer } from "@/plugins/request-context";
 
 /*
  * Process lifecycle: open dependencies, optionally migrate, listen, and on SIGTERM/SIGINT stop
@@ -23,13 +25,19 @@ import { setListeningServer } from "@/plugins/request-context";
 
 export type ProcessRole = { workerIndex: number | null };
 
+/* Far above any route's body limit: Bun's own refusal must never be the one a client sees. */
+export const BUN_BODY_BACKSTOP_BYTES = 2 ** 40;
+
+/** Bun's header limit to run with (BUN_OPTIONS=--max-http-header-size=…): above the app's own. */
+export const bunHeaderLimit = (config: Config) => Math.max(64 * 1024, config.maxHeaderBytes * 4);
+
 /* Builds every adapter from the configuration; the app never constructs one itself. */
 export async function createDeps(
   config: Config,
   role: ProcessRole = { workerIndex: null },
 ): Promise<AppDeps> {
   const logger = createAppLogger(config, role.workerIndex === null ? {} : { worker: role.workerIndex });
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, { logger });
   const cache = cacheFor(config, logger);
   const storage = storageFor(config, logger);
   await storage.init();
@@ -68,6 +76,7 @@ export async function startServer(
 ) {
   const deps = await createDeps(config, process_);
   const { logger, database } = deps;
+  installCrashPolicy({ logger, requestId: currentRequestId });
   if (config.migrateOnStart) {
     const applied = await migrateUp(database, migrationsDir(config));
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
@@ -96,9 +105,17 @@ export async function startServer(
     port: config.port,
     reusePort: config.workers > 1 || process_.workerIndex !== null,
     idleTimeout: config.httpIdleTimeoutS,
-    // Backstop for bodies without Content-Length; route limits are enforced earlier and tighter.
-    maxRequestBodySize: config.maxFileSizeBytes + 1024 * 1024,
+    // Bun refuses a declared body over this limit itself, with a bare 413 (no problem+json, request
+    // id or CORS headers). The app checks Content-Length first and counts streamed bodies against
+    // the route's limit (plugins/body-limit.ts), so Bun's limit only has to stay out of the way.
+    maxRequestBodySize: BUN_BODY_BACKSTOP_BYTES,
   });
+  if (maxHeaderSize <= config.maxHeaderBytes) {
+    logger.warn(
+      { bunLimit: maxHeaderSize, appLimit: config.maxHeaderBytes },
+      `Bun refuses large headers itself with a bare 431; start with BUN_OPTIONS=--max-http-header-size=${bunHeaderLimit(config)}`,
+    );
+  }
   const server = app.server!;
   setListeningServer(server);
   logger.info({ url: server.url.toString(), database: database.kind }, "listening");

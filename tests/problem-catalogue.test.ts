@@ -126,10 +126,13 @@ const DOCUMENTED_ELSEWHERE: Record<string, string> = {
   TOOL_TIMEOUT: "analysis.md §5 (AGENT_TOOL_TIMEOUT_S)",
   UNKNOWN_TOOL: "analysis.md §5 (agent tool error)",
   BUDGET_EXHAUSTED: "analysis.md §5 (AGENT_MAX_TOOL_CALLS_PER_TURN)",
+  REQUEST_TIMEOUT: "issue 13 (whole-request deadline REQUEST_TIMEOUT_S for slow-body clients)",
+  HEADERS_TOO_LARGE: "issue 13 (MAX_HEADER_BYTES; the HTTP server's refusals as problem+json)",
+  INSUFFICIENT_STORAGE: "issue 13 (upload while the storage volume is full)",
 };
 
 /* Answered before any route matches, so no operation lists them (they are in Problem.code). */
-const ROUTELESS: ProblemCode[] = ["ROUTE_NOT_FOUND", "METHOD_NOT_ALLOWED"];
+const ROUTELESS: ProblemCode[] = ["ROUTE_NOT_FOUND", "METHOD_NOT_ALLOWED", "HEADERS_TOO_LARGE"];
 
 type Use = { code: string; status?: number; file: string };
 

@@ -1,7 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { drizzle as drizzlePostgres, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { Logger } from "pino";
 import postgres from "postgres";
 import { type Config, ConfigError } from "@/config";
+import { type Breaker, createBreaker } from "@/db/breaker";
+import { isConnectionError } from "@/db/pg-errors";
 import * as schema from "@/db/schema";
 
 /*
@@ -35,6 +38,10 @@ export type DatabaseHandle = {
   /** Connections this process holds open (PostgreSQL: from pg_stat_activity; PGlite: 1). */
   connectionsActive(): Promise<number>;
   close(timeoutS?: number): Promise<void>;
+  /** PostgreSQL only: refuses queries fast while the server is unreachable (src/db/breaker.ts). */
+  breaker?: Breaker;
+  /** Reports a failure a caller saw; a connection failure opens the breaker. */
+  noteFailure(error: unknown): void;
 };
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -52,8 +59,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 export const NO_EMBEDDED_DATABASE =
   "DATABASE_URL is not set, and this build has no embedded database (PGlite is development-only and not bundled in the compiled binary); set DATABASE_URL=postgresql://user@host:5432/dbname";
 
-export async function openDatabase(config: Config): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return openPostgres(config, config.databaseUrl);
+export async function openDatabase(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return openPostgres(config, config.databaseUrl, options.logger);
   if (import.meta.path.startsWith("/$bunfs")) throw new ConfigError([NO_EMBEDDED_DATABASE]);
   if (config.environment === "production") {
     throw new Error("DATABASE_URL is required in production; the embedded database is development-only");
@@ -62,24 +72,45 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
 }
 
 /*
+ * Every query and transaction the app issues passes here. While the breaker is open they are
+ * refused at once (503) instead of waiting in the driver's reconnect back-off.
+ *
  * Drizzle calls `unsafe(query, params)` without options, which makes postgres.js send every query
  * as an unnamed statement that PostgreSQL parses and plans again each time (drizzle-orm#6096).
  * Named prepared statements halve the round trip of a typical primary-key read. Set
  * DB_PREPARE=false behind a transaction-mode pooler (PgBouncer), which cannot keep them.
  */
-function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+function guarded<T extends postgres.Sql | postgres.TransactionSql>(
+  sql: T,
+  prepare: boolean,
+  breaker: Breaker,
+): T {
   return new Proxy(sql, {
     get(target, prop) {
       if (prop === "unsafe") {
-        return (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) =>
-          target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { prepare: true, ...options });
+        return (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+          breaker.check();
+          return target.unsafe(query, params as postgres.ParameterOrJSON<never>[], {
+            prepare,
+            ...options,
+          });
+        };
       }
       if (prop === "begin" || prop === "savepoint") {
         return (...args: unknown[]) => {
+          breaker.check();
           const last = args.length - 1;
           const fn = args[last] as (tx: postgres.TransactionSql) => unknown;
-          args[last] = (tx: postgres.TransactionSql) => fn(preparing(tx));
-          return (Reflect.get(target, prop, target) as (...a: unknown[]) => unknown).apply(target, args);
+          args[last] = (tx: postgres.TransactionSql) => fn(guarded(tx, prepare, breaker));
+          const run = (Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>).apply(
+            target,
+            args,
+          );
+          if (prop === "savepoint") return run;
+          return run.catch((error: unknown) => {
+            if (isConnectionError(error)) breaker.trip(error);
+            throw error;
+          });
         };
       }
       const value = Reflect.get(target, prop, target);
@@ -88,7 +119,12 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T 
   });
 }
 
-function openPostgres(config: Config, url: string): DatabaseHandle {
+/* Reconnect back-off in seconds (postgres.js multiplies by 1000): 0.05, 0.1, 0.2 … capped at 1 s
+ * with jitter, instead of the driver's default that grows to 20 s. */
+export const reconnectBackoffS = (retries: number) =>
+  Math.min(1, 0.05 * 2 ** retries) * (0.75 + Math.random() / 4);
+
+function openPostgres(config: Config, url: string, logger?: Logger): DatabaseHandle {
   // Unique per process so pg_stat_activity can count exactly this pool's connections.
   const applicationName = `${config.appName}:${process.pid}`.slice(0, 63);
   const sql = postgres(url, {
@@ -99,6 +135,7 @@ function openPostgres(config: Config, url: string): DatabaseHandle {
     // Deep pipelining degrades sharply once more queries are queued than connections exist
     // (decisions.md → Runtime parts); one query per connection at a time keeps throughput flat.
     ...({ max_pipeline: 1 } as object),
+    backoff: reconnectBackoffS,
     onnotice: () => {},
     connection: {
       application_name: applicationName,
@@ -106,7 +143,11 @@ function openPostgres(config: Config, url: string): DatabaseHandle {
       TimeZone: "UTC",
     },
   });
-  const db = drizzlePostgres(config.dbPrepare ? preparing(sql) : sql, { schema, casing: "snake_case" });
+  const breaker = createBreaker({
+    probe: () => withTimeout(sql`select 1`.execute(), 1000, "database probe"),
+    logger,
+  });
+  const db = drizzlePostgres(guarded(sql, config.dbPrepare, breaker), { schema, casing: "snake_case" });
   const rawOf = (s: postgres.Sql | postgres.TransactionSql): RawExecutor => ({
     query: async <T>(text: string, params: unknown[] = []) =>
       (await s.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
@@ -133,7 +174,12 @@ function openPostgres(config: Config, url: string): DatabaseHandle {
       return Number(rows[0]?.n ?? 0);
     },
     close: async (timeoutS = 5) => {
+      breaker.stop();
       await sql.end({ timeout: timeoutS });
+    },
+    breaker,
+    noteFailure: (error) => {
+      if (isConnectionError(error)) breaker.trip(error);
     },
   };
 }
@@ -171,6 +217,7 @@ async function openPglite(dir: string): Promise<DatabaseHandle> {
       return performance.now() - start;
     },
     connectionsActive: async () => (pg.closed ? 0 : 1),
+    noteFailure: () => {},
     close: async () => {
       if (!pg.closed) await pg.close();
     },

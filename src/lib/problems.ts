@@ -278,6 +278,13 @@ export const PROBLEMS = {
     planned: true,
   },
 
+  // 408
+  REQUEST_TIMEOUT: {
+    status: 408,
+    title: "Request timeout",
+    detail: "The request was not received completely within the time limit.",
+  },
+
   // 413, 415, 416
   FILE_TOO_LARGE: {
     status: 413,
@@ -496,6 +503,13 @@ export const PROBLEMS = {
     planned: true,
   },
 
+  // 431
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    title: "Request headers too large",
+    detail: "The request header fields are too large.",
+  },
+
   // 429
   RATE_LIMITED: { status: 429, title: "Rate limited", detail: "Too many requests; retry later." },
   LLM_QUOTA_EXCEEDED: {
@@ -533,6 +547,11 @@ export const PROBLEMS = {
     detail: "No LLM provider is configured on this server.",
   },
   LLM_UNAVAILABLE: { status: 503, title: "LLM unavailable", detail: "The LLM provider failed." },
+  INSUFFICIENT_STORAGE: {
+    status: 507,
+    title: "Insufficient storage",
+    detail: "The server has no room to store this upload. Try again later.",
+  },
   LLM_TIMEOUT: {
     status: 504,
     title: "LLM timeout",

@@ -1,5 +1,6 @@
 import type { Config } from "@/config";
 import { type AppError, problem } from "@/lib/errors";
+import { requestContext } from "@/plugins/request-context";
 
 /*
  * Body limits of api.md §4.1 stage 3. `Content-Length` is checked before anything is read; bodies
@@ -41,6 +42,85 @@ export function limitFor(
   return { limit: JSON_LIMIT_BYTES, error: () => payloadTooLarge(JSON_LIMIT_BYTES) };
 }
 
+/*
+ * Refusals the HTTP server itself would otherwise make with a bare status: the app answers them
+ * as problem+json first. Bun's own header limit (--max-http-header-size, 16 KiB unless raised
+ * through BUN_OPTIONS) must stay above MAX_HEADER_BYTES for this check to be the one that answers.
+ */
+export function checkHeaderSize(config: Config, request: Request): void {
+  // Request line ("METHOD URL HTTP/1.1\r\n") plus "name: value\r\n" per field.
+  let bytes = request.method.length + request.url.length + 12;
+  request.headers.forEach((value, name) => {
+    bytes += name.length + value.length + 4;
+  });
+  if (bytes > config.maxHeaderBytes) {
+    throw problem("HEADERS_TOO_LARGE", {
+      detail: `The request line and header fields exceed ${config.maxHeaderBytes} bytes.`,
+      extensions: { maxBytes: config.maxHeaderBytes },
+      headers: { Connection: "close" },
+    });
+  }
+}
+
+export const requestTimedOut = (): AppError =>
+  problem("REQUEST_TIMEOUT", {
+    detail: "The request body did not arrive within the time limit.",
+    headers: { Connection: "close" },
+  });
+
+/* One read of the body, failing with 408 once the request's deadline has passed. */
+type ChunkReader = {
+  read(): Promise<{ done: boolean; value?: Uint8Array }>;
+  cancel(reason?: unknown): Promise<void>;
+};
+
+async function readBefore(
+  reader: ChunkReader,
+  deadlineAt: number | undefined,
+): Promise<Awaited<ReturnType<ChunkReader["read"]>>> {
+  if (deadlineAt === undefined) return reader.read();
+  const left = deadlineAt - performance.now();
+  if (left <= 0) {
+    await reader.cancel().catch(() => {});
+    throw requestTimedOut();
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(requestTimedOut()), left);
+  });
+  try {
+    return await Promise.race([reader.read(), late]);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The request body as a stream that errors with 408 when the request's deadline passes. */
+export function bodyBeforeDeadline(request: Request): ReadableStream<Uint8Array> | null {
+  const body = request.body;
+  if (!body) return null;
+  const deadlineAt = requestContext(request).deadlineAt;
+  if (deadlineAt === undefined) return body;
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await readBefore(reader, deadlineAt);
+        if (done || !value) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
 /** Throws 413 when the declared length is over the limit for this content type. */
 export function checkDeclaredLength(config: Config, request: Request): void {
   const declared = request.headers.get("content-length");
@@ -55,14 +135,15 @@ export async function readLimited(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
   onTooLarge: () => AppError,
+  deadlineAt?: number,
 ): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const { done, value } = await readBefore(reader, deadlineAt);
+    if (done || !value) break;
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => {});

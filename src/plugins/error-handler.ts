@@ -1,27 +1,17 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
-import { pgErrorCode } from "@/db/pg-errors";
+import { isConnectionError, pgErrorCode } from "@/db/pg-errors";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
 import { PROBLEMS, type ProblemCode } from "@/lib/problems";
+import { StorageUnavailableError, storageFault } from "@/lib/storage/types";
 import { EngineError } from "@/modules/analysis/engine/errors";
+
+export { isConnectionError };
 
 /*
  * The single mapper from anything thrown (or any framework failure) to an RFC 9457 problem
  * response. It never leaks stacks or SQL outside development.
  */
-
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "57P01", // admin_shutdown
-  "57P03", // cannot_connect_now
-  "53300", // too_many_connections
-]);
 
 function causes(error: unknown): unknown[] {
   const out: unknown[] = [];
@@ -31,13 +21,6 @@ function causes(error: unknown): unknown[] {
     e = (e as { cause?: unknown }).cause;
   }
   return out;
-}
-
-export function isConnectionError(error: unknown): boolean {
-  return causes(error).some((e) => {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === "string" && CONNECTION_CODES.has(code);
-  });
 }
 
 type ElysiaValidationIssue = { path?: string; message?: string; summary?: string };
@@ -111,9 +94,22 @@ export function mapError(
     case "NOT_FOUND":
       return mappedProblem("ROUTE_NOT_FOUND");
   }
+  const storage =
+    (causes(error).find((e) => e instanceof StorageUnavailableError) as
+      | StorageUnavailableError
+      | undefined) ?? storageFault(error);
+  if (storage) {
+    logger.error({ ...log, err: error }, "storage unavailable");
+    return storage.reason === "full"
+      ? mappedProblem("INSUFFICIENT_STORAGE", { headers: { "Retry-After": "60" } })
+      : mappedProblem("DEPENDENCY_UNAVAILABLE", {
+          detail: "File storage is not writable right now. Try again shortly.",
+          headers: { "Retry-After": "10" },
+        });
+  }
   if (isConnectionError(error)) {
     logger.error({ ...log, err: error }, "dependency unavailable");
-    return mappedProblem("DEPENDENCY_UNAVAILABLE", { headers: { "Retry-After": "5" } });
+    return mappedProblem("DEPENDENCY_UNAVAILABLE", { headers: { "Retry-After": "1" } });
   }
   // SQLSTATE class 22 (data exception): a value the database cannot take (out of range, NUL,
   // untranslatable character) that no schema caught. The client's fault, so 422, never 500.

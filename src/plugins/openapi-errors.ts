@@ -89,13 +89,14 @@ function edgeCodes(path: string, method: string, op: Operation): ProblemCode[] {
   const content = op.requestBody?.content ?? {};
   if (BODY_METHODS.has(method) && op.requestBody) {
     if (content["application/json"]) codes.push("MALFORMED_REQUEST", "PAYLOAD_TOO_LARGE");
-    codes.push("UNSUPPORTED_MEDIA_TYPE");
+    codes.push("UNSUPPORTED_MEDIA_TYPE", "REQUEST_TIMEOUT");
   }
   // Under /api/ any query string is inspected (NUL, lone surrogates), declared or not.
   if (op.requestBody || (op.parameters ?? []).length > 0 || path.startsWith("/api/"))
     codes.push("VALIDATION_FAILED");
   if (!rateLimitExempt(path)) codes.push("RATE_LIMITED");
   if (path.startsWith("/api/")) codes.push("DEPENDENCY_UNAVAILABLE");
+  if (content["multipart/form-data"]) codes.push("INSUFFICIENT_STORAGE");
   return codes;
 }
 
@@ -105,21 +106,25 @@ const STATUS_TEXT: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
   416: "Range Not Satisfiable",
   422: "Unprocessable Content",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable",
   504: "Gateway Timeout",
+  507: "Insufficient Storage",
 };
 
 const RESPONSE_HEADERS: Record<number, Schema> = {
   401: { "WWW-Authenticate": { description: "RFC 6750 Bearer challenge", schema: { type: "string" } } },
   429: { "Retry-After": { description: "Seconds until the budget refills", schema: { type: "integer" } } },
   503: { "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer" } } },
+  507: { "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer" } } },
 };
 
 function problemResponse(status: number, codes: ProblemCode[], existing?: ResponseObject): ResponseObject {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUIDv7 } from "bun";
 import type { AppError } from "@/lib/errors";
 
@@ -16,10 +17,19 @@ export type RequestContext = {
    * raised only after authentication so an anonymous caller learns nothing about its body.
    */
   inputError?: AppError;
+  /** performance.now() by which the body must have arrived (REQUEST_TIMEOUT_S); set by the app. */
+  deadlineAt?: number;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const contexts = new WeakMap<Request, RequestContext>();
+/*
+ * The request the running code serves, for the crash policy's log line (timers inherit it). Only
+ * under a listening server, where each request starts in a fresh async context: `enterWith` from
+ * an `app.handle` call in a test would leak into the caller's context.
+ */
+const current = new AsyncLocalStorage<RequestContext>();
+let trackCurrent = false;
 
 export function acceptRequestId(header: string | null): string {
   return header && REQUEST_ID.test(header) ? header : randomUUIDv7();
@@ -32,7 +42,13 @@ export function beginRequest(request: Request): RequestContext {
     userId: null,
   };
   contexts.set(request, ctx);
+  if (trackCurrent) current.enterWith(ctx);
   return ctx;
+}
+
+/** The id of the request the calling code runs for, if any. */
+export function currentRequestId(): string | null {
+  return current.getStore()?.requestId ?? null;
 }
 
 export function requestContext(request: Request): RequestContext {
@@ -54,6 +70,7 @@ let listening: IpSource | null = null;
 /** Set by the entry point once it listens, so the socket peer of any request can be read. */
 export function setListeningServer(server: IpSource | null): void {
   listening = server;
+  trackCurrent = server !== null;
 }
 
 /** The socket peer address (tests may set `peerIp` on a hand-made Request). */

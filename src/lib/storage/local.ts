@@ -29,6 +29,7 @@ import {
   StorageKeyError,
   StorageNotFoundError,
   StorageTooLargeError,
+  storageFault,
 } from "./types";
 
 /*
@@ -67,6 +68,20 @@ export class LocalStorage implements Storage {
     key: string,
     body: StorageBody,
     options: PutOptions = {},
+  ): Promise<PutResult> {
+    try {
+      return await this.write(container, key, body, options);
+    } catch (err) {
+      // A read-only or full disk is the server's condition, not the request's: 503/507, no path.
+      throw storageFault(err) ?? err;
+    }
+  }
+
+  private async write(
+    container: Container,
+    key: string,
+    body: StorageBody,
+    options: PutOptions,
   ): Promise<PutResult> {
     const target = await this.pathFor(container, key);
     const dir = dirname(target);

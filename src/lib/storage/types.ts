@@ -85,6 +85,33 @@ export class StorageTooLargeError extends Error {
   }
 }
 
+/*
+ * The backend cannot take writes right now: read-only or unwritable (`unavailable`, 503) or out of
+ * space (`full`, 507). The message names the condition only, never a server path.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(
+    readonly reason: "unavailable" | "full",
+    readonly errno: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason === "full" ? `storage is full (${errno})` : `storage is not writable (${errno})`, options);
+    this.name = "StorageUnavailableError";
+  }
+}
+
+const FULL_CODES = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);
+const UNWRITABLE_CODES = new Set(["EROFS", "EACCES", "EPERM", "EIO", "ENXIO", "ESTALE"]);
+
+/** A file-system error of a write that says the medium, not the request, is at fault. */
+export function storageFault(err: unknown): StorageUnavailableError | null {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== "string") return null;
+  if (FULL_CODES.has(code)) return new StorageUnavailableError("full", code, { cause: err });
+  if (UNWRITABLE_CODES.has(code)) return new StorageUnavailableError("unavailable", code, { cause: err });
+  return null;
+}
+
 /* The key (or prefix) is not an acceptable relative path, or would resolve outside the root. */
 export class StorageKeyError extends Error {
   constructor(

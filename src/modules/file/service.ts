@@ -26,6 +26,7 @@ import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
 import { csvOutline, DEFAULT_LIMITS, type Outline, workbookOutline } from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
+import { bodyBeforeDeadline } from "@/plugins/body-limit";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
 
@@ -150,11 +151,12 @@ async function receiveUpload(
   if (!contentType?.toLowerCase().startsWith("multipart/form-data")) {
     throw problem("UNSUPPORTED_MEDIA_TYPE", { detail: "Uploads must be sent as multipart/form-data." });
   }
-  if (!request.body) throw malformed("The upload has no body.");
+  const body = bodyBeforeDeadline(request);
+  if (!body) throw malformed("The upload has no body.");
   let stored: Stored | null = null;
   let comment: string | null = null;
   try {
-    for await (const part of readMultipart(request.body, contentType)) {
+    for await (const part of readMultipart(body, contentType)) {
       if (part.name === "comment" && part.filename === null) {
         comment = (await readTextPart(part.stream, 2000)).trim() || null;
         refuseBadText(comment, "/body/comment");
@@ -280,8 +282,10 @@ async function insertVersion(
   comment: string | null,
   uploaderId: string,
   action: string,
-): Promise<void> {
-  await deps.db.transaction(async (tx) => {
+): Promise<ProjectFile> {
+  // The answer is read inside the transaction: once COMMIT succeeded the request must neither fail
+  // on a second round trip nor, failing, remove the object the committed row points at.
+  return deps.db.transaction(async (tx) => {
     if (typeof values === "function") values = await values(tx);
     if (values.parentFileId) {
       await tx
@@ -331,13 +335,14 @@ async function insertVersion(
       metadata: { operation: action },
     });
     // Notification hook point: `file_uploaded` rows are written here once user_notification exists.
+    return getFile(tx, projectId, stored.fileId);
   });
 }
 
 export async function uploadFile(deps: FileDeps, caller: Caller, projectId: string, request: Request) {
   const { stored, comment } = await receiveUpload(deps, projectId, request);
   try {
-    await insertVersion(
+    return await insertVersion(
       deps,
       projectId,
       stored,
@@ -351,7 +356,6 @@ export async function uploadFile(deps: FileDeps, caller: Caller, projectId: stri
     await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
     throw error;
   }
-  return getFile(deps.db, projectId, stored.fileId);
 }
 
 async function latestOfChain(db: DbOrTx, chainId: string): Promise<FileRow | undefined> {
@@ -388,7 +392,7 @@ async function addToChain(
   // chain id), so concurrent uploads and restores queue up instead of racing for the next
   // number and the single `isLatest`. Whole-chain deletes lock the same row first.
   try {
-    await insertVersion(
+    return await insertVersion(
       deps,
       projectId,
       stored,
@@ -410,7 +414,6 @@ async function addToChain(
     await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
     throw error;
   }
-  return getFile(deps.db, projectId, stored.fileId);
 }
 
 export async function restoreVersion(

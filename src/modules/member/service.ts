@@ -139,7 +139,9 @@ async function addOne(
   if (!canManage(access, role)) throw notGrantable();
   const projectId = access.project.id;
   const id = newId();
-  await deps.db.transaction(async (tx) => {
+  // The answer is read inside the transaction: once COMMIT succeeded the request must not fail on
+  // a second round trip (a database restart between the two answered 503 for a saved write).
+  const member = await deps.db.transaction(async (tx) => {
     const user = await findUserById(tx, userId);
     if (!user) throw problem("USER_NOT_FOUND");
     if (!user.isActive) throw problem("USER_INACTIVE");
@@ -169,9 +171,10 @@ async function addOne(
     });
     await touchProject(tx, projectId);
     // Notification hook point: `member_added` rows are written here once user_notification exists.
+    return getMember(tx, projectId, id);
   });
   await invalidateProject(deps.cache, projectId, [userId]);
-  return getMember(deps.db, projectId, id);
+  return member;
 }
 
 export async function addMember(
@@ -226,7 +229,7 @@ export async function changeRole(
 ): Promise<Member> {
   const projectId = access.project.id;
   let userId = "";
-  await deps.db.transaction(async (tx) => {
+  const member = await deps.db.transaction(async (tx) => {
     const members = await lockMembers(tx, projectId);
     const target = members.find((m) => m.id === memberId);
     if (!target) throw memberNotFound();
@@ -235,7 +238,7 @@ export async function changeRole(
       throw problem("SELF_ACTION_FORBIDDEN", { detail: "You cannot change your own role." });
     const oldRole = target.role as ProjectRole;
     if (!canManage(access, oldRole) || !canManage(access, role)) throw notGrantable();
-    if (oldRole === role) return;
+    if (oldRole === role) return getMember(tx, projectId, memberId);
     if (oldRole === "project_manager" && members.filter((m) => m.role === "project_manager").length <= 1) {
       throw lastManager();
     }
@@ -263,9 +266,10 @@ export async function changeRole(
       metadata: reason ? { reason } : null,
     });
     await touchProject(tx, projectId);
+    return getMember(tx, projectId, memberId);
   });
   await invalidateProject(deps.cache, projectId, [userId]);
-  return getMember(deps.db, projectId, memberId);
+  return member;
 }
 
 async function removeMembership(

@@ -1,0 +1,84 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { TEST_DATABASE_URL } from "./helpers/env";
+
+/*
+ * postgres@3.4.9 writes to a null socket after a connection closed (upstream #1066, #1154, #1208),
+ * throwing from a timer where no caller can catch it: a PostgreSQL restart killed the process.
+ * patches/postgres@3.4.9.patch settles the pending query with CONNECTION_CLOSED instead.
+ */
+
+const ENTRY = import.meta.resolve("postgres").replace("file://", "");
+const CONNECTION_JS = ENTRY.replace(/index\.js$/, "connection.js");
+
+describe("patched postgres driver", () => {
+  test("the installed driver carries the patch (bun install applied patches/postgres@3.4.9.patch)", () => {
+    const text = readFileSync(CONNECTION_JS, "utf8");
+    // Booleans, so a failure does not print the whole driver source.
+    expect(text.includes("camp-backend patch")).toBe(true);
+    expect(/if \(socket === null\) \{[\s\S]{0,200}CONNECTION_CLOSED/.test(text)).toBe(true);
+    const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+    expect(pkg.patchedDependencies["postgres@3.4.9"]).toBe("patches/postgres@3.4.9.patch");
+    expect(pkg.dependencies.postgres).toBe("3.4.9");
+  });
+
+  // The reproduction of upstream #1208: a reserved connection whose backend was terminated. The
+  // unpatched driver throws an uncaughtException on the second query; run it in a child so a
+  // regression fails this test instead of killing the test runner.
+  test.skipIf(!TEST_DATABASE_URL)(
+    "a query on a connection whose backend died rejects with CONNECTION_CLOSED; the process lives",
+    async () => {
+      const script = `
+        import postgres from "postgres";
+        process.on("uncaughtException", (e) => { console.log("UNCAUGHT " + e.message); process.exit(3); });
+        const url = process.env.TEST_PG_URL;
+        const sql = postgres(url, { max: 2, onnotice() {} });
+        const killer = postgres(url, { max: 1, onnotice() {} });
+        const reserved = await sql.reserve();
+        const [{ pid }] = await reserved\`select pg_backend_pid() as pid\`;
+        await killer\`select pg_terminate_backend(\${pid})\`;
+        await Bun.sleep(100);
+        const codes = [];
+        for (let i = 0; i < 3; i++) {
+          const settled = await Promise.race([
+            reserved\`select 1\`.then(() => "ok", (e) => e.code ?? e.message),
+            Bun.sleep(3000).then(() => "HUNG"),
+          ]);
+          codes.push(settled);
+        }
+        reserved.release();
+        // The released connection is dead: the pool must reconnect rather than hand it out again.
+        let ok = 0;
+        for (let i = 0; i < 4; i++) ok += (await sql\`select 1 as n\`)[0].n;
+        console.log("RESULT " + JSON.stringify({ codes, poolStillWorks: ok === 4 }));
+        await sql.end({ timeout: 1 }); await killer.end({ timeout: 1 });
+        process.exit(0);
+      `;
+      const proc = Bun.spawn(["bun", "-e", script], {
+        cwd: process.cwd(),
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/tmp",
+          TEST_PG_URL: TEST_DATABASE_URL!,
+        },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
+      expect({ code, uncaught: out.match(/UNCAUGHT .*/)?.[0] ?? null, err: code === 0 ? "" : err }).toEqual({
+        code: 0,
+        uncaught: null,
+        err: "",
+      });
+      const result = JSON.parse(/RESULT (.*)/.exec(out)![1]);
+      expect(result.poolStillWorks).toBe(true);
+      // Every late query settles (none hangs) and none throws past its caller.
+      expect(result.codes).not.toContain("HUNG");
+      expect(result.codes[0]).toMatch(/CONNECTION_(CLOSED|DESTROYED|ENDED)|terminat/i);
+    },
+  );
+});
