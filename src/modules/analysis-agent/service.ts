@@ -19,7 +19,7 @@ import type { SessionDetail } from "@/modules/analysis-session/model";
 import { getSessionDetail, loadSession } from "@/modules/analysis-session/service";
 import { inputOf, jsonConfig, resultCache, stepsOf, toDef } from "@/modules/analysis-session/steps";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import {
   digest,
   historyMessages,

@@ -21,7 +21,7 @@ import {
 } from "@/modules/analysis/engine";
 import { type FileParser, inProcessParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
-import type { ProjectAccess } from "@/plugins/project-access";
+import type { ProjectAccess } from "@/modules/project/access";
 import { getSessionDetail, loadSession, writableSession } from "./service";
 
 /*

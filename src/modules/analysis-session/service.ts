@@ -20,7 +20,7 @@ import { likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import { getIssue } from "@/modules/analysis-catalogue/service";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import type {
   SessionCreate,
   SessionDetail,

@@ -5,7 +5,7 @@ import { analysisChat, analysisFile, analysisSession, analysisSnapshot, analysis
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
-import type { ProjectAccess } from "@/plugins/project-access";
+import type { ProjectAccess } from "@/modules/project/access";
 import type { Snapshot } from "./model";
 import { getSessionDetail, loadSession, lockAgainstTurn, writableSession } from "./service";
 import { currentResults, jsonConfig } from "./steps";

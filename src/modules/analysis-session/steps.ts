@@ -19,7 +19,7 @@ import {
 } from "@/modules/analysis/engine";
 import { frameBytes } from "@/modules/analysis/engine/frame";
 import type { Caller } from "@/modules/auth/service";
-import type { ProjectAccess } from "@/plugins/project-access";
+import type { ProjectAccess } from "@/modules/project/access";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { lockAgainstTurn, writableSession } from "./service";
 

@@ -26,7 +26,7 @@ import { csvOutline, type Outline, workbookOutline } from "@/lib/spreadsheet-out
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
 
 export type FileDeps = { db: Database; storage: Storage; actor: AuditActor; maxBytes: number; maxMb: number };
