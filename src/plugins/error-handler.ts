@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
+import { EngineError } from "@/engine";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
 import { PROBLEMS, type ProblemCode } from "@/lib/problems";
-import { EngineError } from "@/modules/analysis/engine/errors";
 
 /*
  * The single mapper from anything thrown (or any framework failure) to an RFC 9457 problem

@@ -1,16 +1,19 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { newId } from "@/lib/ids";
-import type { ToolDef } from "@/lib/llm/types";
 import {
   dependantsOf,
+  dictColumn,
   EngineError,
   type Frame,
+  KIND_NUMBER,
   materialiseRows,
+  ORIGINAL_INPUT,
   type StepResult,
-} from "@/modules/analysis/engine";
-import { ORIGINAL_INPUT, SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
-import { dictColumn, KIND_NUMBER } from "@/modules/analysis/engine/frame";
+  SUBJECT,
+  VALUE,
+} from "@/engine";
+import { newId } from "@/lib/ids";
+import type { ToolDef } from "@/lib/llm/types";
 import { CONFIG_SCHEMAS } from "./config-schemas";
 import type { StepChange, WorkingCopy, WorkingStep } from "./working-copy";
 

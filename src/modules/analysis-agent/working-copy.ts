@@ -1,15 +1,15 @@
 import {
+  canonicalJson,
   dependantsOf,
   EngineError,
   type Frame,
+  ORIGINAL_INPUT,
   type PipelineOptions,
   type PipelineResult,
   runPipeline,
   type StepDef,
   type StepResult,
-} from "@/modules/analysis/engine";
-import { ORIGINAL_INPUT } from "@/modules/analysis/engine/contract";
-import { canonicalJson } from "@/modules/analysis/engine/util/canonical-json";
+} from "@/engine";
 
 /*
  * The agent's working copy of a snapshot's pipeline (analysis.md §5.1 step 2): steps live in

@@ -12,6 +12,7 @@ import {
   seedState,
 } from "@/db/schema";
 import {
+  canonicalJson,
   dataHash,
   isEngineError,
   materialiseRows,
@@ -20,8 +21,8 @@ import {
   readCsv,
   runPipeline,
   type StepDef,
-} from "@/modules/analysis/engine";
-import { canonicalJson, sha256Hex } from "@/modules/analysis/engine/util/canonical-json";
+  sha256Hex,
+} from "@/engine";
 
 /*
  * Loader of the shipped analysis catalogue (analysis.md §6.3–6.4). A set is read and validated

@@ -1,6 +1,6 @@
+import type { ChartModel } from "@/engine";
+import { canonicalJson, sha256Hex } from "@/engine";
 import { RENDERER_VERSION } from "@/lib/chart-render";
-import type { ChartModel } from "@/modules/analysis/engine";
-import { canonicalJson, sha256Hex } from "@/modules/analysis/engine/util/canonical-json";
 
 export const DEFAULT_CHART_SIZE = { width: 960, height: 540, scale: 2 } as const;
 

@@ -4,9 +4,7 @@ import ExcelJS from "exceljs";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisFile, analysisIssueMaster, analysisSnapshot, analysisStep } from "@/db/schema";
-import { type AppError, problem } from "@/lib/errors";
-import { contentDisposition } from "@/lib/file-types";
-import { type Storage, snapshotKey } from "@/lib/storage";
+import type { CellValue } from "@/engine";
 import {
   type ChartModel,
   columnNames,
@@ -15,8 +13,10 @@ import {
   ORIGINAL_INPUT,
   runPipeline,
   type StepResult,
-} from "@/modules/analysis/engine";
-import type { CellValue } from "@/modules/analysis/engine/frame";
+} from "@/engine";
+import { type AppError, problem } from "@/lib/errors";
+import { contentDisposition } from "@/lib/file-types";
+import { type Storage, snapshotKey } from "@/lib/storage";
 import { SessionDetail } from "./model";
 import { getSessionDetail, loadSession } from "./service";
 import { inputOf, stepsOf, toDef } from "./steps";

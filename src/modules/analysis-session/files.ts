@@ -10,15 +10,10 @@ import {
   projectFile,
   userAccount,
 } from "@/db/schema";
+import { type ColumnarJson, fromColumnarJson, materialiseRows, toColumnarJson } from "@/engine";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { type Storage, StorageNotFoundError } from "@/lib/storage";
-import {
-  type ColumnarJson,
-  fromColumnarJson,
-  materialiseRows,
-  toColumnarJson,
-} from "@/modules/analysis/engine";
 import { type FileParser, inProcessParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";

@@ -2,22 +2,22 @@ import { and, asc, eq, max, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisFile, analysisSession, analysisStep } from "@/db/schema";
-import { problem } from "@/lib/errors";
-import { newId } from "@/lib/ids";
 import {
   assertDeletable,
   type ChartModel,
   type ColumnarJson,
   createResultCache,
   type Frame,
+  frameBytes,
   fromColumnarJson,
   materialiseRows,
   ResultCache,
   runPipeline,
   type StepDef,
   type StepResult,
-} from "@/modules/analysis/engine";
-import { frameBytes } from "@/modules/analysis/engine/frame";
+} from "@/engine";
+import { problem } from "@/lib/errors";
+import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";

@@ -2,8 +2,8 @@ import { asc, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisSession, analysisSnapshot, analysisStep, project } from "@/db/schema";
+import { runPipeline, type StepDef, type StepResult } from "@/engine";
 import { newId } from "@/lib/ids";
-import { runPipeline, type StepDef, type StepResult } from "@/modules/analysis/engine";
 import { inputOf, jsonConfig, resultCache, toDef } from "./steps";
 
 /*

@@ -3,8 +3,9 @@
  * data; colours, category order and titles come from the model so a Vega-Lite client draws the
  * same chart as the Plotly figure. Deterministic: key order and values depend only on the input.
  */
-import type { ChartModel } from "@/modules/analysis/engine";
-import { WATERFALL_COLORS } from "@/modules/analysis/engine/contract";
+
+import { WATERFALL_COLORS } from "@/engine/contract";
+import type { ChartModel } from "@/engine/steps/chart";
 import { FONT_FAMILY } from "./svg";
 
 export type VegaLiteSpec = Record<string, unknown>;

@@ -2,9 +2,9 @@
  * Filter step (analysis.md §3.3): categoryFilter → categoryExclude → tableFilter → numericFilter,
  * each stage narrowing a row selection; the output keeps the input's columns and row order.
  */
-import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
-import { type DictColumn, type Frame, KIND_NUMBER, take, usedCodes } from "@/modules/analysis/engine/frame";
-import { canonicalNumber } from "@/modules/analysis/engine/parse/cells";
+import { SUBJECT, VALUE } from "@/engine/contract";
+import { type DictColumn, type Frame, KIND_NUMBER, take, usedCodes } from "@/engine/frame";
+import { canonicalNumber } from "@/engine/parse/cells";
 import {
   availableValues,
   categoryColumns,
@@ -17,8 +17,8 @@ import {
   labelColumn,
   type StepContext,
   type Warnings,
-} from "@/modules/analysis/engine/steps/common";
-import { suggest } from "@/modules/analysis/engine/util/suggest";
+} from "@/engine/steps/common";
+import { suggest } from "@/engine/util/suggest";
 
 export type NumericFilter =
   | {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { WATERFALL_COLORS } from "@/modules/analysis/engine";
+import { WATERFALL_COLORS } from "@/engine";
 import { sampleModels } from "./samples";
 import { toVegaLite } from "./vegalite";
 

@@ -2,11 +2,11 @@
  * Shared pieces of the step implementations: warnings, config shape checks that answer with the
  * §3.8 extension members, column lookup errors and the §3.7 numeric rules.
  */
-import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
-import { type EngineExtensions, stepConfigInvalid } from "@/modules/analysis/engine/errors";
-import { type DictColumn, distinctValues, type Frame } from "@/modules/analysis/engine/frame";
-import type { EngineLimits } from "@/modules/analysis/engine/limits";
-import { suggest } from "@/modules/analysis/engine/util/suggest";
+import { SUBJECT, VALUE } from "@/engine/contract";
+import { type EngineExtensions, stepConfigInvalid } from "@/engine/errors";
+import { type DictColumn, distinctValues, type Frame } from "@/engine/frame";
+import type { EngineLimits } from "@/engine/limits";
+import { suggest } from "@/engine/util/suggest";
 
 export type StepWarning = { code: string; count: number; message: string };
 

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { deflateRawSync } from "node:zlib";
 import ExcelJS from "exceljs";
-import { isEngineError } from "@/modules/analysis/engine/errors";
-import { withDefaults } from "@/modules/analysis/engine/limits";
-import { readWorkbook } from "@/modules/analysis/engine/parse/xlsx";
+import { isEngineError } from "@/engine/errors";
+import { withDefaults } from "@/engine/limits";
+import { readWorkbook } from "@/engine/parse/xlsx";
 
 type Part = { name: string; data: string | Uint8Array; deflate?: boolean; declaredSize?: number };
 

@@ -4,11 +4,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { frameFromRows, materialiseRows, type Row } from "@/modules/analysis/engine/frame";
-import { DEFAULT_LIMITS } from "@/modules/analysis/engine/limits";
-import { applyAggregate } from "@/modules/analysis/engine/steps/aggregate";
-import { Warnings } from "@/modules/analysis/engine/steps/common";
-import { applyFilter } from "@/modules/analysis/engine/steps/filter";
+import { frameFromRows, materialiseRows, type Row } from "@/engine/frame";
+import { DEFAULT_LIMITS } from "@/engine/limits";
+import { applyAggregate } from "@/engine/steps/aggregate";
+import { Warnings } from "@/engine/steps/common";
+import { applyFilter } from "@/engine/steps/filter";
 
 const ctx = { limits: DEFAULT_LIMITS };
 const label = fc.constantFrom("東京", "大阪", "ｶﾝｻｲ", "🍣", "a", null);

@@ -3,8 +3,9 @@
  * fast and byte-deterministic, and every text width comes from the font resvg draws with, so CJK
  * labels, legends and titles are laid out for their real width. Coordinates are rounded to 0.01 px.
  */
-import type { ChartModel } from "@/modules/analysis/engine";
-import { WATERFALL_COLORS } from "@/modules/analysis/engine/contract";
+
+import { WATERFALL_COLORS } from "@/engine/contract";
+import type { ChartModel } from "@/engine/steps/chart";
 import type { FontMetrics } from "./font-metrics";
 import { formatNumber, linear, niceTicks, type Ticks } from "./scale";
 

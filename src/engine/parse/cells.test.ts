@@ -6,7 +6,7 @@ import {
   labelOf,
   parseNumericText,
   trimLabel,
-} from "@/modules/analysis/engine/parse/cells";
+} from "@/engine/parse/cells";
 
 describe("numeric text parsing (§1.2)", () => {
   test.each([

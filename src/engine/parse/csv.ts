@@ -3,8 +3,8 @@
  * machine that accepts CRLF, LF and CR. The result is a grid of strings; the layout code decides
  * between the long and the hierarchical shape.
  */
-import { CSV_SHEET_NAME, type Delimiter, type EncodingOption } from "@/modules/analysis/engine/contract";
-import { sheetParseError } from "@/modules/analysis/engine/errors";
+import { CSV_SHEET_NAME, type Delimiter, type EncodingOption } from "@/engine/contract";
+import { sheetParseError } from "@/engine/errors";
 
 export type CsvEncoding = "utf-8" | "shift_jis" | "utf-16le" | "utf-16be";
 

@@ -14,9 +14,9 @@
  */
 import { inflateRawSync } from "node:zlib";
 import { SaxesParser } from "saxes";
-import { EngineError, limitExceeded } from "@/modules/analysis/engine/errors";
-import type { EngineLimits } from "@/modules/analysis/engine/limits";
-import type { RawCell } from "@/modules/analysis/engine/parse/cells";
+import { EngineError, limitExceeded } from "@/engine/errors";
+import type { EngineLimits } from "@/engine/limits";
+import type { RawCell } from "@/engine/parse/cells";
 
 /** 0-based inclusive rectangle. */
 export type MergeRange = { top: number; left: number; bottom: number; right: number };

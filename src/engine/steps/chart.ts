@@ -12,15 +12,9 @@ import {
   WATERFALL_BASE_LABEL,
   WATERFALL_COLORS,
   WATERFALL_TOTAL_LABEL,
-} from "@/modules/analysis/engine/contract";
-import {
-  type DictColumn,
-  type Frame,
-  KIND_NUMBER,
-  KIND_TEXT,
-  labelAt,
-} from "@/modules/analysis/engine/frame";
-import type { EngineLimits } from "@/modules/analysis/engine/limits";
+} from "@/engine/contract";
+import { type DictColumn, type Frame, KIND_NUMBER, KIND_TEXT, labelAt } from "@/engine/frame";
+import type { EngineLimits } from "@/engine/limits";
 import {
   expectEnum,
   expectFiniteNumber,
@@ -30,9 +24,9 @@ import {
   labelColumn,
   presentSubjects,
   type Warnings,
-} from "@/modules/analysis/engine/steps/common";
-import { groupRows } from "@/modules/analysis/engine/util/group";
-import { suggest } from "@/modules/analysis/engine/util/suggest";
+} from "@/engine/steps/common";
+import { groupRows } from "@/engine/util/group";
+import { suggest } from "@/engine/util/suggest";
 
 export type ChartConfig = { graphType: GraphType; [key: string]: unknown };
 

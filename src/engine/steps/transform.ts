@@ -3,8 +3,8 @@
  * operand tuple once (dictionary-level work); subject operations work per combination of all axis
  * values, looking metrics up in dense per-combination arrays.
  */
-import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
-import { limitExceeded } from "@/modules/analysis/engine/errors";
+import { SUBJECT, VALUE } from "@/engine/contract";
+import { limitExceeded } from "@/engine/errors";
 import {
   type CodeArray,
   codeArray,
@@ -15,9 +15,9 @@ import {
   KIND_NUMBER,
   KIND_TEXT,
   usedCodes,
-} from "@/modules/analysis/engine/frame";
-import { canonicalNumber, parseNumericText } from "@/modules/analysis/engine/parse/cells";
-import { countDuplicates } from "@/modules/analysis/engine/parse/layout";
+} from "@/engine/frame";
+import { canonicalNumber, parseNumericText } from "@/engine/parse/cells";
+import { countDuplicates } from "@/engine/parse/layout";
 import {
   ARITH_OPS,
   categoryColumns,
@@ -32,16 +32,16 @@ import {
   type StepContext,
   unknownSubject,
   type Warnings,
-} from "@/modules/analysis/engine/steps/common";
+} from "@/engine/steps/common";
 import {
   type Expr,
   ExpressionError,
   evaluate,
   identifiers,
   parseExpression,
-} from "@/modules/analysis/engine/steps/expression";
-import { groupRows } from "@/modules/analysis/engine/util/group";
-import { suggest } from "@/modules/analysis/engine/util/suggest";
+} from "@/engine/steps/expression";
+import { groupRows } from "@/engine/util/group";
+import { suggest } from "@/engine/util/suggest";
 
 export type Calculation =
   | { type: "constant"; value: string | number | null }

@@ -2,8 +2,8 @@
  * Plotly figure JSON from a ChartModel (analysis.md §4.3): plain arrays, finite numbers or null,
  * no templates, no typed-array encodings, no width/height (the client sizes the figure).
  */
-import { CHART_FONT_FAMILY, PALETTE, WATERFALL_COLORS } from "@/modules/analysis/engine/contract";
-import type { ChartModel } from "@/modules/analysis/engine/steps/chart";
+import { CHART_FONT_FAMILY, PALETTE, WATERFALL_COLORS } from "@/engine/contract";
+import type { ChartModel } from "@/engine/steps/chart";
 
 export type PlotlyFigure = { data: Record<string, unknown>[]; layout: Record<string, unknown> };
 

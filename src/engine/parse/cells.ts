@@ -3,7 +3,7 @@
  * turns them into labels (axis names/values, 科目) or values (値) with these functions only, so
  * the same content gives the same records whichever file format it came from.
  */
-import { EMPTY_MARKERS } from "@/modules/analysis/engine/contract";
+import { EMPTY_MARKERS } from "@/engine/contract";
 
 export type ExcelErrorCell = { error: string };
 export type UncachedFormulaCell = { uncachedFormula: true };

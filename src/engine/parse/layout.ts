@@ -2,10 +2,10 @@
  * Shape detection and the two layouts (analysis.md §1.3–§1.5): a grid of raw cells becomes a
  * long-format columnar frame, or a SHEET_PARSE_ERROR whose detail starts with the broken rule.
  */
-import { type ShapeOption, SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
-import { type EngineFieldError, limitExceeded, sheetParseError } from "@/modules/analysis/engine/errors";
-import { type Frame, FrameBuilder } from "@/modules/analysis/engine/frame";
-import { type EngineLimits, withDefaults } from "@/modules/analysis/engine/limits";
+import { type ShapeOption, SUBJECT, VALUE } from "@/engine/contract";
+import { type EngineFieldError, limitExceeded, sheetParseError } from "@/engine/errors";
+import { type Frame, FrameBuilder } from "@/engine/frame";
+import { type EngineLimits, withDefaults } from "@/engine/limits";
 import {
   a1,
   cellValue,
@@ -14,9 +14,9 @@ import {
   isUncachedFormula,
   labelOf,
   type RawCell,
-} from "@/modules/analysis/engine/parse/cells";
-import type { SheetGrid } from "@/modules/analysis/engine/parse/xlsx";
-import { groupRows } from "@/modules/analysis/engine/util/group";
+} from "@/engine/parse/cells";
+import type { SheetGrid } from "@/engine/parse/xlsx";
+import { groupRows } from "@/engine/util/group";
 
 export type Shape = "long" | "hierarchical";
 

@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { EngineError } from "@/modules/analysis/engine/errors";
-import { type Frame, frameFromRows, materialiseRows, type Row } from "@/modules/analysis/engine/frame";
-import { DEFAULT_LIMITS } from "@/modules/analysis/engine/limits";
-import { applyAggregate } from "@/modules/analysis/engine/steps/aggregate";
-import { type StepContext, Warnings } from "@/modules/analysis/engine/steps/common";
-import { parseExpression } from "@/modules/analysis/engine/steps/expression";
-import { applyFilter } from "@/modules/analysis/engine/steps/filter";
-import { applySummary, formatDisplay } from "@/modules/analysis/engine/steps/summary";
-import { applyTransform } from "@/modules/analysis/engine/steps/transform";
-import { F1_RECORDS } from "../../../../../tests/fixtures/analysis/fixtures";
+import { EngineError } from "@/engine/errors";
+import { type Frame, frameFromRows, materialiseRows, type Row } from "@/engine/frame";
+import { DEFAULT_LIMITS } from "@/engine/limits";
+import { applyAggregate } from "@/engine/steps/aggregate";
+import { type StepContext, Warnings } from "@/engine/steps/common";
+import { parseExpression } from "@/engine/steps/expression";
+import { applyFilter } from "@/engine/steps/filter";
+import { applySummary, formatDisplay } from "@/engine/steps/summary";
+import { applyTransform } from "@/engine/steps/transform";
+import { F1_RECORDS } from "../../../tests/fixtures/analysis/fixtures";
 
 const ctx: StepContext = { limits: DEFAULT_LIMITS };
 const f1 = () => frameFromRows(["年度", "部門"], F1_RECORDS);

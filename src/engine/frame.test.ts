@@ -8,8 +8,8 @@ import {
   materialiseRows,
   type Row,
   toColumnarJson,
-} from "@/modules/analysis/engine/frame";
-import { createResultCache, runPipeline } from "@/modules/analysis/engine/pipeline";
+} from "@/engine/frame";
+import { createResultCache, runPipeline } from "@/engine/pipeline";
 
 /** Rows with `nProducts` distinct 製品 over 2 years and 2 subjects. */
 function rows(nProducts: number): Row[] {

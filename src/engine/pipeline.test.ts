@@ -1,12 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { dataHash, type Frame, frameFromRows, materialiseRows } from "@/modules/analysis/engine/frame";
-import {
-  assertDeletable,
-  createResultCache,
-  runPipeline,
-  type StepDef,
-} from "@/modules/analysis/engine/pipeline";
-import { F1_RECORDS } from "../../../../tests/fixtures/analysis/fixtures";
+import { dataHash, type Frame, frameFromRows, materialiseRows } from "@/engine/frame";
+import { assertDeletable, createResultCache, runPipeline, type StepDef } from "@/engine/pipeline";
+import { F1_RECORDS } from "../../tests/fixtures/analysis/fixtures";
 
 const f1 = frameFromRows(["年度", "部門"], F1_RECORDS);
 const f2 = frameFromRows(

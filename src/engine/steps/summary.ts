@@ -3,10 +3,10 @@
  * earlier results, times `portion`), an optional chart (model + Plotly) and an optional table.
  * A summary never produces a dataset.
  */
-import { UNITS, type Unit } from "@/modules/analysis/engine/contract";
-import { type Frame, materialiseRows, type Row } from "@/modules/analysis/engine/frame";
-import { checkEntries, evaluateEntries } from "@/modules/analysis/engine/steps/aggregate";
-import { buildChart, type ChartModel } from "@/modules/analysis/engine/steps/chart";
+import { UNITS, type Unit } from "@/engine/contract";
+import { type Frame, materialiseRows, type Row } from "@/engine/frame";
+import { checkEntries, evaluateEntries } from "@/engine/steps/aggregate";
+import { buildChart, type ChartModel } from "@/engine/steps/chart";
 import {
   type ArithOp,
   type BasicMethod,
@@ -17,8 +17,8 @@ import {
   isObj,
   type StepContext,
   type Warnings,
-} from "@/modules/analysis/engine/steps/common";
-import { type PlotlyFigure, toPlotly } from "@/modules/analysis/engine/steps/plotly";
+} from "@/engine/steps/common";
+import { type PlotlyFigure, toPlotly } from "@/engine/steps/plotly";
 
 export type SummaryFormula =
   | { name: string; method: BasicMethod; subject: string; unit: Unit; portion?: number }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import iconv from "iconv-lite";
-import { EngineError } from "@/modules/analysis/engine/errors";
-import { decodeCsv, detectDelimiter, parseCsvText, readCsv } from "@/modules/analysis/engine/parse/csv";
+import { EngineError } from "@/engine/errors";
+import { decodeCsv, detectDelimiter, parseCsvText, readCsv } from "@/engine/parse/csv";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 

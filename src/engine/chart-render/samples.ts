@@ -2,8 +2,9 @@
  * Sample chart models of every type, shaped as chart validation builds them. Used by the renderer
  * tests and by `bun run bench:chart` (the P3 case).
  */
-import type { ChartModel } from "@/modules/analysis/engine";
-import { PALETTE, WATERFALL_COLORS } from "@/modules/analysis/engine/contract";
+
+import { PALETTE, WATERFALL_COLORS } from "@/engine/contract";
+import type { ChartModel } from "@/engine/steps/chart";
 
 type Series = ChartModel["series"][number];
 

@@ -2,25 +2,14 @@
  * File-level entry points for the service: registration (every sheet, skipped sheets reported),
  * parsing one sheet for PATCH, and axis selection. Nothing here touches storage or the database.
  */
-import {
-  type Delimiter,
-  type EncodingOption,
-  type ShapeOption,
-  SUBJECT,
-  VALUE,
-} from "@/modules/analysis/engine/contract";
-import { EngineError, isEngineError } from "@/modules/analysis/engine/errors";
-import { dataHash, type Frame } from "@/modules/analysis/engine/frame";
-import { type EngineLimits, withDefaults } from "@/modules/analysis/engine/limits";
-import { type CsvEncoding, readCsv } from "@/modules/analysis/engine/parse/csv";
-import {
-  countDuplicates,
-  type ParsedSheet,
-  parseSheet,
-  type Shape,
-} from "@/modules/analysis/engine/parse/layout";
-import { readWorkbook, type SheetGrid } from "@/modules/analysis/engine/parse/xlsx";
-import { suggest } from "@/modules/analysis/engine/util/suggest";
+import { type Delimiter, type EncodingOption, type ShapeOption, SUBJECT, VALUE } from "@/engine/contract";
+import { EngineError, isEngineError } from "@/engine/errors";
+import { dataHash, type Frame } from "@/engine/frame";
+import { type EngineLimits, withDefaults } from "@/engine/limits";
+import { type CsvEncoding, readCsv } from "@/engine/parse/csv";
+import { countDuplicates, type ParsedSheet, parseSheet, type Shape } from "@/engine/parse/layout";
+import { readWorkbook, type SheetGrid } from "@/engine/parse/xlsx";
+import { suggest } from "@/engine/util/suggest";
 
 export const ANALYSABLE_KINDS = ["xlsx", "xlsm", "csv", "txt"] as const;
 export type AnalysableKind = (typeof ANALYSABLE_KINDS)[number];

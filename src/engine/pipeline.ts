@@ -5,22 +5,17 @@
  * it depends on — editing a step changes only its own and its dependants' keys.
  */
 
-import { ResultCache } from "@/modules/analysis/engine/cache";
-import { ENGINE_VERSION, ORIGINAL_INPUT, type StepType } from "@/modules/analysis/engine/contract";
-import {
-  EngineError,
-  type EngineFieldError,
-  limitExceeded,
-  stepReferenceInvalid,
-} from "@/modules/analysis/engine/errors";
-import { type Frame, frameBytes } from "@/modules/analysis/engine/frame";
-import { type EngineLimits, withDefaults } from "@/modules/analysis/engine/limits";
-import { applyAggregate } from "@/modules/analysis/engine/steps/aggregate";
-import { type StepContext, type StepWarning, Warnings } from "@/modules/analysis/engine/steps/common";
-import { applyFilter, filterDependencies } from "@/modules/analysis/engine/steps/filter";
-import { applySummary, type SummaryResult } from "@/modules/analysis/engine/steps/summary";
-import { applyTransform } from "@/modules/analysis/engine/steps/transform";
-import { canonicalJson, sha256Hex } from "@/modules/analysis/engine/util/canonical-json";
+import { ResultCache } from "@/engine/cache";
+import { ENGINE_VERSION, ORIGINAL_INPUT, type StepType } from "@/engine/contract";
+import { EngineError, type EngineFieldError, limitExceeded, stepReferenceInvalid } from "@/engine/errors";
+import { type Frame, frameBytes } from "@/engine/frame";
+import { type EngineLimits, withDefaults } from "@/engine/limits";
+import { applyAggregate } from "@/engine/steps/aggregate";
+import { type StepContext, type StepWarning, Warnings } from "@/engine/steps/common";
+import { applyFilter, filterDependencies } from "@/engine/steps/filter";
+import { applySummary, type SummaryResult } from "@/engine/steps/summary";
+import { applyTransform } from "@/engine/steps/transform";
+import { canonicalJson, sha256Hex } from "@/engine/util/canonical-json";
 
 export type StepDef = {
   stepKey: string;

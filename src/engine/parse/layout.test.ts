@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import iconv from "iconv-lite";
-import { EngineError } from "@/modules/analysis/engine/errors";
-import { dataHash, fromColumnarJson, materialiseRows, toColumnarJson } from "@/modules/analysis/engine/frame";
-import type { RawCell } from "@/modules/analysis/engine/parse/cells";
-import { parseSheet } from "@/modules/analysis/engine/parse/layout";
-import { parseFileSheet, registerFile, selectAxes } from "@/modules/analysis/engine/parse/read-file";
-import { zipUncompressedSize } from "@/modules/analysis/engine/parse/xlsx";
-import * as F from "../../../../../tests/fixtures/analysis/fixtures";
+import { EngineError } from "@/engine/errors";
+import { dataHash, fromColumnarJson, materialiseRows, toColumnarJson } from "@/engine/frame";
+import type { RawCell } from "@/engine/parse/cells";
+import { parseSheet } from "@/engine/parse/layout";
+import { parseFileSheet, registerFile, selectAxes } from "@/engine/parse/read-file";
+import { zipUncompressedSize } from "@/engine/parse/xlsx";
+import * as F from "../../../tests/fixtures/analysis/fixtures";
 
 const grid = (
   rows: RawCell[][],

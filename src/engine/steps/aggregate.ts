@@ -3,9 +3,9 @@
  * formulas. One pass over the rows fills (group × subject) cells with a Neumaier-compensated sum,
  * count, min and max, so 50 entries cost one scan, not fifty.
  */
-import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
-import { limitExceeded } from "@/modules/analysis/engine/errors";
-import { codeArray, type DictColumn, type Frame, KIND_NUMBER } from "@/modules/analysis/engine/frame";
+import { SUBJECT, VALUE } from "@/engine/contract";
+import { limitExceeded } from "@/engine/errors";
+import { codeArray, type DictColumn, type Frame, KIND_NUMBER } from "@/engine/frame";
 import {
   ARITH_OPS,
   type ArithOp,
@@ -20,9 +20,9 @@ import {
   type StepContext,
   unknownSubject,
   type Warnings,
-} from "@/modules/analysis/engine/steps/common";
-import { groupRows } from "@/modules/analysis/engine/util/group";
-import { suggest } from "@/modules/analysis/engine/util/suggest";
+} from "@/engine/steps/common";
+import { groupRows } from "@/engine/util/group";
+import { suggest } from "@/engine/util/suggest";
 
 export type AggregateEntry =
   | { name: string; method: BasicMethod; subject: string }

@@ -6,7 +6,7 @@
  * (null / number / text) and a sparse map for text values. Frames are immutable once built, so
  * steps share arrays and dictionaries freely.
  */
-import { SUBJECT, VALUE } from "@/modules/analysis/engine/contract";
+import { SUBJECT, VALUE } from "@/engine/contract";
 
 /** Dictionary codes; -1 = null. Readers index them like any array; writers use `codeArray`. */
 export type CodeArray = Int8Array | Int16Array | Int32Array;
