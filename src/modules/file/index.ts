@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { NoContent, Page } from "@/lib/schema";
-import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { ProjectParams } from "@/modules/project/model";
+import { drainDeletionQueue } from "@/modules/storage-deletion/service";
 import { acceptMultipart } from "@/plugins/body-limit";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import {

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { NoContent, Page } from "@/lib/schema";
-import { drainDeletionQueue } from "@/lib/storage-deletion";
+import { drainDeletionQueue } from "@/modules/storage-deletion/service";
 import { checkProjectAccess, projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import { projectNotFound } from "./access";
 import {

@@ -2,8 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Config } from "@/config";
 import type { Database } from "@/db/client";
-import { userAccount } from "@/db/schema";
-import { newId } from "@/lib/ids";
+import { insertDevAdmin } from "@/db/queries/users";
 import { type CatalogueSeedReport, seedAnalysisCatalogue } from "@/modules/analysis-catalogue/seed";
 
 export type SeedReport = {
@@ -39,16 +38,6 @@ export async function seedDatabase(
     ? await seedAnalysisCatalogue(db, { dir, force: options.force, logger: options.logger })
     : { missing: dir };
   if (config.environment !== "development") return { devAdmin: "skipped", analysis };
-  const inserted = await db
-    .insert(userAccount)
-    .values({
-      id: newId(),
-      email: config.devMockUserEmail,
-      displayName: "Development User",
-      roles: ["system_admin", "user"],
-      source: "seed",
-    })
-    .onConflictDoNothing()
-    .returning({ id: userAccount.id });
-  return { devAdmin: inserted.length > 0 ? "created" : "unchanged", analysis };
+  const created = await insertDevAdmin(db, config.devMockUserEmail);
+  return { devAdmin: created ? "created" : "unchanged", analysis };
 }

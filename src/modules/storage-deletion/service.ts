@@ -1,8 +1,7 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Database } from "@/db/client";
-import { storageDeletionQueue } from "@/db/schema";
 import type { Storage } from "@/lib/storage";
+import { claimDeletions, deleteDeletion, postponeDeletion } from "./queries";
 
 /*
  * The outbox behind "no orphan objects" (api.md §3.6): deleting changes queue their objects in
@@ -23,39 +22,21 @@ export async function drainDeletionQueue(
   let deleted = 0;
   let failed = 0;
   await db.transaction(async (tx) => {
-    const rows = await tx
-      .select()
-      .from(storageDeletionQueue)
-      .where(
-        options.keys
-          ? inArray(storageDeletionQueue.storageKey, options.keys)
-          : lte(storageDeletionQueue.nextAttemptAt, new Date()),
-      )
-      .orderBy(asc(storageDeletionQueue.nextAttemptAt))
-      .limit(options.limit ?? 100)
-      .for("update", { skipLocked: true });
+    const rows = await claimDeletions(tx, options);
     for (const row of rows) {
       try {
         const container = row.container as "uploads" | "analysis" | "public";
         // A key ending in "/" stands for everything under it (a session's analysis artefacts).
         if (row.storageKey.endsWith("/")) await storage.deleteByPrefix(container, row.storageKey);
         else await storage.delete(container, row.storageKey);
-        await tx.delete(storageDeletionQueue).where(eq(storageDeletionQueue.id, row.id));
+        await deleteDeletion(tx, row.id);
         deleted++;
       } catch (error) {
         failed++;
         const attempts = row.attempts + 1;
         const backoff = Math.min(MAX_BACKOFF_S, 2 ** attempts);
         const message = error instanceof Error ? error.message : String(error);
-        await tx
-          .update(storageDeletionQueue)
-          .set({
-            attempts,
-            lastError: message.slice(0, 1000),
-            nextAttemptAt: sql`now() + make_interval(secs => ${backoff})`,
-            updatedAt: new Date(),
-          })
-          .where(and(eq(storageDeletionQueue.id, row.id)));
+        await postponeDeletion(tx, row.id, attempts, message.slice(0, 1000), backoff);
         const level = attempts >= ALERT_AFTER_ATTEMPTS ? "error" : "warn";
         logger[level](
           { key: row.storageKey, attempts, err: message },
