@@ -203,9 +203,9 @@ async function storePart(
   let mismatch = false;
   const watched = stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
+      async transform(chunk, controller) {
         sniffer.feed(chunk);
-        if (sniffer.size <= 16 * 1024 && sniffer.headMismatch(kind)) {
+        if (sniffer.size <= 16 * 1024 && (await sniffer.headMismatch(kind))) {
           mismatch = true;
           controller.error(unsupported(`The content of ${base} does not match its .${kind} extension.`));
           return;
@@ -232,7 +232,7 @@ async function storePart(
     throw error;
   }
   const jsonText = kind === "json" ? await readAllText(deps.storage, key) : undefined;
-  if (!sniffer.matches(kind, () => jsonText ?? "")) {
+  if (!(await sniffer.matches(kind, () => jsonText ?? ""))) {
     await deps.storage.delete(CONTAINER, key).catch(() => {});
     throw unsupported(`The content of ${base} does not match its .${kind} extension.`);
   }
