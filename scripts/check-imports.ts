@@ -6,6 +6,8 @@
  *   3. src/engine/ is pure: it imports only itself and a short list of pure packages.
  *   4. Outside src/engine/ the engine is reached through `@/engine` (its index) only; white-box
  *      tests (`*.test.ts`) may reach inside.
+ *   5. No SQL at the edge: controllers (`index.ts` of a module), plugins and lib import neither
+ *      drizzle-orm nor the schema; queries live in the modules' services and queries files.
  * Imports are read with TypeScript's pre-processor, so type-only and dynamic imports count too,
  * and relative paths are resolved, so `../../engine/frame` is caught like `@/engine/frame`.
  */
@@ -54,6 +56,14 @@ export function check(file: string, text: string): Violation[] {
       ["src/modules", "src/plugins", "src/http", "src/db"].some((d) => under(to, d))
     )
       add("src/lib must not import modules, plugins, HTTP or database code");
+    const edge =
+      under(file, "src/plugins") || under(file, "src/lib") || /^src\/modules\/[^/]+\/index\.ts$/.test(file);
+    if (
+      edge &&
+      !isTest(file) &&
+      (to === "drizzle-orm" || to.startsWith("drizzle-orm/") || under(to, "src/db/schema"))
+    )
+      add("controllers, plugins and lib run no SQL: move the query into the module");
     if (under(file, "src/engine")) {
       const pure =
         under(to, "src/engine") ||
