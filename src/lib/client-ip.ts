@@ -21,6 +21,12 @@ export type ClientIpInput = {
   trustedProxies: readonly string[];
 };
 
+/*
+ * Only dotted quads without leading zeros, also inside IPv6: ipaddr.js reads `10.1`, hex and
+ * `010` as well, whose meaning differs between parsers.
+ */
+const isDottedQuad = (s: string) => ipaddr.IPv4.isValidFourPartDecimal(s) && !/(^|\.)0\d/.test(s);
+
 /** Parses an address, dropping brackets, an IPv6 zone and a port; IPv4-mapped IPv6 becomes IPv4. */
 export function parseIp(raw: string): Ip | null {
   let s = raw.trim();
@@ -30,13 +36,19 @@ export function parseIp(raw: string): Ip | null {
   const zone = s.indexOf("%");
   if (zone >= 0) s = s.slice(0, zone);
   if (s.includes(":")) {
+    const at = s.lastIndexOf(":") + 1;
+    const tail = s.slice(at);
+    if (tail.includes(".")) {
+      if (!isDottedQuad(tail)) return null;
+      // As hex groups: ipaddr.js would read the IPv4-compatible `::a.b.c.d` as `::ffff:a.b.c.d`.
+      const [a, b, c, d] = ipaddr.IPv4.parse(tail).octets;
+      s = `${s.slice(0, at)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
     if (!ipaddr.IPv6.isValid(s)) return null;
     const v6 = ipaddr.IPv6.parse(s);
     return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
   }
-  // Only dotted quads without leading zeros: ipaddr.js also reads `10.1`, hex and octal, whose
-  // meaning differs between parsers.
-  return ipaddr.IPv4.isValidFourPartDecimal(s) && !/(^|\.)0\d/.test(s) ? ipaddr.IPv4.parse(s) : null;
+  return isDottedQuad(s) ? ipaddr.IPv4.parse(s) : null;
 }
 
 /* RFC 5952 text, so one address never yields two rate-limit keys. */
