@@ -272,3 +272,14 @@ export async function archiveOrPurge(
     });
   });
 }
+
+/** The five operations of one master, bound to its spec (what the controller calls). */
+export function masterCrud<R, C, P>(spec: SpecOf<R, C, P>) {
+  return {
+    list: (db: DbOrTx, q: MasterListQuery) => listMasters(db, spec, q),
+    get: (db: DbOrTx, id: string) => getMaster(db, spec, id),
+    create: (deps: MasterDeps, body: C) => createMaster(deps, spec, body),
+    update: (deps: MasterDeps, id: string, body: P) => updateMaster(deps, spec, id, body),
+    remove: (deps: MasterDeps, id: string) => deleteMaster(deps, spec, id),
+  };
+}

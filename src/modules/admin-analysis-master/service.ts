@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { count, eq, sql } from "drizzle-orm";
-import type { DbOrTx, Tx } from "@/db/client";
+import type { Tx } from "@/db/client";
 import {
   analysisDummyChartMaster,
   analysisDummyFormulaMaster,
@@ -12,37 +12,22 @@ import {
 } from "@/db/schema";
 import { problem } from "@/lib/errors";
 import { iso } from "@/lib/schema";
-import {
-  archiveOrPurge,
-  createMaster,
-  deleteMaster,
-  getMaster,
-  listMasters,
-  type MasterDeps,
-  type MasterSpec,
-  masterNotFound,
-  updateMaster,
-} from "./crud";
+import { archiveOrPurge, type MasterDeps, type MasterSpec, masterCrud, masterNotFound } from "./crud";
 import {
   type DummyChartCreate,
-  type DummyChartListQuery,
   type DummyChartMaster,
   type DummyChartPatch,
   type DummyFormulaCreate,
-  type DummyFormulaListQuery,
   type DummyFormulaMaster,
   type DummyFormulaPatch,
   type GraphAxisCreate,
-  type GraphAxisListQuery,
   type GraphAxisMaster,
   type GraphAxisPatch,
   type IssueCreate,
-  type IssueListQuery,
   type IssueMaster,
   type IssuePatch,
   MAX_CHART_BYTES,
   type ValidationCreate,
-  type ValidationListQuery,
   type ValidationMaster,
   type ValidationPatch,
 } from "./model";
@@ -75,6 +60,16 @@ function trimmedName(name: string, path = "/body/name"): string {
 }
 const optName = (name: string | undefined, path?: string) =>
   name === undefined ? undefined : trimmedName(name, path);
+
+/* The columns every master answer and audit row carry the same way. */
+const stamps = (r: { createdAt: Date; updatedAt: Date }) => ({
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+const activity = (r: { isActive: boolean; archivedAt: Date | null }) => ({
+  isActive: r.isActive,
+  archivedAt: iso(r.archivedAt),
+});
 
 const optText = (s: string | null | undefined): string | null | undefined =>
   s === undefined ? undefined : s === null ? null : s.trim() || null;
@@ -109,17 +104,14 @@ const VALIDATIONS: MasterSpec<typeof V, ValidationMaster, ValidationCreate, Vali
     id: v.id,
     name: v.name,
     validationOrder: v.validationOrder,
-    isActive: v.isActive,
-    archivedAt: iso(v.archivedAt),
+    ...activity(v),
     issueCount: Number(issueCount),
-    createdAt: v.createdAt.toISOString(),
-    updatedAt: v.updatedAt.toISOString(),
+    ...stamps(v),
   }),
   auditView: (v) => ({
     name: v.name,
     validationOrder: v.validationOrder,
-    isActive: v.isActive,
-    archivedAt: iso(v.archivedAt),
+    ...activity(v),
   }),
   order: V.validationOrder,
   name: sql`lower(${V.name})`,
@@ -131,14 +123,9 @@ const VALIDATIONS: MasterSpec<typeof V, ValidationMaster, ValidationCreate, Vali
   patch: (body) => ({ name: optName(body.name), validationOrder: body.validationOrder }),
 };
 
-export const listValidations = (db: DbOrTx, q: ValidationListQuery) => listMasters(db, VALIDATIONS, q);
-export const getValidation = (db: DbOrTx, id: string) => getMaster(db, VALIDATIONS, id);
-export const createValidation = (deps: MasterDeps, body: ValidationCreate) =>
-  createMaster(deps, VALIDATIONS, body);
-export const updateValidation = (deps: MasterDeps, id: string, body: ValidationPatch) =>
-  updateMaster(deps, VALIDATIONS, id, body);
+export const validations = { ...masterCrud(VALIDATIONS), remove: deleteValidation };
 
-export function deleteValidation(deps: MasterDeps, id: string, purge: boolean): Promise<void> {
+function deleteValidation(deps: MasterDeps, id: string, purge: boolean): Promise<void> {
   const inUse = (issues: number) =>
     problem("MASTER_IN_USE", {
       detail: "Issues still belong to this validation master; archive it instead.",
@@ -177,11 +164,9 @@ const ISSUES: MasterSpec<typeof I, IssueMaster, IssueCreate, IssuePatch> = {
     dummyHint: i.dummyHint,
     dummyInput: (i.dummyInput as IssueMaster["dummyInput"]) ?? null,
     issueOrder: i.issueOrder,
-    isActive: i.isActive,
-    archivedAt: iso(i.archivedAt),
+    ...activity(i),
     sessionCount: Number(sessionCount),
-    createdAt: i.createdAt.toISOString(),
-    updatedAt: i.updatedAt.toISOString(),
+    ...stamps(i),
   }),
   /* Sample data can be 1000 rows; the audit row keeps its size and a digest, not the rows. */
   auditView: (i) => ({
@@ -195,8 +180,7 @@ const ISSUES: MasterSpec<typeof I, IssueMaster, IssueCreate, IssuePatch> = {
       ? { rows: i.dummyInput.length, digest: digest(i.dummyInput) }
       : null,
     issueOrder: i.issueOrder,
-    isActive: i.isActive,
-    archivedAt: iso(i.archivedAt),
+    ...activity(i),
   }),
   order: I.issueOrder,
   name: sql`lower(${I.name})`,
@@ -227,13 +211,9 @@ const ISSUES: MasterSpec<typeof I, IssueMaster, IssueCreate, IssuePatch> = {
   }),
 };
 
-export const listIssues = (db: DbOrTx, q: IssueListQuery) => listMasters(db, ISSUES, q);
-export const getIssue = (db: DbOrTx, id: string) => getMaster(db, ISSUES, id);
-export const createIssue = (deps: MasterDeps, body: IssueCreate) => createMaster(deps, ISSUES, body);
-export const updateIssue = (deps: MasterDeps, id: string, body: IssuePatch) =>
-  updateMaster(deps, ISSUES, id, body);
+export const issues = { ...masterCrud(ISSUES), remove: deleteIssue };
 
-export function deleteIssue(deps: MasterDeps, id: string, purge: boolean): Promise<void> {
+function deleteIssue(deps: MasterDeps, id: string, purge: boolean): Promise<void> {
   const inUse = (usage: { sessions: number; templates: number }) =>
     problem("MASTER_IN_USE", {
       detail: "Sessions or templates still reference this issue master; archive it instead.",
@@ -287,8 +267,7 @@ const axisView = (a: typeof A.$inferSelect): GraphAxisMaster => ({
   option: a.option as GraphAxisMaster["option"],
   multiple: a.multiple,
   axisOrder: a.axisOrder,
-  createdAt: a.createdAt.toISOString(),
-  updatedAt: a.updatedAt.toISOString(),
+  ...stamps(a),
 });
 
 const AXES: MasterSpec<typeof A, GraphAxisMaster, GraphAxisCreate, GraphAxisPatch> = {
@@ -335,8 +314,7 @@ const FORMULAS: MasterSpec<typeof F, DummyFormulaMaster, DummyFormulaCreate, Dum
     name: f.name,
     value: f.value,
     formulaOrder: f.formulaOrder,
-    createdAt: f.createdAt.toISOString(),
-    updatedAt: f.updatedAt.toISOString(),
+    ...stamps(f),
   }),
   auditView: (f) => ({ issueId: f.issueId, name: f.name, value: f.value, formulaOrder: f.formulaOrder }),
   order: F.formulaOrder,
@@ -381,8 +359,7 @@ const CHARTS: MasterSpec<typeof C, DummyChartMaster, DummyChartCreate, DummyChar
     issueId: c.issueId,
     chart: c.chart as DummyChartMaster["chart"],
     chartOrder: c.chartOrder,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
+    ...stamps(c),
   }),
   /* A figure can be half a megabyte; the audit row keeps its size and a digest. */
   auditView: (c) => ({
@@ -405,24 +382,6 @@ const CHARTS: MasterSpec<typeof C, DummyChartMaster, DummyChartCreate, DummyChar
 
 /* ---------- the per-issue masters: hard delete ---------- */
 
-export const listAxes = (db: DbOrTx, q: GraphAxisListQuery) => listMasters(db, AXES, q);
-export const getAxis = (db: DbOrTx, id: string) => getMaster(db, AXES, id);
-export const createAxis = (deps: MasterDeps, body: GraphAxisCreate) => createMaster(deps, AXES, body);
-export const updateAxis = (deps: MasterDeps, id: string, body: GraphAxisPatch) =>
-  updateMaster(deps, AXES, id, body);
-export const deleteAxis = (deps: MasterDeps, id: string) => deleteMaster(deps, AXES, id);
-
-export const listFormulas = (db: DbOrTx, q: DummyFormulaListQuery) => listMasters(db, FORMULAS, q);
-export const getFormula = (db: DbOrTx, id: string) => getMaster(db, FORMULAS, id);
-export const createFormula = (deps: MasterDeps, body: DummyFormulaCreate) =>
-  createMaster(deps, FORMULAS, body);
-export const updateFormula = (deps: MasterDeps, id: string, body: DummyFormulaPatch) =>
-  updateMaster(deps, FORMULAS, id, body);
-export const deleteFormula = (deps: MasterDeps, id: string) => deleteMaster(deps, FORMULAS, id);
-
-export const listCharts = (db: DbOrTx, q: DummyChartListQuery) => listMasters(db, CHARTS, q);
-export const getChart = (db: DbOrTx, id: string) => getMaster(db, CHARTS, id);
-export const createChart = (deps: MasterDeps, body: DummyChartCreate) => createMaster(deps, CHARTS, body);
-export const updateChart = (deps: MasterDeps, id: string, body: DummyChartPatch) =>
-  updateMaster(deps, CHARTS, id, body);
-export const deleteChart = (deps: MasterDeps, id: string) => deleteMaster(deps, CHARTS, id);
+export const axes = masterCrud(AXES);
+export const formulas = masterCrud(FORMULAS);
+export const charts = masterCrud(CHARTS);
