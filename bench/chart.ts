@@ -4,8 +4,8 @@
  * warm renders: median, p95 and peak RSS above the process baseline.
  */
 import { getConfig } from "@/config";
+import { benchBarModel } from "@/engine";
 import { createChartRenderer } from "@/lib/chart-render";
-import { benchBarModel } from "@/lib/chart-render/samples";
 
 const SIZE = { width: 960, height: 540, scale: 2 };
 const RUNS = 20;

@@ -2,8 +2,7 @@
  * Deterministic benchmark data shared by bench/engine.ts and (re-implemented identically)
  * bench/engine_pandas.py: mulberry32 PRNG, the P2 replay frame and the P1 grid.
  */
-import { SUBJECT } from "@/modules/analysis/engine/contract";
-import { codeArray, type Frame, KIND_NUMBER } from "@/modules/analysis/engine/frame";
+import { codeArray, type Frame, KIND_NUMBER, SUBJECT } from "@/engine";
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

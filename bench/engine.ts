@@ -15,9 +15,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, hostname, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { dataHash, materialiseRows } from "@/modules/analysis/engine/frame";
-import { parseFileSheet } from "@/modules/analysis/engine/parse/read-file";
-import { createResultCache, runPipeline } from "@/modules/analysis/engine/pipeline";
+import { createResultCache, dataHash, materialiseRows, parseFileSheet, runPipeline } from "@/engine";
 import { p1Grid, p2Steps, replayFrame } from "./engine-data";
 
 const DIR = join(tmpdir(), "camp-engine-bench");

@@ -5,7 +5,6 @@ import type { Config } from "@/config";
 import { openDatabase } from "@/db/client";
 import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
-import { seedDatabase } from "@/db/seed";
 import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
 import { createChartRenderer } from "@/lib/chart-render";
@@ -13,9 +12,10 @@ import { installCrashPolicy } from "@/lib/crash-policy";
 import { createLlmProvider, traceToLog } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
-import { startDeletionWorker } from "@/lib/storage-deletion";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
+import { seedDatabase } from "@/modules/seed/service";
+import { startDeletionWorker } from "@/modules/storage-deletion/service";
 import { currentRequestId, setListeningServer } from "@/plugins/request-context";
 
 /*

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
 import { analysisGraphAxisMaster, auditLog } from "@/db/schema";
 import { testApp } from "./helpers/context";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
 
 /* Admin CRUD for the analysis masters (api.md §2.12.1), through the HTTP stack on a real database. */
@@ -16,7 +17,6 @@ describe("admin analysis masters", async () => {
   const { app, request, deps } = await testApp();
   const db = deps.database.db;
   const secret = deps.config.secretKey;
-  const json = async (res: Response) => (await res.json()) as any;
   const admin = await json(await request("/api/v1/user_account/me", { headers: DEV }));
 
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = DEV) =>

@@ -6,6 +6,7 @@ import { lockAgainstTurn } from "@/modules/analysis-session/service";
 import { seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
 import { type FakeLlm, loadScript, type Script, startFakeLlm } from "./helpers/fake-llm";
+import { json } from "./helpers/http";
 import { jsonInit } from "./helpers/users";
 
 /*
@@ -13,7 +14,6 @@ import { jsonInit } from "./helpers/users";
  * runs through the real SDKs against the scripted fake LLM on loopback.
  */
 
-const json = async (res: Response) => (await res.json()) as any;
 const fake: FakeLlm = await startFakeLlm();
 afterAll(() => fake.close());
 

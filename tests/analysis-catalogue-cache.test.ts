@@ -4,9 +4,8 @@ import { analysisIssueMaster } from "@/db/schema";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { seedIssue } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
-
-const json = async (res: Response) => (await res.json()) as any;
 
 describe("catalogue cache (api.md §4.3)", async () => {
   const { request, deps } = await testApp();

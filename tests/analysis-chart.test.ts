@@ -2,9 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { graphKey } from "@/lib/storage/keys";
 import { seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
-
-const json = async (res: Response) => (await res.json()) as any;
 
 function pngSize(bytes: Uint8Array) {
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

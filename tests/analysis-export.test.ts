@@ -6,7 +6,9 @@ import { snapshotKey } from "@/lib/storage";
 import { exportSession, exportTimestamp, sheetName } from "@/modules/analysis-session/export";
 import { testApp } from "./helpers/context";
 import { PNG_BYTES, uploadForm, xlsxBytes } from "./helpers/files";
-import { jsonInit, signIn } from "./helpers/users";
+import { json } from "./helpers/http";
+import { jsonInit } from "./helpers/users";
+import { world as baseWorld } from "./helpers/world";
 
 /* analysis.md §2.7 export on scenario 11 (fixture F2), scenario 33. */
 
@@ -42,23 +44,13 @@ describe("analysis session export", async () => {
   const { request, deps } = await testApp();
   const db = deps.database.db;
   const secret = deps.config.secretKey;
-  const json = async (res: Response) => (await res.json()) as any;
   const issue = await seedIssue(db);
 
   async function world() {
-    const manager = await signIn(request, secret);
-    const project = await json(
-      await request(
-        "/api/v1/project",
-        jsonInit("POST", { name: "出力", code: `X-${manager.id.slice(-10)}` }, manager.auth),
-      ),
-    );
-    const viewer = await signIn(request, secret);
-    await request(
-      `/api/v1/project/${project.id}/member`,
-      jsonInit("POST", { userId: viewer.id, role: "viewer" }, manager.auth),
-    );
-    const outsider = await signIn(request, secret);
+    const {
+      project,
+      users: { manager, viewer, outsider },
+    } = await baseWorld(request, secret, { viewer: "viewer" }, "出力");
     const upload = async (name: string, bytes: Uint8Array | string) =>
       json(
         await request(`/api/v1/project/${project.id}/file`, {

@@ -2,9 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { inputCacheStats } from "@/modules/analysis-session/results";
 import { seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
+import { json } from "./helpers/http";
 import { jsonInit } from "./helpers/users";
-
-const json = async (res: Response) => (await res.json()) as any;
 
 describe("decoded inputs are shared between requests and never outlive a re-parse", async () => {
   const { request, deps } = await testApp();

@@ -23,6 +23,7 @@ import {
 } from "@/modules/analysis-catalogue/seed";
 import { isolatedDatabase, testApp, testConfig } from "./helpers/context";
 import { TEST_DATABASE_URL } from "./helpers/env";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
 
 const SEED = resolve(import.meta.dir, "../seed/analysis");
@@ -237,7 +238,6 @@ describe("analysis catalogue seed (analysis.md §6.3–6.4, scenarios 1 and 34)"
 
   test("scenario 1: the catalogue over HTTP", async () => {
     const { request, deps } = await testApp({}, {}, iso.handle);
-    const json = async (res: Response) => (await res.json()) as any;
     const manager = await signIn(request, deps.config.secretKey);
     const project = await json(
       await request(

@@ -11,7 +11,9 @@ import {
 } from "@/db/schema";
 import { testApp } from "./helpers/context";
 import { PNG_BYTES, uploadForm, xlsxBytes } from "./helpers/files";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
+import { world as baseWorld } from "./helpers/world";
 
 /* A theme with two issues (one archived), pickers and previews, written straight to the masters. */
 async function seedCatalogue(db: Database) {
@@ -64,30 +66,14 @@ describe("analysis catalogue and sessions", async () => {
   const { request, deps } = await testApp();
   const db = deps.database.db;
   const secret = deps.config.secretKey;
-  const json = async (res: Response) => (await res.json()) as any;
   const catalogue = await seedCatalogue(db);
 
   async function world() {
-    const manager = await signIn(request, secret);
-    const project = await json(
-      await request(
-        "/api/v1/project",
-        jsonInit("POST", { name: "分析", code: `A-${manager.id.slice(-10)}` }, manager.auth),
-      ),
-    );
-    const users: Record<string, Awaited<ReturnType<typeof signIn>>> = { manager };
-    for (const role of ["member", "viewer"]) {
-      const u = await signIn(request, secret);
-      await request(
-        `/api/v1/project/${project.id}/member`,
-        jsonInit("POST", { userId: u.id, role }, manager.auth),
-      );
-      users[role] = u;
-    }
-    users.other = await signIn(request, secret);
-    await request(
-      `/api/v1/project/${project.id}/member`,
-      jsonInit("POST", { userId: users.other.id, role: "member" }, manager.auth),
+    const { project, users } = await baseWorld(
+      request,
+      secret,
+      { member: "member", viewer: "viewer", other: "member" },
+      "分析",
     );
     return { project, users, base: `/api/v1/project/${project.id}/analysis` };
   }
@@ -248,7 +234,6 @@ describe("analysis catalogue and sessions", async () => {
 describe("analysis files and input selection", async () => {
   const { request, deps } = await testApp();
   const secret = deps.config.secretKey;
-  const json = async (res: Response) => (await res.json()) as any;
   const { issue } = await seedCatalogue(deps.database.db);
 
   /* Fixture F1 of analysis.md §8: two header rows, a separator, two subject rows. */

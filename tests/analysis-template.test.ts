@@ -12,6 +12,7 @@ import {
 import { f1Xlsx, f2Xlsx } from "./fixtures/analysis/fixtures";
 import { testApp } from "./helpers/context";
 import { uploadForm } from "./helpers/files";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
 
 /* Saved analysis templates (api.md §2.6 `/saved…`, analysis.md §6.5, scenario 35 of §8). */
@@ -44,7 +45,6 @@ describe("saved analysis templates", async () => {
   const { request, deps } = await testApp();
   const db = deps.database.db;
   const secret = deps.config.secretKey;
-  const json = async (res: Response) => (await res.json()) as any;
   const { issue, toArchive } = await seedIssues(db);
 
   /* Project P (manager, moderator, two members, viewer) and project Q (manager, member). */

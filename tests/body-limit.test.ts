@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Elysia, t } from "elysia";
 import { testApp } from "./helpers/context";
+import { json } from "./helpers/http";
 
 const echo = (app: Elysia<any>) =>
   app.use(
@@ -87,7 +88,7 @@ describe("body limits", async () => {
       headers: { "content-type": "application/json" },
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as any).code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await json(res)).code).toBe("PAYLOAD_TOO_LARGE");
     expect(sent).toBeLessThan(40);
   });
 

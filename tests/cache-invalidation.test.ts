@@ -3,6 +3,7 @@ import { buildApp } from "@/app";
 import { memberRoleKey, projectKey, userKey } from "@/lib/cache";
 import { testDeps } from "./helpers/context";
 import { TEST_REDIS_URL } from "./helpers/env";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
 
 const DEV = { authorization: "Bearer mock-access-token-dev-12345" };
@@ -23,9 +24,9 @@ describe("read-through caching and write-through invalidation", () => {
   test("the member role, project and user are served from the cache after the first read", async () => {
     const { depsA, a } = await pair();
     const m = await signIn(a, depsA.config.secretKey);
-    const p = (await (
-      await a("/api/v1/project", jsonInit("POST", { name: "C", code: `C-${m.id.slice(-10)}` }, m.auth))
-    ).json()) as any;
+    const p = await json(
+      await a("/api/v1/project", jsonInit("POST", { name: "C", code: `C-${m.id.slice(-10)}` }, m.auth)),
+    );
     await a(`/api/v1/project/${p.id}`, { headers: m.auth });
     expect(await depsA.cache.get(memberRoleKey(p.id, m.id))).toBe("project_manager");
     expect(await depsA.cache.get<any>(projectKey(p.id))).toMatchObject({ id: p.id, isActive: true });
@@ -36,12 +37,12 @@ describe("read-through caching and write-through invalidation", () => {
     const { depsA, a } = await pair();
     const m = await signIn(a, depsA.config.secretKey);
     const v = await signIn(a, depsA.config.secretKey);
-    const p = (await (
-      await a("/api/v1/project", jsonInit("POST", { name: "C", code: `D-${m.id.slice(-10)}` }, m.auth))
-    ).json()) as any;
-    const member = (await (
-      await a(`/api/v1/project/${p.id}/member`, jsonInit("POST", { userId: v.id, role: "viewer" }, m.auth))
-    ).json()) as any;
+    const p = await json(
+      await a("/api/v1/project", jsonInit("POST", { name: "C", code: `D-${m.id.slice(-10)}` }, m.auth)),
+    );
+    const member = await json(
+      await a(`/api/v1/project/${p.id}/member`, jsonInit("POST", { userId: v.id, role: "viewer" }, m.auth)),
+    );
     expect((await a(`/api/v1/project/${p.id}`, { headers: v.auth })).status).toBe(200);
     // viewer cannot write; promotion to member must be visible at once
     expect(
@@ -49,9 +50,9 @@ describe("read-through caching and write-through invalidation", () => {
         .status,
     ).toBe(403);
     await a(`/api/v1/project/${p.id}/member/${member.id}`, jsonInit("PATCH", { role: "member" }, m.auth));
-    expect(
-      ((await a(`/api/v1/project/${p.id}/member/me`, { headers: v.auth }).then((r) => r.json())) as any).role,
-    ).toBe("member");
+    expect((await json(await a(`/api/v1/project/${p.id}/member/me`, { headers: v.auth }))).role).toBe(
+      "member",
+    );
     await a(`/api/v1/project/${p.id}/member/${member.id}`, { method: "DELETE", headers: m.auth });
     expect((await a(`/api/v1/project/${p.id}`, { headers: v.auth })).status).toBe(404);
     await a(`/api/v1/project/${p.id}`, jsonInit("PATCH", { isActive: false }, m.auth));
@@ -73,12 +74,12 @@ describe("read-through caching and write-through invalidation", () => {
       expect(depsA.cache.backend).toBe("redis");
       const m = await signIn(a, depsA.config.secretKey);
       const v = await signIn(a, depsA.config.secretKey);
-      const p = (await (
-        await a("/api/v1/project", jsonInit("POST", { name: "X", code: `X-${m.id.slice(-10)}` }, m.auth))
-      ).json()) as any;
-      const member = (await (
-        await a(`/api/v1/project/${p.id}/member`, jsonInit("POST", { userId: v.id, role: "member" }, m.auth))
-      ).json()) as any;
+      const p = await json(
+        await a("/api/v1/project", jsonInit("POST", { name: "X", code: `X-${m.id.slice(-10)}` }, m.auth)),
+      );
+      const member = await json(
+        await a(`/api/v1/project/${p.id}/member`, jsonInit("POST", { userId: v.id, role: "member" }, m.auth)),
+      );
       expect((await b(`/api/v1/project/${p.id}`, { headers: v.auth })).status).toBe(200);
       await a(`/api/v1/project/${p.id}/member/${member.id}`, { method: "DELETE", headers: m.auth });
       expect((await b(`/api/v1/project/${p.id}`, { headers: v.auth })).status).toBe(404);

@@ -4,6 +4,7 @@ import { SWAGGER_UI_VERSION } from "@/plugins/swagger-ui";
 import { Browser } from "./helpers/chromium";
 import { testApp } from "./helpers/context";
 import { CHROMIUM_PATH, IN_CI } from "./helpers/env";
+import { json } from "./helpers/http";
 
 const PROD = {
   ENVIRONMENT: "staging",
@@ -69,7 +70,7 @@ describe("OpenAPI and Swagger UI", async () => {
   });
 
   test("public system routes carry no lock; tags are described", async () => {
-    const doc = (await (await request("/docs/json")).json()) as any;
+    const doc = await json(await request("/docs/json"));
     for (const [path, method] of [
       ["/", "get"],
       ["/health", "get"],
@@ -101,7 +102,7 @@ describe("OpenAPI and Swagger UI", async () => {
     "Swagger UI renders every operation in headless Chromium",
     async () => {
       if (!CHROMIUM_PATH) throw new Error("chromium is required in CI (.ci/run installs it)");
-      const doc = (await (await request("/docs/json")).json()) as any;
+      const doc = await json(await request("/docs/json"));
       const methods = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
       const operations: { method: string; path: string; locked: boolean }[] = [];
       for (const [path, ops] of Object.entries<Record<string, any>>(doc.paths))
@@ -148,7 +149,7 @@ describe("OpenAPI and Swagger UI", async () => {
   test("/docs/json lists every registered route", async () => {
     const res = await request("/docs/json");
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as any;
+    const doc = await json(res);
     expect(doc.openapi).toMatch(/^3\./);
     const documented = new Set<string>();
     for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) {
@@ -165,7 +166,7 @@ describe("OpenAPI and Swagger UI", async () => {
   const docPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
   const operation = (doc: any, method: string, path: string) =>
     doc.paths[docPath(path)]?.[method.toLowerCase()];
-  const document = async () => (await (await request("/docs/json")).json()) as any;
+  const document = async () => await json(await request("/docs/json"));
   /** A `$ref` to a named component resolved to that component. */
   const resolve = (doc: any, schema: any) =>
     schema?.$ref ? doc.components.schemas[schema.$ref.replace("#/components/schemas/", "")] : schema;

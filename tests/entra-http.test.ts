@@ -4,6 +4,7 @@ import { buildApp } from "@/app";
 import { userAccount } from "@/db/schema";
 import { signDevToken } from "@/lib/auth/dev-token";
 import { testDeps } from "./helpers/context";
+import { json } from "./helpers/http";
 import { type JwksServer, signEntraToken, startJwksServer } from "./helpers/jwks-server";
 
 const TENANT = "11111111-2222-3333-4444-555555555555";
@@ -39,7 +40,7 @@ describe("production auth through HTTP (Entra ID)", () => {
     const token = await signEntraToken({ tenantId: TENANT, clientId: CLIENT, key: jwks.current, claims });
     const res = await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
-    const me = (await res.json()) as any;
+    const me = await json(res);
     expect(me).toMatchObject({
       email,
       displayName: "Entra User",
@@ -56,9 +57,9 @@ describe("production auth through HTTP (Entra ID)", () => {
       issuer: "v1",
       claims: { ...claims, roles: ["system_admin"], name: "Entra User Renamed" },
     });
-    const again = (await (
-      await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${withRoles}` } })
-    ).json()) as any;
+    const again = await json(
+      await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${withRoles}` } }),
+    );
     expect(again.id).toBe(me.id);
     expect(again.roles).toEqual(["user"]);
     expect(again.displayName).toBe("Entra User Renamed");
@@ -72,7 +73,7 @@ describe("production auth through HTTP (Entra ID)", () => {
       headers: { authorization: "Bearer mock-access-token-dev-12345" },
     });
     expect(dev.status).toBe(401);
-    expect(((await dev.json()) as any).code).toBe("TOKEN_INVALID");
+    expect((await json(dev)).code).toBe("TOKEN_INVALID");
     const hs = await signDevToken({ secretKey: SECRET, email: "dev@example.com" });
     const res = await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${hs}` } });
     expect(res.status).toBe(401);
@@ -83,14 +84,14 @@ describe("production auth through HTTP (Entra ID)", () => {
     const base = { tenantId: TENANT, clientId: CLIENT, key: jwks.current };
     const expired = await signEntraToken({ ...base, expiresInS: -600 });
     const r1 = await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${expired}` } });
-    expect(((await r1.json()) as any).code).toBe("TOKEN_EXPIRED");
+    expect((await json(r1)).code).toBe("TOKEN_EXPIRED");
     const aud = await signEntraToken({ ...base, audience: "api://someone-else" });
     const r2 = await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${aud}` } });
-    expect(((await r2.json()) as any).code).toBe("TOKEN_INVALID");
+    expect((await json(r2)).code).toBe("TOKEN_INVALID");
     const noScope = await signEntraToken({ ...base, scp: "User.Read" });
     const r3 = await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${noScope}` } });
     expect(r3.status).toBe(403);
-    expect(((await r3.json()) as any).code).toBe("INSUFFICIENT_SCOPE");
+    expect((await json(r3)).code).toBe("INSUFFICIENT_SCOPE");
     expect(r3.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
     expect(r3.headers.get("strict-transport-security")).toContain("max-age");
   });

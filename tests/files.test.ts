@@ -14,7 +14,9 @@ import {
 import { type Azurite, hasAzurite, startAzurite } from "./helpers/azurite";
 import { testApp } from "./helpers/context";
 import { EXE_BYTES, PNG_BYTES, sha256Hex, uploadForm, xlsxBytes } from "./helpers/files";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
+import { world as baseWorld } from "./helpers/world";
 
 const MiB = 1024 * 1024;
 
@@ -24,25 +26,14 @@ describe("files and versions (local storage)", async () => {
   const { request, deps } = await testApp({ MAX_FILE_SIZE_MB: "1", LOCAL_STORAGE_PATH: root });
   const secret = deps.config.secretKey;
   const db = deps.database.db;
-  const json = async (res: Response) => (await res.json()) as any;
 
   async function world() {
-    const manager = await signIn(request, secret);
-    const project = await json(
-      await request(
-        "/api/v1/project",
-        jsonInit("POST", { name: "Files", code: `F-${manager.id.slice(-10)}` }, manager.auth),
-      ),
+    const { project, users } = await baseWorld(
+      request,
+      secret,
+      { project_moderator: "project_moderator", member: "member", viewer: "viewer" },
+      "Files",
     );
-    const users: Record<string, Awaited<ReturnType<typeof signIn>>> = { manager };
-    for (const role of ["project_moderator", "member", "viewer"]) {
-      const u = await signIn(request, secret);
-      await request(
-        `/api/v1/project/${project.id}/member`,
-        jsonInit("POST", { userId: u.id, role }, manager.auth),
-      );
-      users[role] = u;
-    }
     const base = `/api/v1/project/${project.id}/file`;
     const upload = (
       u: { auth: Record<string, string> },
@@ -290,17 +281,17 @@ describe.skipIf(!hasAzurite)("files on Azure Blob (Azurite)", () => {
     const { request, deps } = ctx;
     expect(deps.storage.backend).toBe("azure");
     const u = await signIn(request, deps.config.secretKey);
-    const project = (await (
+    const project = await json(
       await request(
         "/api/v1/project",
         jsonInit("POST", { name: "Blob", code: `B-${u.id.slice(-10)}` }, u.auth),
-      )
-    ).json()) as any;
+      ),
+    );
     const base = `/api/v1/project/${project.id}/file`;
     const bytes = await xlsxBytes({ S: [["a", 1]] });
-    const file = (await (
-      await request(base, { method: "POST", body: uploadForm("データ.xlsx", bytes), headers: u.auth })
-    ).json()) as any;
+    const file = await json(
+      await request(base, { method: "POST", body: uploadForm("データ.xlsx", bytes), headers: u.auth }),
+    );
     expect(file.checksumSha256).toBe(await sha256Hex(bytes));
     const part = await request(`${base}/${file.id}/download`, { headers: { ...u.auth, range: "bytes=2-5" } });
     expect(part.status).toBe(206);
@@ -328,12 +319,12 @@ describe("upload memory", () => {
   test("a 40 MiB upload over a 32 MiB limit → 413 without the process holding the bytes", async () => {
     const { request, deps } = await testApp({ MAX_FILE_SIZE_MB: "32" });
     const u = await signIn(request, deps.config.secretKey);
-    const project = (await (
+    const project = await json(
       await request(
         "/api/v1/project",
         jsonInit("POST", { name: "Big", code: `BIG-${u.id.slice(-10)}` }, u.auth),
-      )
-    ).json()) as any;
+      ),
+    );
     const boundary = "----bench-boundary";
     const head = new TextEncoder().encode(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n`,
@@ -362,14 +353,12 @@ describe("upload memory", () => {
       headers: { ...u.auth, "content-type": `multipart/form-data; boundary=${boundary}` },
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as any).code).toBe("FILE_TOO_LARGE");
+    expect((await json(res)).code).toBe("FILE_TOO_LARGE");
     Bun.gc(true);
     const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
     expect(grown).toBeLessThan(24);
     expect(sent).toBeLessThan(total);
-    const list = (await (
-      await request(`/api/v1/project/${project.id}/file`, { headers: u.auth })
-    ).json()) as any;
+    const list = await json(await request(`/api/v1/project/${project.id}/file`, { headers: u.auth }));
     expect(list.total).toBe(0);
   });
 });
@@ -379,20 +368,20 @@ describe("file usage by analysis sessions", () => {
     const { request, deps } = await testApp();
     const db = deps.database.db;
     const u = await signIn(request, deps.config.secretKey);
-    const project = (await (
+    const project = await json(
       await request(
         "/api/v1/project",
         jsonInit("POST", { name: "Use", code: `USE-${u.id.slice(-10)}` }, u.auth),
-      )
-    ).json()) as any;
+      ),
+    );
     const base = `/api/v1/project/${project.id}/file`;
-    const file = (await (
+    const file = await json(
       await request(base, {
         method: "POST",
         body: uploadForm("used.csv", "科目,値\n売上,1\n"),
         headers: u.auth,
-      })
-    ).json()) as any;
+      }),
+    );
     const [validation] = await db
       .insert(analysisValidationMaster)
       .values({ id: crypto.randomUUID(), name: `検証 ${crypto.randomUUID()}` })
@@ -423,18 +412,18 @@ describe("file usage by analysis sessions", () => {
         rowCount: 1,
       })
       .returning();
-    const usage = (await (await request(`${base}/${file.id}/usage`, { headers: u.auth })).json()) as any;
+    const usage = await json(await request(`${base}/${file.id}/usage`, { headers: u.auth }));
     expect(usage.analysisSessionCount).toBe(1);
     expect(usage.usages[0]).toMatchObject({
       usageType: "analysis_session",
       targetId: session.id,
       sheetName: "CSV",
     });
-    const proj = (await (await request(`/api/v1/project/${project.id}`, { headers: u.auth })).json()) as any;
+    const proj = await json(await request(`/api/v1/project/${project.id}`, { headers: u.auth }));
     expect(proj.stats.sessionCount).toBe(1);
     const refused = await request(`${base}/${file.id}`, { method: "DELETE", headers: u.auth });
     expect(refused.status).toBe(409);
-    const body = (await refused.json()) as any;
+    const body = await json(refused);
     expect(body.code).toBe("FILE_IN_USE");
     expect(body.usage.analysisSessionCount).toBe(1);
     expect(

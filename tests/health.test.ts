@@ -3,6 +3,7 @@ import { buildApp } from "@/app";
 import { openDatabase } from "@/db/client";
 import { testApp, testConfig, testDeps } from "./helpers/context";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, usingPostgres } from "./helpers/env";
+import { json } from "./helpers/http";
 import { startTcpProxy } from "./helpers/tcp-proxy";
 
 describe("system routes", async () => {
@@ -17,7 +18,7 @@ describe("system routes", async () => {
   test("GET /health is liveness only", async () => {
     const res = await request("/health");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
+    const body = await json(res);
     expect(body.status).toBe("ok");
     expect(body.environment).toBe("development");
     expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
@@ -26,7 +27,7 @@ describe("system routes", async () => {
   test("GET /health/ready reports the database with latency", async () => {
     const res = await request("/health/ready");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
+    const body = await json(res);
     expect(body.status).toBe("ready");
     expect(body.checks.database.status).toBe("up");
     expect(body.checks.database.backend).toBe(usingPostgres ? "postgres" : "pglite");
@@ -47,7 +48,7 @@ describe("system routes", async () => {
     );
     const res = await r("/health/ready");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
+    const body = await json(res);
     expect(body.status).toBe("degraded");
     expect(body.checks.cache).toMatchObject({ status: "down", backend: "redis", error: "ECONNREFUSED" });
     expect(body.checks.storage.status).toBe("up");
@@ -80,7 +81,7 @@ describe.skipIf(!usingPostgres)("readiness follows the database (PostgreSQL)", (
     const down = await ready();
     expect(down.status).toBe(503);
     expect(down.headers.get("content-type")).toBe("application/problem+json");
-    const body = (await down.json()) as any;
+    const body = await json(down);
     expect(body.code).toBe("NOT_READY");
     expect(body.checks.database.status).toBe("down");
     expect(body.checks.cache.status).toBe("up");

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { buildApp } from "@/app";
 import { testDeps } from "./helpers/context";
 import { TEST_REDIS_URL } from "./helpers/env";
+import { json } from "./helpers/http";
 import { hasRedisServer, throwawayRedis } from "./helpers/redis-server";
 import { signIn } from "./helpers/users";
 
@@ -30,7 +31,7 @@ describe("rate limiting through HTTP", () => {
     }
     const res = await request("/");
     expect(res.status).toBe(429);
-    const body = (await res.json()) as any;
+    const body = await json(res);
     expect(body.code).toBe("RATE_LIMITED");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(body.retryAfterSeconds).toBeGreaterThan(0);
@@ -127,9 +128,9 @@ describe.skipIf(!hasRedisServer)("Redis outage during requests", () => {
     // Cached reads fall through to the database: an authenticated request still answers.
     const me = await request("/api/v1/user_account/me", { headers: u.auth });
     expect(me.status).toBe(200);
-    expect(((await me.json()) as any).id).toBe(u.id);
+    expect((await json(me)).id).toBe(u.id);
     expect(deps.rateLimiter.store).toBe("memory");
-    const ready = (await (await request("/health/ready")).json()) as any;
+    const ready = await json(await request("/health/ready"));
     expect(ready.status).toBe("degraded");
     expect(ready.checks.cache.status).toBe("down");
     await redis.start();

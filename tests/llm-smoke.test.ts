@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
 import { LLM_SMOKE, liveLlmVars } from "./helpers/env";
+import { json } from "./helpers/http";
 import { jsonInit } from "./helpers/users";
 
 /*
@@ -19,7 +20,7 @@ describe.skipIf(!LLM_SMOKE)("live LLM smoke test", () => {
       jsonInit("POST", { message: "年度ごとの売上合計を集計して棒グラフにしてください" }, w.user.auth),
     );
     expect(res.status).toBe(200);
-    const detail = (await res.json()) as any;
+    const detail = await json(res);
     const current = detail.snapshotList.find((s: any) => s.order === detail.currentSnapshot);
     expect(current.trigger).toBe("chat");
     expect(current.step.every((s: any) => s.status !== "invalid")).toBe(true);

@@ -4,6 +4,7 @@ import { Glob } from "bun";
 import { PROBLEM_CODES, PROBLEMS, type ProblemCode, type ProblemSpec } from "@/lib/problems";
 import { PROBLEM_SCHEMA_REF } from "@/plugins/openapi-errors";
 import { testApp } from "./helpers/context";
+import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
 
 /*
@@ -229,7 +230,7 @@ describe("error catalogue", () => {
 
 describe("documented errors in /docs/json", async () => {
   const { request, deps } = await testApp();
-  const doc = (await (await request("/docs/json")).json()) as any;
+  const doc = await json(await request("/docs/json"));
   const operations = Object.entries<Record<string, any>>(doc.paths).flatMap(([path, ops]) =>
     Object.entries<any>(ops).map(([method, op]) => ({ path, method, op })),
   );
@@ -352,7 +353,7 @@ describe("documented errors in /docs/json", async () => {
     ];
     for (const c of checks) {
       const res = await request(c.url, c.init);
-      const body = (await res.json()) as any;
+      const body = await json(res);
       expect({ code: body.code, status: res.status, title: body.title }).toEqual({
         code: c.code,
         status: CATALOGUE[c.code].status,

@@ -5,6 +5,7 @@ import { migrateUp } from "@/db/migrator";
 import { auditLog, roleHistory, userAccount } from "@/db/schema";
 import { signDevToken } from "@/lib/auth/dev-token";
 import { isolatedDatabase, testApp } from "./helpers/context";
+import { json } from "./helpers/http";
 import { jsonInit, signIn, uniqueEmail } from "./helpers/users";
 
 const DEV = { authorization: "Bearer mock-access-token-dev-12345" };
@@ -18,13 +19,13 @@ describe("accounts, provisioning and revocation", async () => {
     const res = await request("/api/v1/user_account/me");
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toContain("Bearer");
-    expect(((await res.json()) as any).code).toBe("UNAUTHENTICATED");
+    expect((await json(res)).code).toBe("UNAUTHENTICATED");
   });
 
   test("a garbage token → 401 TOKEN_INVALID, and the failure is audited without the token", async () => {
     const res = await request("/api/v1/user_account/me", { headers: { authorization: "Bearer not.a.jwt" } });
     expect(res.status).toBe(401);
-    const body = (await res.json()) as any;
+    const body = await json(res);
     expect(body.code).toBe("TOKEN_INVALID");
     const rows = await db.select().from(auditLog).where(eq(auditLog.requestId, body.requestId));
     expect(rows).toHaveLength(1);
@@ -35,7 +36,7 @@ describe("accounts, provisioning and revocation", async () => {
   test("the dev mock token is the seeded-style development admin", async () => {
     const res = await request("/api/v1/user_account/me", { headers: DEV });
     expect(res.status).toBe(200);
-    const me = (await res.json()) as any;
+    const me = await json(res);
     expect(me.email).toBe(deps.config.devMockUserEmail);
     expect(me.isSystemAdmin).toBe(true);
     expect(me.roles).toEqual(["system_admin", "user"]);
@@ -45,21 +46,21 @@ describe("accounts, provisioning and revocation", async () => {
     const email = uniqueEmail("prov");
     const token = await signDevToken({ secretKey: secret, email, name: "Prov One" });
     const h = { authorization: `Bearer ${token}` };
-    const first = (await (await request("/api/v1/user_account/me", { headers: h })).json()) as any;
+    const first = await json(await request("/api/v1/user_account/me", { headers: h }));
     expect(first.email).toBe(email);
     expect(first.displayName).toBe("Prov One");
     expect(first.roles).toEqual(["user"]);
     await request("/api/v1/user_account/me", { headers: h });
-    const again = (await (await request("/api/v1/user_account/me", { headers: h })).json()) as any;
+    const again = await json(await request("/api/v1/user_account/me", { headers: h }));
     expect(again.loginCount).toBe(1);
     expect(again.lastLoginAt).not.toBeNull();
     const logins = await db.select().from(auditLog).where(eq(auditLog.userId, first.id));
     expect(logins.filter((r) => r.action === "LOGIN_SUCCESS")).toHaveLength(1);
     // A second token (new session) counts a second login.
     const t2 = await signDevToken({ secretKey: secret, email, name: "Prov One", expiresInS: 120 });
-    const second = (await (
-      await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${t2}` } })
-    ).json()) as any;
+    const second = await json(
+      await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${t2}` } }),
+    );
     expect(second.loginCount).toBe(2);
   });
 
@@ -81,7 +82,7 @@ describe("accounts, provisioning and revocation", async () => {
     const other = await signDevToken({ secretKey: secret, email, oid: crypto.randomUUID() });
     const res = await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${other}` } });
     expect(res.status).toBe(409);
-    expect(((await res.json()) as any).code).toBe("IDENTITY_CONFLICT");
+    expect((await json(res)).code).toBe("IDENTITY_CONFLICT");
   });
 
   test("PATCH /me changes the display name; roles or isActive → 403 SELF_ACTION_FORBIDDEN", async () => {
@@ -90,20 +91,20 @@ describe("accounts, provisioning and revocation", async () => {
       "/api/v1/user_account/me",
       jsonInit("PATCH", { displayName: "  New Name " }, u.auth),
     );
-    expect(((await ok.json()) as any).displayName).toBe("New Name");
+    expect((await json(ok)).displayName).toBe("New Name");
     const bad = await request(
       "/api/v1/user_account/me",
       jsonInit("PATCH", { roles: ["system_admin"] }, u.auth),
     );
     expect(bad.status).toBe(403);
-    expect(((await bad.json()) as any).code).toBe("SELF_ACTION_FORBIDDEN");
+    expect((await json(bad)).code).toBe("SELF_ACTION_FORBIDDEN");
     const snake = await request("/api/v1/user_account/me", jsonInit("PATCH", { display_name: "x" }, u.auth));
     expect(snake.status).toBe(422);
   });
 
   test("settings: defaults on first read, deep-partial update, unknown timezone → 422", async () => {
     const u = await signIn(request, secret);
-    const s = (await (await request("/api/v1/user_account/me/settings", { headers: u.auth })).json()) as any;
+    const s = await json(await request("/api/v1/user_account/me/settings", { headers: u.auth }));
     expect(s).toMatchObject({ theme: "light", language: "ja", timezone: "Asia/Tokyo" });
     expect(s.display).toEqual({ itemsPerPage: 20, defaultProjectView: "grid", showWelcomeMessage: true });
     expect(Object.values(s.notifications).every((v) => v === true)).toBe(true);
@@ -115,7 +116,7 @@ describe("accounts, provisioning and revocation", async () => {
         u.auth,
       ),
     );
-    const p = (await patched.json()) as any;
+    const p = await json(patched);
     expect(p.theme).toBe("dark");
     expect(p.notifications.email).toBe(false);
     expect(p.notifications.memberChanges).toBe(true);
@@ -134,7 +135,7 @@ describe("accounts, provisioning and revocation", async () => {
 
   test("context: navigation and sidebar by role", async () => {
     const u = await signIn(request, secret);
-    const ctx = (await (await request("/api/v1/user_account/me/context", { headers: u.auth })).json()) as any;
+    const ctx = await json(await request("/api/v1/user_account/me/context", { headers: u.auth }));
     expect(ctx.navigation).toEqual({
       projectCount: 0,
       defaultProjectId: null,
@@ -147,9 +148,7 @@ describe("accounts, provisioning and revocation", async () => {
       "/api/v1/project",
       jsonInit("POST", { name: "Solo", code: `SOLO-${u.id.slice(-8)}` }, u.auth),
     );
-    const ctx2 = (await (
-      await request("/api/v1/user_account/me/context", { headers: u.auth })
-    ).json()) as any;
+    const ctx2 = await json(await request("/api/v1/user_account/me/context", { headers: u.auth }));
     expect(ctx2.navigation.projectNavigationType).toBe("detail");
     expect(ctx2.navigation.defaultProjectName).toBe("Solo");
   });
@@ -160,7 +159,7 @@ describe("accounts, provisioning and revocation", async () => {
     expect(out.status).toBe(204);
     const res = await request("/api/v1/user_account/me", { headers: u.auth });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as any).code).toBe("SESSION_REVOKED");
+    expect((await json(res)).code).toBe("SESSION_REVOKED");
   });
 
   test("every admin route refuses a non-admin with 403 ADMIN_REQUIRED", async () => {
@@ -181,7 +180,7 @@ describe("accounts, provisioning and revocation", async () => {
         body === undefined ? { method, headers: u.auth } : jsonInit(method, body, u.auth),
       );
       expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
-      expect(((await res.json()) as any).code).toBe("ADMIN_REQUIRED");
+      expect((await json(res)).code).toBe("ADMIN_REQUIRED");
     }
     expect((await request(`/api/v1/user_account/${other.id}`, { headers: DEV })).status).toBe(200);
   });
@@ -190,16 +189,16 @@ describe("accounts, provisioning and revocation", async () => {
     const u = await signIn(request, secret);
     const denied = await request("/api/v1/user_account", { headers: u.auth });
     expect(denied.status).toBe(403);
-    expect(((await denied.json()) as any).code).toBe("ADMIN_REQUIRED");
-    const list = (await (
-      await request(`/api/v1/user_account?email=${encodeURIComponent(u.email)}`, { headers: DEV })
-    ).json()) as any;
+    expect((await json(denied)).code).toBe("ADMIN_REQUIRED");
+    const list = await json(
+      await request(`/api/v1/user_account?email=${encodeURIComponent(u.email)}`, { headers: DEV }),
+    );
     expect(list.total).toBe(1);
     expect(list.items[0].id).toBe(u.id);
     expect((await request(`/api/v1/user_account/${u.id}`, { headers: DEV })).status).toBe(200);
     const missing = await request(`/api/v1/user_account/${crypto.randomUUID()}`, { headers: DEV });
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as any).code).toBe("USER_NOT_FOUND");
+    expect((await json(missing)).code).toBe("USER_NOT_FOUND");
     expect((await request("/api/v1/user_account/not-a-uuid", { headers: DEV })).status).toBe(422);
   });
 
@@ -210,10 +209,10 @@ describe("accounts, provisioning and revocation", async () => {
       jsonInit("PATCH", { reason: "left" }, DEV),
     );
     expect(off.status).toBe(200);
-    expect(((await off.json()) as any).isActive).toBe(false);
+    expect((await json(off)).isActive).toBe(false);
     const blocked = await request("/api/v1/user_account/me", { headers: u.auth });
     expect(blocked.status).toBe(403);
-    expect(((await blocked.json()) as any).code).toBe("ACCOUNT_DISABLED");
+    expect((await json(blocked)).code).toBe("ACCOUNT_DISABLED");
     await request(`/api/v1/user_account/${u.id}/activate`, { method: "PATCH", headers: DEV });
     const fresh = await signDevToken({ secretKey: secret, email: u.email, expiresInS: 300 });
     const back = await request("/api/v1/user_account/me", { headers: { authorization: `Bearer ${fresh}` } });
@@ -227,7 +226,7 @@ describe("accounts, provisioning and revocation", async () => {
       jsonInit("PUT", { roles: ["system_admin"], reason: "ops" }, DEV),
     );
     expect(res.status).toBe(200);
-    expect(((await res.json()) as any).roles).toEqual(["system_admin", "user"]);
+    expect((await json(res)).roles).toEqual(["system_admin", "user"]);
     const rows = await db.select().from(roleHistory).where(eq(roleHistory.userId, u.id));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -239,9 +238,7 @@ describe("accounts, provisioning and revocation", async () => {
     });
     // The promotion takes effect on the user's next request (cache invalidated).
     expect((await request("/api/v1/user_account", { headers: u.auth })).status).toBe(200);
-    const hist = (await (
-      await request(`/api/v1/user_account/${u.id}/role_history`, { headers: u.auth })
-    ).json()) as any;
+    const hist = await json(await request(`/api/v1/user_account/${u.id}/role_history`, { headers: u.auth }));
     expect(hist.total).toBe(1);
     expect(hist.items[0].changedBy.email).toBe(deps.config.devMockUserEmail);
     const self = await request(
@@ -249,7 +246,7 @@ describe("accounts, provisioning and revocation", async () => {
       jsonInit("PUT", { roles: ["user"] }, u.auth),
     );
     expect(self.status).toBe(403);
-    expect(((await self.json()) as any).code).toBe("SELF_ACTION_FORBIDDEN");
+    expect((await json(self)).code).toBe("SELF_ACTION_FORBIDDEN");
     const other = await signIn(request, secret);
     const peek = await request(`/api/v1/user_account/${u.id}/role_history`, { headers: other.auth });
     expect(peek.status).toBe(403);
@@ -261,7 +258,7 @@ describe("accounts, provisioning and revocation", async () => {
     await request("/api/v1/project", jsonInit("POST", { name: "Owned", code }, u.auth));
     const res = await request(`/api/v1/user_account/${u.id}`, { method: "DELETE", headers: DEV });
     expect(res.status).toBe(422);
-    const body = (await res.json()) as any;
+    const body = await json(res);
     expect(body.code).toBe("LAST_PROJECT_MANAGER");
     expect(body.projects[0].name).toBe("Owned");
     const v = await signIn(request, secret);
@@ -290,7 +287,7 @@ describe("the last active system admin", () => {
     const { request, deps } = ctx;
     const admin = await signIn(request, deps.config.secretKey);
     // Make `admin` the only admin: promote, then demote the dev user.
-    const dev = (await (await request("/api/v1/user_account/me", { headers: DEV })).json()) as any;
+    const dev = await json(await request("/api/v1/user_account/me", { headers: DEV }));
     await request(
       `/api/v1/user_account/${admin.id}/role`,
       jsonInit("PUT", { roles: ["system_admin", "user"] }, DEV),
@@ -334,7 +331,7 @@ describe("the last active system admin", () => {
     expect(statuses[0]).toBe(200);
     expect([403, 422]).toContain(statuses[1]);
     const loser = a.status === 200 ? b : a;
-    expect(["LAST_SYSTEM_ADMIN", "ADMIN_REQUIRED"]).toContain(((await loser.json()) as any).code);
+    expect(["LAST_SYSTEM_ADMIN", "ADMIN_REQUIRED"]).toContain((await json(loser)).code);
     const admins = await deps.database.db.select().from(userAccount);
     expect(admins.filter((u) => u.isActive && u.roles.includes("system_admin"))).toHaveLength(1);
   });

@@ -72,7 +72,7 @@ export async function runDbCommand(args: string[]): Promise<number> {
         return 0;
       }
       case "seed": {
-        const { seedDatabase } = await import("@/db/seed");
+        const { seedDatabase } = await import("@/modules/seed/service");
         const { SeedSetInvalidError } = await import("@/modules/analysis-catalogue/seed");
         if (arg !== undefined && arg !== "--force") {
           console.error("usage: seed [--force]");

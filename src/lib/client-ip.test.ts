@@ -17,6 +17,9 @@ describe("normaliseIp", () => {
     ["::ffff:c000:201", "192.0.2.1"],
     ["0:0:0:0:0:0:0:0", "::"],
     ["1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"],
+    // IPv4-compatible (deprecated) is not IPv4-mapped: it stays IPv6.
+    ["::192.0.2.1", "::c000:201"],
+    ["2001:db8::192.0.2.1", "2001:db8::c000:201"],
   ])("%p → %p", (input, expected) => {
     expect(normaliseIp(input)).toBe(expected);
   });
@@ -32,6 +35,10 @@ describe("normaliseIp", () => {
     "12345::",
     "1:2:3:4:5:6:7:8:9",
     "_hidden",
+    "::ffff:01.2.3.4",
+    "2001:db8::1.2.03.4",
+    "10.1",
+    "0x0a.0.0.1",
   ])("%p is not an address", (input) => {
     expect(normaliseIp(input)).toBeNull();
   });

@@ -1,11 +1,16 @@
+import ipaddr from "ipaddr.js";
+
 /*
  * Client address for rate limiting, audit and logs (decisions.md "Rate limiting"): the socket peer,
  * unless that peer is one of our TRUSTED_PROXIES — only then are `CF-Connecting-IP` and
  * `X-Forwarded-For` believed, because anyone else can write those headers.
+ *
+ * Parsing, RFC 5952 formatting and CIDR matching are ipaddr.js. `proxy-addr` was not used: it
+ * wants a Node request, keeps ports and garbage hops as "addresses" and knows no
+ * CF-Connecting-IP, so the policy below would have to be rebuilt around it anyway.
  */
 
-export type Ip = { v: 4 | 6; bytes: Uint8Array };
-type Cidr = { v: 4 | 6; bytes: Uint8Array; prefix: number };
+export type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
 export type HeaderSource = { get(name: string): string | null };
 
@@ -16,63 +21,11 @@ export type ClientIpInput = {
   trustedProxies: readonly string[];
 };
 
-function parseV4(s: string): Uint8Array | null {
-  const parts = s.split(".");
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    // Leading zeros are refused: some parsers read them as octal, so their meaning is ambiguous.
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
-}
-
-function parseV6(s: string): Uint8Array | null {
-  const halves = s.split("::");
-  if (halves.length > 2) return null;
-  const groups = (part: string): number[] | null => {
-    if (part === "") return [];
-    const out: number[] = [];
-    const items = part.split(":");
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (i === items.length - 1 && item.includes(".")) {
-        const v4 = parseV4(item);
-        if (!v4) return null;
-        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-      } else {
-        if (!/^[0-9a-f]{1,4}$/i.test(item)) return null;
-        out.push(Number.parseInt(item, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !tail) return null;
-  let all: number[];
-  if (halves.length === 2) {
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return null;
-    all = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    all = head;
-  }
-  if (all.length !== 8) return null;
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[i * 2] = g >> 8;
-    out[i * 2 + 1] = g & 0xff;
-  });
-  return out;
-}
-
-const isV4Mapped = (b: Uint8Array) =>
-  b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+/*
+ * Only dotted quads without leading zeros, also inside IPv6: ipaddr.js reads `10.1`, hex and
+ * `010` as well, whose meaning differs between parsers.
+ */
+const isDottedQuad = (s: string) => ipaddr.IPv4.isValidFourPartDecimal(s) && !/(^|\.)0\d/.test(s);
 
 /** Parses an address, dropping brackets, an IPv6 zone and a port; IPv4-mapped IPv6 becomes IPv4. */
 export function parseIp(raw: string): Ip | null {
@@ -83,38 +36,24 @@ export function parseIp(raw: string): Ip | null {
   const zone = s.indexOf("%");
   if (zone >= 0) s = s.slice(0, zone);
   if (s.includes(":")) {
-    const bytes = parseV6(s);
-    if (!bytes) return null;
-    return isV4Mapped(bytes) ? { v: 4, bytes: bytes.slice(12) } : { v: 6, bytes };
+    const at = s.lastIndexOf(":") + 1;
+    const tail = s.slice(at);
+    if (tail.includes(".")) {
+      if (!isDottedQuad(tail)) return null;
+      // As hex groups: ipaddr.js would read the IPv4-compatible `::a.b.c.d` as `::ffff:a.b.c.d`.
+      const [a, b, c, d] = ipaddr.IPv4.parse(tail).octets;
+      s = `${s.slice(0, at)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
+    if (!ipaddr.IPv6.isValid(s)) return null;
+    const v6 = ipaddr.IPv6.parse(s);
+    return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
   }
-  const v4 = parseV4(s);
-  return v4 ? { v: 4, bytes: v4 } : null;
+  return isDottedQuad(s) ? ipaddr.IPv4.parse(s) : null;
 }
 
 /* RFC 5952 text, so one address never yields two rate-limit keys. */
-export function formatIp(ip: Ip): string {
-  if (ip.v === 4) return Array.from(ip.bytes).join(".");
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((ip.bytes[i] << 8) | ip.bytes[i + 1]);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(":");
-  if (bestStart < 0) return hex(g);
-  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
-}
+export const formatIp = (ip: Ip): string =>
+  ip.kind() === "ipv6" ? (ip as ipaddr.IPv6).toRFC5952String() : ip.toString();
 
 /** The canonical form of an address, or null when it is not one. */
 export function normaliseIp(raw: string): string | null {
@@ -122,28 +61,18 @@ export function normaliseIp(raw: string): string | null {
   return ip ? formatIp(ip) : null;
 }
 
-function parseCidr(entry: string): Cidr | null {
+function parseCidr(entry: string): [Ip, number] | null {
   const [addr, prefixText, extra] = entry.trim().split("/");
   if (extra !== undefined) return null;
   const ip = parseIp(addr);
   if (!ip) return null;
-  const max = ip.v === 4 ? 32 : 128;
-  if (prefixText === undefined) return { ...ip, prefix: max };
+  const max = ip.kind() === "ipv4" ? 32 : 128;
+  if (prefixText === undefined) return [ip, max];
   if (!/^\d{1,3}$/.test(prefixText)) return null;
   // A mapped address written with a v6 prefix (::ffff:10.0.0.0/104) keeps its meaning as v4.
-  const prefix = Number(prefixText) - (ip.v === 4 && addr.includes(":") ? 96 : 0);
+  const prefix = Number(prefixText) - (ip.kind() === "ipv4" && addr.includes(":") ? 96 : 0);
   if (prefix < 0 || prefix > max) return null;
-  return { ...ip, prefix };
-}
-
-function inCidr(ip: Ip, c: Cidr): boolean {
-  if (ip.v !== c.v) return false;
-  const full = c.prefix >> 3;
-  for (let i = 0; i < full; i++) if (ip.bytes[i] !== c.bytes[i]) return false;
-  const rest = c.prefix & 7;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return (ip.bytes[full] & mask) === (c.bytes[full] & mask);
+  return [ip, prefix];
 }
 
 /** Entries of a TRUSTED_PROXIES list that are neither an address nor a CIDR block. */
@@ -159,8 +88,8 @@ const matcherCache = new WeakMap<readonly string[], ProxyMatcher>();
 export function trustedProxyMatcher(list: readonly string[]): ProxyMatcher {
   const cached = matcherCache.get(list);
   if (cached) return cached;
-  const blocks = list.map(parseCidr).filter((c): c is Cidr => c !== null);
-  const matcher: ProxyMatcher = (ip) => blocks.some((c) => inCidr(ip, c));
+  const blocks = list.map(parseCidr).filter((c) => c !== null);
+  const matcher: ProxyMatcher = (ip) => blocks.some((c) => c[0].kind() === ip.kind() && ip.match(c));
   matcherCache.set(list, matcher);
   return matcher;
 }

@@ -1,5 +1,6 @@
+import { type FileTypeResult, fileTypeFromBuffer } from "file-type";
+import { zipDirectory } from "@/engine";
 import { sanitiseFilename } from "@/lib/storage/keys";
-import { zipDirectory } from "@/modules/analysis/engine";
 
 /*
  * Accepted upload kinds (api.md §2.5): the extension AND the content signature must agree, and
@@ -61,7 +62,26 @@ export function kindFromFilename(filename: string): FileKind | null {
 const HEAD_BYTES = 8 * 1024;
 const TAIL_BYTES = 1024 * 1024;
 
-const startsWith = (b: Uint8Array, sig: number[]) => sig.every((v, i) => b[i] === v);
+/*
+ * Binary kinds are recognised by `file-type`; each accepts the results its format family may
+ * yield (an Illustrator file is a PDF, an animated PNG a PNG, JPEG-LS starts like a JPEG).
+ */
+const BINARY_FAMILIES: Partial<Record<FileKind, ReadonlySet<string>>> = {
+  xls: new Set(["cfb"]),
+  pdf: new Set(["pdf", "ai"]),
+  png: new Set(["png", "apng"]),
+  jpeg: new Set(["jpg", "jls"]),
+  gif: new Set(["gif"]),
+};
+
+/*
+ * OOXML is decided from the central directory in the tail (`matches`), which `file-type` cannot
+ * see: its zip detector walks local headers from the start and stops at the sample's end. From
+ * the head only the local-header signature is checked.
+ */
+const NAMING_BYTES = 64;
+const ZIP_LOCAL_HEADER = [0x50, 0x4b, 0x03, 0x04];
+const isOoxml = (kind: FileKind) => kind === "xlsx" || kind === "xlsm" || kind === "docx";
 
 /*
  * api.md §2.5 "text": UTF-16 with a BOM (Excel's "Unicode text" export, full of NUL bytes) when the
@@ -125,42 +145,44 @@ export class ContentSniffer {
   }
 
   /** True when the first bytes already contradict the kind (checked early to stop the stream). */
-  headMismatch(kind: FileKind): boolean {
+  async headMismatch(kind: FileKind): Promise<boolean> {
     if (this.head.length < 8 && this.total === this.head.length) return false;
+    const family = BINARY_FAMILIES[kind];
+    if (family) {
+      // Fewer bytes than any accepted format needs to be named (a PNG's IHDR ends at byte 33)
+      // contradict nothing yet; `matches` decides at the end.
+      const type = await this.detect();
+      if (type === undefined) return this.head.length >= NAMING_BYTES;
+      return !family.has(type.ext);
+    }
     return !this.signatureMatches(kind, false);
   }
 
+  private detected: { length: number; type: Promise<FileTypeResult | undefined> } | null = null;
+
+  /* Detection runs once per head length: a head that stopped growing is not re-read per chunk. */
+  private detect(): Promise<FileTypeResult | undefined> {
+    if (this.detected?.length !== this.head.length)
+      this.detected = { length: this.head.length, type: fileTypeFromBuffer(this.head) };
+    return this.detected.type;
+  }
+
+  private async binaryMatches(family: ReadonlySet<string>): Promise<boolean> {
+    const type = await this.detect();
+    return type !== undefined && family.has(type.ext);
+  }
+
   private signatureMatches(kind: FileKind, complete: boolean): boolean {
-    const h = this.head;
-    switch (kind) {
-      case "xlsx":
-      case "xlsm":
-      case "docx":
-        return startsWith(h, [0x50, 0x4b, 0x03, 0x04]);
-      case "xls":
-        return startsWith(h, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
-      case "pdf":
-        return startsWith(h, [0x25, 0x50, 0x44, 0x46, 0x2d]);
-      case "png":
-        return startsWith(h, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-      case "jpeg":
-        return startsWith(h, [0xff, 0xd8, 0xff]);
-      case "gif":
-        return (
-          startsWith(h, [0x47, 0x49, 0x46, 0x38, 0x37, 0x61]) ||
-          startsWith(h, [0x47, 0x49, 0x46, 0x38, 0x39, 0x61])
-        );
-      case "csv":
-      case "txt":
-      case "json":
-        return looksLikeText(h, complete && this.total <= HEAD_BYTES);
-    }
+    if (isOoxml(kind)) return ZIP_LOCAL_HEADER.every((v, i) => this.head[i] === v);
+    return looksLikeText(this.head, complete && this.total <= HEAD_BYTES);
   }
 
   /** Final verdict once the whole stream was seen. `jsonText` is needed only for json. */
-  matches(kind: FileKind, jsonText?: () => string): boolean {
+  async matches(kind: FileKind, jsonText?: () => string): Promise<boolean> {
+    const family = BINARY_FAMILIES[kind];
+    if (family) return this.binaryMatches(family);
     if (!this.signatureMatches(kind, true)) return false;
-    if (kind === "xlsx" || kind === "xlsm" || kind === "docx") {
+    if (isOoxml(kind)) {
       const names = zipEntryNames(this.tail);
       if (!names) return false;
       if (kind === "docx") return names.some((n) => n.startsWith("word/"));

@@ -2,6 +2,12 @@
  * Streaming multipart/form-data reader. Uploads are never buffered whole: text fields are read
  * into small strings, and the file part is handed out as a ReadableStream that is fed as bytes
  * arrive. Only what is needed to find the next boundary is held in memory.
+ *
+ * Kept instead of a library (evaluated for issue 15): `@remix-run/multipart-parser` (web streams)
+ * buffers each part whole (`part.bytes`, `maxFileSize`), so a 100 MiB upload would sit in memory;
+ * `busboy` / `@fastify/busboy` stream, but push Node streams and events, so the pull order this
+ * reader gives (the body is read only as fast as storage takes the file part, and an unread part
+ * is skipped) would be rebuilt around them with two stream adapters — more code than this file.
  */
 
 export type MultipartPart = {

@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
 import { isConnectionError, pgErrorCode } from "@/db/pg-errors";
+import { EngineError } from "@/engine";
 import { AppError, type FieldError, problemBody } from "@/lib/errors";
 import { PROBLEMS, type ProblemCode } from "@/lib/problems";
 import { StorageUnavailableError, storageFault } from "@/lib/storage/types";
-import { EngineError } from "@/modules/analysis/engine/errors";
 
 export { isConnectionError };
 

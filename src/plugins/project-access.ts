@@ -1,11 +1,15 @@
-import { and, eq } from "drizzle-orm";
 import { Elysia } from "elysia";
-import type { DbOrTx } from "@/db/client";
 import { writeAudit } from "@/db/queries/audit";
-import { project, projectMember } from "@/db/schema";
 import type { AppDeps } from "@/deps";
-import { type Cache, cached, memberRoleKey, projectKey } from "@/lib/cache";
 import { problem } from "@/lib/errors";
+import {
+  hasRole,
+  loadMemberRole,
+  loadProjectFacts,
+  type ProjectAccess,
+  type ProjectRole,
+  projectNotFound,
+} from "@/modules/project/access";
 import {
   type AuthState,
   authenticateFirst,
@@ -18,74 +22,11 @@ import {
 /*
  * The one guard every `/project/:projectId/...` route uses (api.md §1.4): membership or system
  * admin (404 otherwise, so existence is not revealed), role rank (403), read-only inactive
- * projects (409). Role and project facts are cached under the seed's keys and invalidated by
- * every write that changes them.
+ * projects (409). The rules themselves live in `modules/project/access.ts`; this file is the
+ * per-request wiring (audit of admin access, denial logging, the HTTP method).
  */
 
-export const PROJECT_ROLES = ["viewer", "member", "project_moderator", "project_manager"] as const;
-export type ProjectRole = (typeof PROJECT_ROLES)[number];
-export const ROLE_RANK: Record<ProjectRole, number> = {
-  viewer: 1,
-  member: 2,
-  project_moderator: 3,
-  project_manager: 4,
-};
-
-export type CachedProject = { id: string; code: string; name: string; isActive: boolean };
-export type ProjectAccess = {
-  project: CachedProject;
-  role: ProjectRole;
-  isMember: boolean;
-  viaSystemAdmin: boolean;
-};
-
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
-export const projectNotFound = () => problem("PROJECT_NOT_FOUND");
-
-export function loadProjectFacts(
-  db: DbOrTx,
-  cache: Cache,
-  ttlS: number,
-  id: string,
-): Promise<CachedProject | null> {
-  return cached(cache, projectKey(id), ttlS, async () => {
-    const [row] = await db
-      .select({ id: project.id, code: project.code, name: project.name, isActive: project.isActive })
-      .from(project)
-      .where(eq(project.id, id))
-      .limit(1);
-    return row ?? null;
-  });
-}
-
-export async function loadMemberRole(
-  db: DbOrTx,
-  cache: Cache,
-  ttlS: number,
-  projectId: string,
-  userId: string,
-): Promise<ProjectRole | null> {
-  // "none" is cached too, so a non-member probing a project costs no query per request.
-  const role = await cached(cache, memberRoleKey(projectId, userId), ttlS, async () => {
-    const [row] = await db
-      .select({ role: projectMember.role })
-      .from(projectMember)
-      .where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
-      .limit(1);
-    return row?.role ?? "none";
-  });
-  return role === "none" ? null : (role as ProjectRole);
-}
-
-export async function invalidateProject(
-  cache: Cache,
-  projectId: string,
-  userIds: string[] = [],
-): Promise<void> {
-  await cache.delete(projectKey(projectId));
-  for (const u of userIds) await cache.delete(memberRoleKey(projectId, u));
-}
 
 export type ProjectGuard = { role: ProjectRole; allowInactive?: boolean };
 
@@ -118,7 +59,7 @@ export async function checkProjectAccess(
   } else {
     throw await denied(deps, request, auth, projectNotFound(), { projectId, resourceType: "project" });
   }
-  if (ROLE_RANK[access.role] < ROLE_RANK[guard.role]) {
+  if (!hasRole(access, guard.role)) {
     throw await denied(
       deps,
       request,
@@ -133,17 +74,6 @@ export async function checkProjectAccess(
     throw problem("PROJECT_INACTIVE");
   }
   return access;
-}
-
-/** Own|Mod+ (api.md §1.4): moderators, managers and admins may act on anyone's item. */
-export function assertOwnerOrModerator(
-  access: ProjectAccess,
-  callerId: string,
-  ownerId: string | null,
-): void {
-  if (ROLE_RANK[access.role] >= ROLE_RANK.project_moderator) return;
-  if (ownerId !== null && ownerId === callerId) return;
-  throw problem("NOT_OWNER");
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Database } from "@/db/client";
 import { analysisIssueMaster, analysisValidationMaster } from "@/db/schema";
 import { xlsxBytes } from "./files";
+import { json } from "./http";
 import { jsonInit, signIn } from "./users";
 
 type RequestFn = (path: string, init?: RequestInit) => Promise<Response>;
-const json = async (res: Response) => (await res.json()) as any;
 
 export const RECIPE =
   "## 目的\n年度別の売上を把握する\n## 標準フロー\n1. aggregate\n## 確認事項\nなし\n## 出力\n棒グラフ";

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { userAccount, userSession } from "@/db/schema";
+import { newId } from "@/lib/ids";
 
 export type UserRow = typeof userAccount.$inferSelect;
 export type UserSessionRow = typeof userSession.$inferSelect;
@@ -67,4 +68,20 @@ export async function endActiveSessions(
     .where(and(eq(userSession.userId, userId), isNull(userSession.endedAt)))
     .returning({ keyHash: userSession.sessionKeyHash });
   return rows.map((r) => r.keyHash);
+}
+
+/* The development system admin behind the dev token; true when this call created it. */
+export async function insertDevAdmin(db: DbOrTx, email: string): Promise<boolean> {
+  const inserted = await db
+    .insert(userAccount)
+    .values({
+      id: newId(),
+      email,
+      displayName: "Development User",
+      roles: ["system_admin", "user"],
+      source: "seed",
+    })
+    .onConflictDoNothing()
+    .returning({ id: userAccount.id });
+  return inserted.length > 0;
 }

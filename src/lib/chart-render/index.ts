@@ -7,15 +7,19 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "@/config";
+import {
+  type ChartModel,
+  FONT_FAMILY,
+  type FontMetrics,
+  parseFontMetrics,
+  renderChartSvg,
+  toVegaLite,
+  type VegaLiteSpec,
+} from "@/engine";
 import { AppError, problem } from "@/lib/errors";
 import type { Logger } from "@/lib/logger";
-import type { ChartModel } from "@/modules/analysis/engine";
-import { type FontMetrics, parseFontMetrics } from "./font-metrics";
-import { FONT_FAMILY, renderChartSvg } from "./svg";
-import { toVegaLite, type VegaLiteSpec } from "./vegalite";
 
-export { FONT_FAMILY } from "./svg";
-export { toVegaLite, type VegaLiteSpec } from "./vegalite";
+export { FONT_FAMILY, toVegaLite, type VegaLiteSpec } from "@/engine";
 
 /** Part of every graphId: bump when the drawing changes so stored PNGs are not reused. */
 export const RENDERER_VERSION = "chart-svg-1+resvg-2.6.2+noto-sans-jp-2.004-jis";

@@ -46,7 +46,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
     .guard({ admin: true }, (admin) =>
       admin
         /* validation */
-        .get("/validation", ({ query }) => service.listValidations(db, query), {
+        .get("/validation", ({ query }) => service.validations.list(db, query), {
           query: ValidationListQuery,
           response: Page(ValidationMaster),
           detail: {
@@ -59,7 +59,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .post(
           "/validation",
           async ({ body, auth, set }) => {
-            const out = await service.createValidation(masterDeps(auth), body);
+            const out = await service.validations.create(masterDeps(auth), body);
             set.status = 201;
             return out;
           },
@@ -76,7 +76,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             },
           },
         )
-        .get("/validation/:id", ({ params }) => service.getValidation(db, params.id), {
+        .get("/validation/:id", ({ params }) => service.validations.get(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: ValidationMaster,
@@ -90,7 +90,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         })
         .patch(
           "/validation/:id",
-          ({ params, body, auth }) => service.updateValidation(masterDeps(auth), params.id, body),
+          ({ params, body, auth }) => service.validations.update(masterDeps(auth), params.id, body),
           {
             params: MasterIdParams,
             body: ValidationPatch,
@@ -108,7 +108,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .delete(
           "/validation/:id",
           async ({ params, query, auth, set }) => {
-            await service.deleteValidation(masterDeps(auth), params.id, query.purge === true);
+            await service.validations.remove(masterDeps(auth), params.id, query.purge === true);
             set.status = 204;
           },
           {
@@ -126,7 +126,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           },
         )
         /* issue */
-        .get("/issue", ({ query }) => service.listIssues(db, query), {
+        .get("/issue", ({ query }) => service.issues.list(db, query), {
           query: IssueListQuery,
           response: Page(IssueMaster),
           detail: {
@@ -139,7 +139,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .post(
           "/issue",
           async ({ body, auth, set }) => {
-            const out = await service.createIssue(masterDeps(auth), body);
+            const out = await service.issues.create(masterDeps(auth), body);
             set.status = 201;
             return out;
           },
@@ -155,7 +155,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             },
           },
         )
-        .get("/issue/:id", ({ params }) => service.getIssue(db, params.id), {
+        .get("/issue/:id", ({ params }) => service.issues.get(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: IssueMaster,
@@ -169,7 +169,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         })
         .patch(
           "/issue/:id",
-          ({ params, body, auth }) => service.updateIssue(masterDeps(auth), params.id, body),
+          ({ params, body, auth }) => service.issues.update(masterDeps(auth), params.id, body),
           {
             params: MasterIdParams,
             body: IssuePatch,
@@ -186,7 +186,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .delete(
           "/issue/:id",
           async ({ params, query, auth, set }) => {
-            await service.deleteIssue(masterDeps(auth), params.id, query.purge === true);
+            await service.issues.remove(masterDeps(auth), params.id, query.purge === true);
             set.status = 204;
           },
           {
@@ -205,7 +205,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           },
         )
         /* graph axis */
-        .get("/graph-axis", ({ query }) => service.listAxes(db, query), {
+        .get("/graph-axis", ({ query }) => service.axes.list(db, query), {
           query: GraphAxisListQuery,
           response: Page(GraphAxisMaster),
           detail: {
@@ -218,7 +218,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .post(
           "/graph-axis",
           async ({ body, auth, set }) => {
-            const out = await service.createAxis(masterDeps(auth), body);
+            const out = await service.axes.create(masterDeps(auth), body);
             set.status = 201;
             return out;
           },
@@ -235,7 +235,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             },
           },
         )
-        .get("/graph-axis/:id", ({ params }) => service.getAxis(db, params.id), {
+        .get("/graph-axis/:id", ({ params }) => service.axes.get(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: GraphAxisMaster,
@@ -249,7 +249,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         })
         .patch(
           "/graph-axis/:id",
-          ({ params, body, auth }) => service.updateAxis(masterDeps(auth), params.id, body),
+          ({ params, body, auth }) => service.axes.update(masterDeps(auth), params.id, body),
           {
             params: MasterIdParams,
             body: GraphAxisPatch,
@@ -267,7 +267,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .delete(
           "/graph-axis/:id",
           async ({ params, auth, set }) => {
-            await service.deleteAxis(masterDeps(auth), params.id);
+            await service.axes.remove(masterDeps(auth), params.id);
             set.status = 204;
           },
           {
@@ -284,7 +284,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           },
         )
         /* dummy formula */
-        .get("/dummy-formula", ({ query }) => service.listFormulas(db, query), {
+        .get("/dummy-formula", ({ query }) => service.formulas.list(db, query), {
           query: DummyFormulaListQuery,
           response: Page(DummyFormulaMaster),
           detail: {
@@ -297,7 +297,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .post(
           "/dummy-formula",
           async ({ body, auth, set }) => {
-            const out = await service.createFormula(masterDeps(auth), body);
+            const out = await service.formulas.create(masterDeps(auth), body);
             set.status = 201;
             return out;
           },
@@ -314,7 +314,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             },
           },
         )
-        .get("/dummy-formula/:id", ({ params }) => service.getFormula(db, params.id), {
+        .get("/dummy-formula/:id", ({ params }) => service.formulas.get(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: DummyFormulaMaster,
@@ -328,7 +328,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         })
         .patch(
           "/dummy-formula/:id",
-          ({ params, body, auth }) => service.updateFormula(masterDeps(auth), params.id, body),
+          ({ params, body, auth }) => service.formulas.update(masterDeps(auth), params.id, body),
           {
             params: MasterIdParams,
             body: DummyFormulaPatch,
@@ -346,7 +346,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .delete(
           "/dummy-formula/:id",
           async ({ params, auth, set }) => {
-            await service.deleteFormula(masterDeps(auth), params.id);
+            await service.formulas.remove(masterDeps(auth), params.id);
             set.status = 204;
           },
           {
@@ -363,7 +363,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
           },
         )
         /* dummy chart */
-        .get("/dummy-chart", ({ query }) => service.listCharts(db, query), {
+        .get("/dummy-chart", ({ query }) => service.charts.list(db, query), {
           query: DummyChartListQuery,
           response: Page(DummyChartMaster),
           detail: {
@@ -376,7 +376,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .post(
           "/dummy-chart",
           async ({ body, auth, set }) => {
-            const out = await service.createChart(masterDeps(auth), body);
+            const out = await service.charts.create(masterDeps(auth), body);
             set.status = 201;
             return out;
           },
@@ -393,7 +393,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
             },
           },
         )
-        .get("/dummy-chart/:id", ({ params }) => service.getChart(db, params.id), {
+        .get("/dummy-chart/:id", ({ params }) => service.charts.get(db, params.id), {
           params: MasterIdParams,
           query: NoQuery,
           response: DummyChartMaster,
@@ -407,7 +407,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         })
         .patch(
           "/dummy-chart/:id",
-          ({ params, body, auth }) => service.updateChart(masterDeps(auth), params.id, body),
+          ({ params, body, auth }) => service.charts.update(masterDeps(auth), params.id, body),
           {
             params: MasterIdParams,
             body: DummyChartPatch,
@@ -425,7 +425,7 @@ export function adminAnalysisMasterController(deps: AppDeps) {
         .delete(
           "/dummy-chart/:id",
           async ({ params, auth, set }) => {
-            await service.deleteChart(masterDeps(auth), params.id);
+            await service.charts.remove(masterDeps(auth), params.id);
             set.status = 204;
           },
           {

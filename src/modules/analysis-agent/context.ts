@@ -1,5 +1,5 @@
+import { sha256Hex } from "@/engine";
 import type { Msg, SystemBlock } from "@/lib/llm/types";
-import { sha256Hex } from "@/modules/analysis/engine";
 import productPrompt from "./prompts/analysis-agent.v1.md" with { type: "text" };
 import { overview, stepOverview } from "./tools";
 import type { WorkingCopy } from "./working-copy";

@@ -12,7 +12,7 @@ import * as repo from "@/modules/analysis-session/repository";
 import { inputOf, resultCache, toDef } from "@/modules/analysis-session/results";
 import { getSessionDetail, loadSession } from "@/modules/analysis-session/service";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import {
   historyMessages,
   PROMPT_HASH,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createResultCache, dataHash, frameFromRows } from "@/modules/analysis/engine";
+import { createResultCache, dataHash, frameFromRows } from "@/engine";
 import { stateBlock } from "./context";
 import { capJson, executeTool } from "./tools";
 import { WorkingCopy } from "./working-copy";

@@ -1,7 +1,5 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { newId } from "@/lib/ids";
-import type { ToolDef } from "@/lib/llm/types";
 import {
   dependantsOf,
   dictColumn,
@@ -13,7 +11,9 @@ import {
   type StepResult,
   SUBJECT,
   VALUE,
-} from "@/modules/analysis/engine";
+} from "@/engine";
+import { newId } from "@/lib/ids";
+import type { ToolDef } from "@/lib/llm/types";
 import { CONFIG_SCHEMAS } from "./config-schemas";
 import type { StepChange, WorkingCopy, WorkingStep } from "./working-copy";
 

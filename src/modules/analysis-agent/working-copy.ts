@@ -9,7 +9,7 @@ import {
   runPipeline,
   type StepDef,
   type StepResult,
-} from "@/modules/analysis/engine";
+} from "@/engine";
 
 /*
  * The agent's working copy of a snapshot's pipeline (analysis.md §5.1 step 2): steps live in

@@ -1,5 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { recipeProblems, SEED_NAMESPACE, seededIssueId, uuidv5 } from "./seed";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  readAnalysisSeed,
+  recipeProblems,
+  SEED_NAMESPACE,
+  SeedSetInvalidError,
+  seededIssueId,
+  uuidv5,
+} from "./seed";
 
 describe("uuidv5", () => {
   test("matches the RFC 9562 example (DNS namespace, www.example.com)", () => {
@@ -30,5 +40,97 @@ describe("recipeProblems", () => {
       '"## 標準フロー" has no numbered steps',
     ]);
     expect(recipeProblems("")).toHaveLength(4);
+  });
+});
+
+describe("set validation names file and field", () => {
+  const problemsOf = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), "camp-seed-shape-"));
+    mkdirSync(join(dir, "issues"));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    try {
+      readAnalysisSeed(dir);
+      throw new Error("the set was accepted");
+    } catch (e) {
+      if (!(e instanceof SeedSetInvalidError)) throw e;
+      for (const p of e.problems) expect(e.message).toContain(`${p.file} ${p.field}: ${p.message}`);
+      return e.problems;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test("themes.yaml: slug, trimmed length, integer, unknown field, duplicates", () => {
+    const problems = problemsOf({
+      "themes.yaml": [
+        "- {key: Bad Key, name: '   ', order: 1.5, colour: red}",
+        "- {key: ok, name: Ok, order: 1}",
+        "- {key: ok, name: ' ok ', order: 2}",
+        `- {key: long, name: ${"x".repeat(256)}, order: 3}`,
+      ].join("\n"),
+      "issues/a.yaml": "key: a\n",
+    }).filter((p) => p.file === "themes.yaml");
+    expect(problems).toEqual([
+      { file: "themes.yaml", field: "[0].colour", message: "unknown field; allowed: key, name, order" },
+      { file: "themes.yaml", field: "[0].key", message: "must be a slug (a-z, 0-9, -)" },
+      { file: "themes.yaml", field: "[0].name", message: "must be 1–255 characters" },
+      { file: "themes.yaml", field: "[0].order", message: "must be an integer" },
+      { file: "themes.yaml", field: "[3].name", message: "is 256 characters long; at most 255" },
+      { file: "themes.yaml", field: "[2].key", message: "duplicate theme key ok" },
+      { file: "themes.yaml", field: "[2].name", message: "duplicate theme name ok" },
+    ]);
+  });
+
+  test("an issue file: required, unknown and mistyped fields, nested paths, step references", () => {
+    const issue = [
+      "key: wrong-name",
+      "theme: t",
+      "order: one",
+      "name: N",
+      "description: D",
+      "dummyHint: H",
+      "initialMessage: M",
+      "agentPrompt: P",
+      "sampleInput: s.csv",
+      "axisPickers:",
+      "  - {name: a, option: row, multiple: true}",
+      "preview:",
+      "  steps:",
+      "    - {key: original, name: s, type: pivot, input: original, config: {}}",
+      "    - {key: b, name: b, type: summary, input: nowhere, config: {}}",
+      "  formulaSteps: [b, b]",
+      "  chartSteps: [x]",
+      "extra: 1",
+    ].join("\n");
+    const problems = problemsOf({
+      "themes.yaml": "- {key: t, name: T, order: 1}",
+      "issues/i.yaml": issue,
+    }).map(({ field, message }) => [field, message]);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        [
+          "extra",
+          "unknown field; allowed: key, theme, order, name, description, dummyHint, initialMessage, axisPickers, sampleInput, preview, agentPrompt",
+        ],
+        ["order", "must be an integer"],
+        ["axisPickers[0].option", "must be subject or column"],
+        ["preview.steps[0].key", 'must be a slug other than "original"'],
+        ["preview.steps[0].type", "must be one of filter, aggregate, transform, summary"],
+        ["key", "must equal the file name (i)"],
+        ["agentPrompt", 'missing heading "## 目的"'],
+        ["sampleInput", "s.csv does not exist"],
+        [
+          "preview.steps[1].input",
+          'must be "original" or the key of an earlier filter/aggregate/transform step (original)',
+        ],
+        ["preview.formulaSteps", "lists a step twice"],
+        ["preview.chartSteps[0]", "x is not a summary step key"],
+      ]),
+    );
+    const missing = problemsOf({
+      "themes.yaml": "- {key: t, name: T, order: 1}",
+      "issues/j.yaml": "key: j\n",
+    });
+    expect(missing).toContainEqual({ file: "issues/j.yaml", field: "agentPrompt", message: "is required" });
   });
 });

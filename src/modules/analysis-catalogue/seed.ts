@@ -1,6 +1,3 @@
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { isAbsolute, join, normalize, relative } from "node:path";
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import {
@@ -11,17 +8,29 @@ import {
   analysisValidationMaster,
   seedState,
 } from "@/db/schema";
+import { canonicalJson, sha256Hex } from "@/engine";
 import {
-  dataHash,
-  isEngineError,
-  materialiseRows,
-  parseSheet,
-  type Row,
-  readCsv,
-  runPipeline,
-  type StepDef,
-} from "@/modules/analysis/engine";
-import { canonicalJson, sha256Hex } from "@/modules/analysis/engine/util/canonical-json";
+  ISSUE_PREFIX,
+  type IssueItem,
+  type IssueState,
+  type PreparedSet,
+  readAnalysisSeed,
+  type SeedProblem,
+  SeedSetInvalidError,
+  THEME_PREFIX,
+  type ThemeState,
+  uuidv5,
+} from "./seed-read";
+
+export {
+  type PreparedSet,
+  readAnalysisSeed,
+  recipeProblems,
+  SEED_NAMESPACE,
+  type SeedProblem,
+  SeedSetInvalidError,
+  uuidv5,
+} from "./seed-read";
 
 /*
  * Loader of the shipped analysis catalogue (analysis.md §6.3–6.4). A set is read and validated
@@ -31,44 +40,11 @@ import { canonicalJson, sha256Hex } from "@/modules/analysis/engine/util/canonic
  * so a re-run can tell "nothing to do" from "the source changed" from "an admin edited the row".
  */
 
-/** Namespace of every deterministic seed id (UUIDv5); changing it would orphan seeded rows. */
-export const SEED_NAMESPACE = "6f1c2d4e-8a7b-5c3d-9e0f-1a2b3c4d5e6f";
-
 /** pg_advisory_xact_lock key of the analysis catalogue set ("campseed" as ASCII, fits a bigint). */
 const LOCK_KEY = "7161971031151010100";
 
-const HEADINGS = ["目的", "標準フロー", "確認事項", "出力"] as const;
-const SLUG = /^[a-z0-9][a-z0-9-]{0,99}$/;
-const THEME_PREFIX = "analysis-theme:";
-const ISSUE_PREFIX = "analysis-issue:";
 /** contentHash of an item archived because its source disappeared. */
 const ARCHIVED = "archived";
-
-export function uuidv5(name: string, namespace = SEED_NAMESPACE): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
-  const bytes = createHash("sha1").update(ns).update(name, "utf8").digest().subarray(0, 16);
-  bytes[6] = (bytes[6] & 0x0f) | 0x50;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const h = bytes.toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-export type SeedProblem = { file: string; field: string; message: string };
-
-/** The set is unusable; nothing was written. */
-export class SeedSetInvalidError extends Error {
-  constructor(
-    readonly set: string,
-    readonly problems: SeedProblem[],
-  ) {
-    super(
-      `seed set ${set} is invalid; nothing was written:\n${problems
-        .map((p) => `  - ${p.file}${p.field ? ` ${p.field}` : ""}: ${p.message}`)
-        .join("\n")}`,
-    );
-    this.name = "SeedSetInvalidError";
-  }
-}
 
 export type SeedCounts = {
   created: number;
@@ -88,417 +64,7 @@ export type CatalogueSeedReport = SeedCounts & {
 type SeedLogger = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 export type SeedOptions = { dir: string; force?: boolean; logger?: SeedLogger };
 
-type ThemeState = { name: string; validationOrder: number; isActive: boolean };
-type AxisState = { id: string; name: string; option: string; multiple: boolean; axisOrder: number };
-type FormulaState = { id: string; name: string; value: string; formulaOrder: number };
-type ChartState = { id: string; chart: unknown; chartOrder: number };
-type IssueState = {
-  validationId: string;
-  name: string;
-  description: string | null;
-  agentPrompt: string;
-  initialMsg: string | null;
-  dummyHint: string | null;
-  dummyInput: unknown;
-  issueOrder: number;
-  isActive: boolean;
-  axes: AxisState[];
-  formulas: FormulaState[];
-  charts: ChartState[];
-};
-
-type ThemeItem = { seedKey: string; id: string; file: string; state: ThemeState };
-type IssueItem = { seedKey: string; id: string; file: string; state: IssueState };
-export type PreparedSet = { themes: ThemeItem[]; issues: IssueItem[] };
-
 const hashOf = (state: unknown) => sha256Hex(canonicalJson(state));
-
-/* ---------- reading and validation (no database) ---------- */
-
-class Problems {
-  readonly list: SeedProblem[] = [];
-  constructor(private file = "") {}
-  at(file: string) {
-    this.file = file;
-    return this;
-  }
-  add(field: string, message: string) {
-    this.list.push({ file: this.file, field, message });
-  }
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-function text(
-  p: Problems,
-  o: Record<string, unknown>,
-  field: string,
-  max: number,
-  required = true,
-): string | null {
-  const v = o[field];
-  if (v === undefined || v === null) {
-    if (required) p.add(field, "is required");
-    return null;
-  }
-  if (typeof v !== "string") {
-    p.add(field, `must be a string, got ${typeof v}`);
-    return null;
-  }
-  const s = v.trim();
-  if (required && s.length === 0) p.add(field, "must not be empty");
-  if (s.length > max) p.add(field, `is ${s.length} characters long; at most ${max}`);
-  return s;
-}
-
-function int(p: Problems, o: Record<string, unknown>, field: string): number {
-  const v = o[field];
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    p.add(field, "must be an integer");
-    return 0;
-  }
-  return v;
-}
-
-function unknownKeys(p: Problems, o: Record<string, unknown>, allowed: string[], at = "") {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) p.add(`${at}${k}`, `unknown field; allowed: ${allowed.join(", ")}`);
-  }
-}
-
-function parseYaml(p: Problems, path: string): unknown {
-  try {
-    return Bun.YAML.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    p.add("", `is not valid YAML: ${(e as Error).message}`);
-    return undefined;
-  }
-}
-
-/** `## 目的` … sections of a recipe; 標準フロー must contain numbered steps. */
-export function recipeProblems(markdown: string): string[] {
-  const out: string[] = [];
-  const lines = markdown.split(/\r?\n/);
-  const headingAt = (h: string) => lines.findIndex((l) => new RegExp(`^##\\s+${h}\\s*$`).test(l));
-  for (const h of HEADINGS) if (headingAt(h) < 0) out.push(`missing heading "## ${h}"`);
-  const flow = headingAt("標準フロー");
-  if (flow >= 0) {
-    const end = lines.findIndex((l, i) => i > flow && /^##\s/.test(l));
-    const body = lines.slice(flow + 1, end < 0 ? undefined : end);
-    if (!body.some((l) => /^\d+\.\s+\S/.test(l))) out.push('"## 標準フロー" has no numbered steps');
-  }
-  return out;
-}
-
-function readThemes(dir: string, p: Problems): ThemeItem[] {
-  const file = "themes.yaml";
-  p.at(file);
-  const path = join(dir, file);
-  if (!existsSync(path)) {
-    p.add("", "is missing");
-    return [];
-  }
-  const doc = parseYaml(p, path);
-  if (doc === undefined) return [];
-  if (!Array.isArray(doc) || doc.length === 0) {
-    p.add("", "must be a non-empty list of {key, name, order}");
-    return [];
-  }
-  const themes: ThemeItem[] = [];
-  const keys = new Set<string>();
-  const names = new Set<string>();
-  doc.forEach((raw, i) => {
-    const at = `[${i}]`;
-    if (!isObj(raw)) {
-      p.add(at, "must be an object {key, name, order}");
-      return;
-    }
-    unknownKeys(p, raw, ["key", "name", "order"], `${at}.`);
-    const key = raw.key;
-    if (typeof key !== "string" || !SLUG.test(key)) p.add(`${at}.key`, "must be a slug (a-z, 0-9, -)");
-    else if (keys.has(key)) p.add(`${at}.key`, `duplicate theme key ${key}`);
-    else keys.add(key);
-    const name = text(p, raw, "name", 255);
-    if (name && names.has(name.toLowerCase())) p.add(`${at}.name`, `duplicate theme name ${name}`);
-    if (name) names.add(name.toLowerCase());
-    const order = int(p, raw, "order");
-    if (typeof key === "string" && name) {
-      themes.push({
-        seedKey: THEME_PREFIX + key,
-        id: uuidv5(THEME_PREFIX + key),
-        file,
-        state: { name, validationOrder: order, isActive: true },
-      });
-    }
-  });
-  return themes;
-}
-
-type PreviewStep = { key: string; name: string; type: StepDef["type"]; input: string; config: unknown };
-
-function readPreview(p: Problems, raw: unknown) {
-  if (!isObj(raw)) {
-    p.add("preview", "must be an object {steps, formulaSteps, chartSteps}");
-    return null;
-  }
-  unknownKeys(p, raw, ["steps", "formulaSteps", "chartSteps"], "preview.");
-  const steps: PreviewStep[] = [];
-  if (!Array.isArray(raw.steps) || raw.steps.length === 0) {
-    p.add("preview.steps", "must be a non-empty list");
-    return null;
-  }
-  const keys = new Set<string>();
-  const names = new Set<string>();
-  raw.steps.forEach((s, i) => {
-    const at = `preview.steps[${i}]`;
-    if (!isObj(s)) {
-      p.add(at, "must be an object {key, name, type, input, config}");
-      return;
-    }
-    unknownKeys(p, s, ["key", "name", "type", "input", "config"], `${at}.`);
-    const ok = { key: true };
-    if (typeof s.key !== "string" || !SLUG.test(s.key) || s.key === "original") {
-      p.add(`${at}.key`, 'must be a slug other than "original"');
-      ok.key = false;
-    } else if (keys.has(s.key)) p.add(`${at}.key`, `duplicate step key ${s.key}`);
-    if (typeof s.name !== "string" || !s.name.trim() || s.name.length > 255)
-      p.add(`${at}.name`, "must be 1–255 characters");
-    else if (names.has(s.name)) p.add(`${at}.name`, `duplicate step name ${s.name}`);
-    if (!["filter", "aggregate", "transform", "summary"].includes(s.type as string))
-      p.add(`${at}.type`, "must be one of filter, aggregate, transform, summary");
-    const datasets = steps.filter((x) => x.type !== "summary").map((x) => x.key);
-    if (typeof s.input !== "string" || (s.input !== "original" && !datasets.includes(s.input)))
-      p.add(
-        `${at}.input`,
-        `must be "original" or the key of an earlier filter/aggregate/transform step (${datasets.join(", ") || "none yet"})`,
-      );
-    if (!isObj(s.config)) p.add(`${at}.config`, "must be an object (a preview step is always configured)");
-    if (ok.key) keys.add(s.key as string);
-    names.add(s.name as string);
-    steps.push({
-      key: s.key as string,
-      name: s.name as string,
-      type: s.type as StepDef["type"],
-      input: s.input as string,
-      config: s.config,
-    });
-  });
-  const refs = (field: "formulaSteps" | "chartSteps") => {
-    const v = raw[field];
-    if (!Array.isArray(v) || v.length === 0 || !v.every((k) => typeof k === "string")) {
-      p.add(`preview.${field}`, "must be a non-empty list of summary step keys");
-      return [];
-    }
-    v.forEach((k, i) => {
-      const step = steps.find((s) => s.key === k);
-      if (step?.type !== "summary") p.add(`preview.${field}[${i}]`, `${k} is not a summary step key`);
-    });
-    if (new Set(v).size !== v.length) p.add(`preview.${field}`, "lists a step twice");
-    return v as string[];
-  };
-  return { steps, formulaSteps: refs("formulaSteps"), chartSteps: refs("chartSteps") };
-}
-
-const ISSUE_FIELDS = [
-  "key",
-  "theme",
-  "order",
-  "name",
-  "description",
-  "dummyHint",
-  "initialMessage",
-  "axisPickers",
-  "sampleInput",
-  "preview",
-  "agentPrompt",
-];
-
-function readIssue(dir: string, fileName: string, themeKeys: Set<string>, p: Problems): IssueItem | null {
-  const file = `issues/${fileName}`;
-  p.at(file);
-  const before = p.list.length;
-  const doc = parseYaml(p, join(dir, file));
-  if (doc === undefined) return null;
-  if (!isObj(doc)) {
-    p.add("", "must be an object");
-    return null;
-  }
-  unknownKeys(p, doc, ISSUE_FIELDS);
-  const key = doc.key;
-  const expected = fileName.replace(/\.ya?ml$/, "");
-  if (typeof key !== "string" || !SLUG.test(key)) p.add("key", "must be a slug (a-z, 0-9, -)");
-  else if (key !== expected) p.add("key", `must equal the file name (${expected})`);
-  if (typeof doc.theme !== "string" || !themeKeys.has(doc.theme))
-    p.add("theme", `unknown theme key ${String(doc.theme)}; known: ${[...themeKeys].join(", ")}`);
-  const order = int(p, doc, "order");
-  const name = text(p, doc, "name", 255);
-  const description = text(p, doc, "description", 10000);
-  const dummyHint = text(p, doc, "dummyHint", 5000);
-  const initialMsg = text(p, doc, "initialMessage", 5000);
-  const agentPrompt = text(p, doc, "agentPrompt", 50000);
-  if (agentPrompt) for (const m of recipeProblems(agentPrompt)) p.add("agentPrompt", m);
-
-  const axes: AxisState[] = [];
-  if (!Array.isArray(doc.axisPickers) || doc.axisPickers.length === 0) {
-    p.add("axisPickers", "must be a non-empty list of {name, option, multiple}");
-  } else {
-    const names = new Set<string>();
-    doc.axisPickers.forEach((a, i) => {
-      const at = `axisPickers[${i}]`;
-      if (!isObj(a)) {
-        p.add(at, "must be an object {name, option, multiple}");
-        return;
-      }
-      unknownKeys(p, a, ["name", "option", "multiple"], `${at}.`);
-      const n = typeof a.name === "string" ? a.name.trim() : "";
-      if (!n || n.length > 255) p.add(`${at}.name`, "must be 1–255 characters");
-      else if (names.has(n.toLowerCase())) p.add(`${at}.name`, `duplicate picker name ${n}`);
-      names.add(n.toLowerCase());
-      if (a.option !== "subject" && a.option !== "column") p.add(`${at}.option`, "must be subject or column");
-      if (typeof a.multiple !== "boolean") p.add(`${at}.multiple`, "must be true or false");
-      axes.push({
-        id: uuidv5(`analysis-axis:${String(key)}:${n}`),
-        name: n,
-        option: a.option as string,
-        multiple: a.multiple === true,
-        axisOrder: i,
-      });
-    });
-  }
-
-  let dummyInput: Row[] | null = null;
-  let frame: ReturnType<typeof parseSheet>["frame"] | null = null;
-  const sample = doc.sampleInput;
-  if (typeof sample !== "string" || !sample.trim())
-    p.add("sampleInput", "must be a path below the set folder");
-  else {
-    const rel = normalize(sample);
-    if (isAbsolute(rel) || relative(dir, join(dir, rel)).startsWith(".."))
-      p.add("sampleInput", "must stay inside the set folder");
-    else if (!existsSync(join(dir, rel))) p.add("sampleInput", `${sample} does not exist`);
-    else {
-      try {
-        const grid = readCsv(new Uint8Array(readFileSync(join(dir, rel))));
-        const parsed = parseSheet(
-          { name: grid.name, rows: grid.rows, merges: [], lines: grid.lines },
-          { shape: "long" },
-        );
-        frame = parsed.frame;
-        dummyInput = materialiseRows(frame);
-        if (dummyInput.length > 1000) p.add("sampleInput", `has ${dummyInput.length} rows; at most 1000`);
-      } catch (e) {
-        p.add(
-          "sampleInput",
-          `${sample} is not a long-format table: ${isEngineError(e) ? e.detail : (e as Error).message}`,
-        );
-      }
-    }
-  }
-
-  const preview = readPreview(p, doc.preview);
-  const formulas: FormulaState[] = [];
-  const charts: ChartState[] = [];
-  // Replaying only makes sense on a well-formed preview and a readable sample.
-  if (preview && frame && p.list.length === before) {
-    const defs: StepDef[] = preview.steps.map((s) => ({
-      stepKey: s.key,
-      name: s.name,
-      type: s.type,
-      input: s.input,
-      config: s.config,
-    }));
-    const { steps } = runPipeline(frame, dataHash(frame), defs);
-    steps.forEach((r, i) => {
-      if (r.status !== "ok") {
-        const where = r.error?.errors?.[0]?.path ?? "";
-        p.add(
-          `preview.steps[${i}].config${where.replace(/^\/config/, "")}`,
-          `step ${r.name} is ${r.status}: ${r.error?.detail ?? ""}`,
-        );
-      }
-    });
-    if (steps.every((r) => r.status === "ok")) {
-      const names = new Set<string>();
-      for (const k of preview.formulaSteps) {
-        const r = steps.find((s) => s.stepKey === k)!;
-        const list = r.summary?.resultFormula ?? [];
-        if (list.length === 0) p.add("preview.formulaSteps", `step ${k} has no formulas`);
-        for (const f of list) {
-          if (names.has(f.name)) p.add("preview.formulaSteps", `formula name ${f.name} appears twice`);
-          names.add(f.name);
-          formulas.push({
-            id: uuidv5(`analysis-formula:${String(key)}:${k}:${f.name}`),
-            name: f.name,
-            value: f.display,
-            formulaOrder: formulas.length,
-          });
-        }
-      }
-      for (const k of preview.chartSteps) {
-        const r = steps.find((s) => s.stepKey === k)!;
-        if (!r.summary?.resultChart) p.add("preview.chartSteps", `step ${k} has no chartConfig`);
-        else {
-          charts.push({
-            id: uuidv5(`analysis-chart:${String(key)}:${k}`),
-            chart: JSON.parse(JSON.stringify(r.summary.resultChart)),
-            chartOrder: charts.length,
-          });
-        }
-      }
-    }
-  }
-  if (p.list.length > before) return null;
-  return {
-    seedKey: ISSUE_PREFIX + key,
-    id: uuidv5(ISSUE_PREFIX + key),
-    file,
-    state: {
-      validationId: uuidv5(THEME_PREFIX + doc.theme),
-      name: name!,
-      description,
-      agentPrompt: agentPrompt!,
-      initialMsg,
-      dummyHint,
-      dummyInput,
-      issueOrder: order,
-      isActive: true,
-      axes,
-      formulas,
-      charts,
-    },
-  };
-}
-
-/** Reads and validates a whole set; throws SeedSetInvalidError listing every problem. */
-export function readAnalysisSeed(dir: string): PreparedSet {
-  const p = new Problems();
-  if (!existsSync(dir))
-    throw new SeedSetInvalidError(dir, [{ file: dir, field: "", message: "does not exist" }]);
-  const themes = readThemes(dir, p);
-  const themeKeys = new Set(themes.map((t) => t.seedKey.slice(THEME_PREFIX.length)));
-  const issuesDir = join(dir, "issues");
-  const files = existsSync(issuesDir)
-    ? readdirSync(issuesDir)
-        .filter((f) => /\.ya?ml$/.test(f))
-        .sort()
-    : [];
-  if (files.length === 0) p.at("issues/").add("", "contains no issue files");
-  const issues: IssueItem[] = [];
-  for (const f of files) {
-    const issue = readIssue(dir, f, themeKeys, p);
-    if (issue) issues.push(issue);
-  }
-  const byName = new Map<string, string>();
-  for (const i of issues) {
-    const k = `${i.state.validationId}:${i.state.name.toLowerCase()}`;
-    const other = byName.get(k);
-    if (other) p.at(i.file).add("name", `the same name as ${other} under the same theme`);
-    byName.set(k, i.file);
-  }
-  if (p.list.length > 0) throw new SeedSetInvalidError(dir, p.list);
-  return { themes, issues };
-}
 
 /* ---------- writing ---------- */
 

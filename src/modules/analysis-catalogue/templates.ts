@@ -22,7 +22,7 @@ import {
   replayWithAppended,
 } from "@/modules/analysis-session/template-apply";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess, ROLE_RANK } from "@/plugins/project-access";
+import { assertOwnerOrModerator, type ProjectAccess, ROLE_RANK } from "@/modules/project/access";
 import type {
   SavedTemplate,
   SavedTemplateApply,

@@ -1,5 +1,5 @@
+import { type ChartModel, canonicalJson, sha256Hex } from "@/engine";
 import { RENDERER_VERSION } from "@/lib/chart-render";
-import { type ChartModel, canonicalJson, sha256Hex } from "@/modules/analysis/engine";
 
 export const DEFAULT_CHART_SIZE = { width: 960, height: 540, scale: 2 } as const;
 

@@ -1,11 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { analysisSnapshot, analysisStep } from "@/db/schema";
+import { ResultCache, runPipeline } from "@/engine";
 import type { ChartRenderer } from "@/lib/chart-render";
 import { problem } from "@/lib/errors";
 import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
-import { ResultCache, runPipeline } from "@/modules/analysis/engine";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { stepsOf } from "./repository";
 import { inputOf, resultCache, toDef } from "./results";

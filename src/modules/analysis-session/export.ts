@@ -4,8 +4,6 @@ import ExcelJS from "exceljs";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisFile, analysisIssueMaster, analysisSnapshot, analysisStep } from "@/db/schema";
-import { type AppError, problem } from "@/lib/errors";
-import { type Storage, snapshotKey } from "@/lib/storage";
 import {
   type CellValue,
   type ChartModel,
@@ -15,7 +13,9 @@ import {
   ORIGINAL_INPUT,
   runPipeline,
   type StepResult,
-} from "@/modules/analysis/engine";
+} from "@/engine";
+import { type AppError, problem } from "@/lib/errors";
+import { type Storage, snapshotKey } from "@/lib/storage";
 
 import { stepsOf } from "./repository";
 import { inputOf, toDef } from "./results";

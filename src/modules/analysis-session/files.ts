@@ -2,18 +2,13 @@ import { and, asc, count, eq, getTableColumns, inArray } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisFile, projectFile, userAccount } from "@/db/schema";
+import { type ColumnarJson, fromColumnarJson, materialiseRows, toColumnarJson } from "@/engine";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { type Storage, StorageNotFoundError } from "@/lib/storage";
-import {
-  type ColumnarJson,
-  fromColumnarJson,
-  materialiseRows,
-  toColumnarJson,
-} from "@/modules/analysis/engine";
 import { type FileParser, inProcessParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
-import type { ProjectAccess } from "@/plugins/project-access";
+import type { ProjectAccess } from "@/modules/project/access";
 import * as repo from "./repository";
 import { getSessionDetail, loadSession, writableSession } from "./service";
 

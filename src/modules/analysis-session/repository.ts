@@ -10,9 +10,9 @@ import {
   analysisValidationMaster,
   project,
 } from "@/db/schema";
+import type { StepDef } from "@/engine";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
-import type { StepDef } from "@/modules/analysis/engine";
 
 /*
  * The one writer of the session aggregate (session, snapshots, chats, steps, analysis files):

@@ -1,7 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { analysisFile } from "@/db/schema";
-import { problem } from "@/lib/errors";
 import {
   type ChartModel,
   type ColumnarJson,
@@ -14,7 +13,8 @@ import {
   runPipeline,
   type StepDef,
   type StepResult,
-} from "@/modules/analysis/engine";
+} from "@/engine";
+import { problem } from "@/lib/errors";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { type SessionRow, type StepRow, stepsOf } from "./repository";
 

@@ -18,7 +18,7 @@ import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import type {
   SessionCreate,
   SessionDetail,

@@ -4,7 +4,7 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisSnapshot } from "@/db/schema";
 import { problem } from "@/lib/errors";
 import type { Caller } from "@/modules/auth/service";
-import type { ProjectAccess } from "@/plugins/project-access";
+import type { ProjectAccess } from "@/modules/project/access";
 import type { Snapshot } from "./model";
 import * as repo from "./repository";
 import { currentResults } from "./results";

@@ -1,16 +1,10 @@
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import { assertDeletable, type Frame, runPipeline, type StepDef, type StepResult } from "@/engine";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
-import {
-  assertDeletable,
-  type Frame,
-  runPipeline,
-  type StepDef,
-  type StepResult,
-} from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
-import type { ProjectAccess } from "@/plugins/project-access";
+import type { ProjectAccess } from "@/modules/project/access";
 import * as repo from "./repository";
 import { type StepRow, stepsOf } from "./repository";
 import { inputOf, resultCache, type StepView, stepView, toDef } from "./results";

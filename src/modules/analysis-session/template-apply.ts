@@ -1,6 +1,6 @@
 import type { DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { runPipeline, type StepDef, type StepResult } from "@/modules/analysis/engine";
+import { runPipeline, type StepDef, type StepResult } from "@/engine";
 import type { NewSessionIssue, SessionRow, StepRow } from "./repository";
 import * as repo from "./repository";
 import { inputOf, resultCache, toDef } from "./results";

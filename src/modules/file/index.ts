@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { NoContent, Page } from "@/lib/schema";
-import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { ProjectParams } from "@/modules/project/model";
-import { acceptMultipart } from "@/plugins/body-limit";
+import { drainDeletionQueue } from "@/modules/storage-deletion/service";
+import { acceptMultipart, bodyBeforeDeadline } from "@/plugins/body-limit";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import {
   CompareQuery,
@@ -17,6 +17,12 @@ import {
   VersionsQuery,
 } from "./model";
 import * as service from "./service";
+
+/** The service streams the body; the edge bounds it by the request deadline. */
+const uploadOf = (request: Request): service.Upload => ({
+  contentType: request.headers.get("content-type"),
+  body: bodyBeforeDeadline(request),
+});
 
 const PREFIX = "/project/:projectId/file";
 const UPLOAD_BODY: any = {
@@ -66,7 +72,7 @@ export function fileController(deps: AppDeps) {
     .post(
       "",
       async ({ caller, auth, access, request, set }) => {
-        const file = await service.uploadFile(fileDeps(auth), caller, access.project.id, request);
+        const file = await service.uploadFile(fileDeps(auth), caller, access.project.id, uploadOf(request));
         set.status = 201;
         set.headers.Location = `/api/v1/project/${access.project.id}/file/${file.id}`;
         return file;
@@ -201,7 +207,7 @@ export function fileController(deps: AppDeps) {
           caller,
           access.project.id,
           params.fileId,
-          request,
+          uploadOf(request),
         );
         set.status = 201;
         set.headers.Location = `/api/v1/project/${access.project.id}/file/${file.id}`;

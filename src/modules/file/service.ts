@@ -9,6 +9,7 @@ import {
   storageDeletionQueue,
   userAccount,
 } from "@/db/schema";
+import { csvOutline, DEFAULT_LIMITS, type Outline, workbookOutline } from "@/engine";
 import { type AppError, problem } from "@/lib/errors";
 import {
   ContentSniffer,
@@ -24,10 +25,8 @@ import { MultipartError, readMultipart, readTextPart } from "@/lib/multipart";
 import { likePattern, page } from "@/lib/schema";
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
-import { csvOutline, DEFAULT_LIMITS, type Outline, workbookOutline } from "@/modules/analysis/engine";
 import type { Caller } from "@/modules/auth/service";
-import { bodyBeforeDeadline } from "@/plugins/body-limit";
-import { assertOwnerOrModerator, type ProjectAccess } from "@/plugins/project-access";
+import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
 
 export type FileDeps = { db: Database; storage: Storage; actor: AuditActor; maxBytes: number; maxMb: number };
@@ -138,6 +137,12 @@ type Stored = {
   safe: string;
 };
 
+/**
+ * An upload as the controller hands it over: the declared content type and the body stream (the
+ * HTTP edge wraps it so it ends at the request deadline).
+ */
+export type Upload = { contentType: string | null; body: ReadableStream<Uint8Array> | null };
+
 /*
  * Streams the single `file` part into storage while counting, hashing and sniffing it. Anything
  * that fails after the first byte was written removes the object again.
@@ -145,13 +150,12 @@ type Stored = {
 async function receiveUpload(
   deps: FileDeps,
   projectId: string,
-  request: Request,
+  upload: Upload,
 ): Promise<{ stored: Stored; comment: string | null }> {
-  const contentType = request.headers.get("content-type");
+  const { contentType, body } = upload;
   if (!contentType?.toLowerCase().startsWith("multipart/form-data")) {
     throw problem("UNSUPPORTED_MEDIA_TYPE", { detail: "Uploads must be sent as multipart/form-data." });
   }
-  const body = bodyBeforeDeadline(request);
   if (!body) throw malformed("The upload has no body.");
   let stored: Stored | null = null;
   let comment: string | null = null;
@@ -214,9 +218,9 @@ async function storePart(
   let mismatch = false;
   const watched = stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
+      async transform(chunk, controller) {
         sniffer.feed(chunk);
-        if (sniffer.size <= 16 * 1024 && sniffer.headMismatch(kind)) {
+        if (sniffer.size <= 16 * 1024 && (await sniffer.headMismatch(kind))) {
           mismatch = true;
           controller.error(unsupported(`The content of ${base} does not match its .${kind} extension.`));
           return;
@@ -243,7 +247,7 @@ async function storePart(
     throw error;
   }
   const jsonText = kind === "json" ? await readAllText(deps.storage, key) : undefined;
-  if (!sniffer.matches(kind, () => jsonText ?? "")) {
+  if (!(await sniffer.matches(kind, () => jsonText ?? ""))) {
     await deps.storage.delete(CONTAINER, key).catch(() => {});
     throw unsupported(`The content of ${base} does not match its .${kind} extension.`);
   }
@@ -339,8 +343,8 @@ async function insertVersion(
   });
 }
 
-export async function uploadFile(deps: FileDeps, caller: Caller, projectId: string, request: Request) {
-  const { stored, comment } = await receiveUpload(deps, projectId, request);
+export async function uploadFile(deps: FileDeps, caller: Caller, projectId: string, upload: Upload) {
+  const { stored, comment } = await receiveUpload(deps, projectId, upload);
   try {
     return await insertVersion(
       deps,
@@ -371,10 +375,10 @@ export async function uploadVersion(
   caller: Caller,
   projectId: string,
   fileId: string,
-  request: Request,
+  upload: Upload,
 ) {
   const anchor = await loadFile(deps.db, projectId, fileId);
-  const { stored, comment } = await receiveUpload(deps, projectId, request);
+  const { stored, comment } = await receiveUpload(deps, projectId, upload);
   return addToChain(deps, caller, projectId, anchor.f.chainId, stored, comment, null, "version");
 }
 

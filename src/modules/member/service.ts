@@ -9,7 +9,7 @@ import { AppError, problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
 import type { Caller } from "@/modules/auth/service";
-import { invalidateProject, type ProjectAccess, type ProjectRole, ROLE_RANK } from "@/plugins/project-access";
+import { invalidateProject, type ProjectAccess, type ProjectRole, ROLE_RANK } from "@/modules/project/access";
 import type { Member, MemberBulkResult, MemberListQuery, MyMembership } from "./model";
 
 export type MemberDeps = { db: Database; cache: Cache; actor: AuditActor };

@@ -1,13 +1,9 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { NoContent, Page } from "@/lib/schema";
-import { drainDeletionQueue } from "@/lib/storage-deletion";
-import {
-  checkProjectAccess,
-  projectAccessPlugin,
-  projectNotFound,
-  requireProjectRole,
-} from "@/plugins/project-access";
+import { drainDeletionQueue } from "@/modules/storage-deletion/service";
+import { checkProjectAccess, projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
+import { projectNotFound } from "./access";
 import {
   Project,
   ProjectCodeParams,

@@ -17,12 +17,7 @@ import { newId } from "@/lib/ids";
 import { iso, likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
-import {
-  invalidateProject,
-  type ProjectAccess,
-  type ProjectRole,
-  projectNotFound,
-} from "@/plugins/project-access";
+import { invalidateProject, type ProjectAccess, type ProjectRole, projectNotFound } from "./access";
 import type { Project, ProjectCreate, ProjectListQuery, ProjectPatch } from "./model";
 
 export type ProjectDeps = { db: Database; cache: Cache; actor: AuditActor };

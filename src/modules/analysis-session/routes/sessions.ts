@@ -1,7 +1,7 @@
 import { problem } from "@/lib/errors";
 import { NoContent, Page } from "@/lib/schema";
-import { drainDeletionQueue } from "@/lib/storage-deletion";
 import { ProjectParams } from "@/modules/project/model";
+import { drainDeletionQueue } from "@/modules/storage-deletion/service";
 import { requireProjectRole } from "@/plugins/project-access";
 import * as files from "../files";
 import {

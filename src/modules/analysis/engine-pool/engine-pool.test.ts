@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { availableParallelism } from "node:os";
 import { loadConfig } from "@/config";
+import { EngineError } from "@/engine/errors";
 import { AppError } from "@/lib/errors";
 import { WorkerPool, WorkerPoolError } from "@/lib/worker-pool";
-import { EngineError } from "@/modules/analysis/engine/errors";
 import { EnginePool, inProcessParser, workerEntry } from "@/modules/analysis/engine-pool";
 import { decodeError } from "@/modules/analysis/engine-pool/protocol";
 import { F3_CSV, F4A_CSV, f1Xlsx } from "../../../../tests/fixtures/analysis/fixtures";

@@ -4,15 +4,15 @@
  * EngineErrors arrive as EngineErrors, so callers and 422 bodies cannot tell the difference.
  */
 import type { Config } from "@/config";
-import { problem } from "@/lib/errors";
-import { WorkerPool, WorkerPoolError } from "@/lib/worker-pool";
 import {
   parseFileSheet,
   type ReadOptions,
   type Registration,
   registerFile,
   type SelectedInput,
-} from "@/modules/analysis/engine/parse/read-file";
+} from "@/engine";
+import { problem } from "@/lib/errors";
+import { WorkerPool, WorkerPoolError } from "@/lib/worker-pool";
 import { decodeError, movableBytes, type ParseSheetTask, type RegisterTask } from "./protocol";
 
 export type FileParser = {

@@ -3,11 +3,16 @@
  * (rebuilt on the main thread so the 422 bodies stay identical) and the buffers of a frame, which
  * move instead of being copied.
  */
+
+import {
+  EngineError,
+  type EngineExtensions,
+  type EngineFieldError,
+  type Frame,
+  type ReadOptions,
+} from "@/engine";
 import type { SerializedError } from "@/lib/worker-pool";
 import { serializeError } from "@/lib/worker-pool";
-import { EngineError, type EngineExtensions, type EngineFieldError } from "@/modules/analysis/engine/errors";
-import type { Frame } from "@/modules/analysis/engine/frame";
-import type { ReadOptions } from "@/modules/analysis/engine/parse/read-file";
 
 export type RegisterTask = { bytes: Uint8Array; kind: string; options: ReadOptions };
 export type ParseSheetTask = RegisterTask & { sheetName: string; axes: string[] | undefined };

@@ -3,8 +3,9 @@
  * compiled binary embeds it). The `test:` tasks exist so the pool's crash, timeout and abort
  * handling can be exercised against this very entry.
  */
+
+import { parseFileSheet, registerFile } from "@/engine";
 import { serveTasks, type TaskHandler } from "@/lib/worker-pool/serve";
-import { parseFileSheet, registerFile } from "@/modules/analysis/engine/parse/read-file";
 import { encodeError, frameBuffers, type ParseSheetTask, type RegisterTask } from "./protocol";
 
 const handlers: Record<string, TaskHandler> = {
