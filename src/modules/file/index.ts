@@ -21,7 +21,7 @@ import * as service from "./service";
 /** The service streams the body; the edge bounds it by the request deadline. */
 const uploadOf = (request: Request): service.Upload => ({
   contentType: request.headers.get("content-type"),
-  body: bodyBeforeDeadline(request),
+  body: () => bodyBeforeDeadline(request),
 });
 
 const PREFIX = "/project/:projectId/file";

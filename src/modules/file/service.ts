@@ -139,9 +139,9 @@ type Stored = {
 
 /**
  * An upload as the controller hands it over: the declared content type and the body stream (the
- * HTTP edge wraps it so it ends at the request deadline).
+ * HTTP edge wraps it so it ends at the request deadline), opened only once the type is accepted.
  */
-export type Upload = { contentType: string | null; body: ReadableStream<Uint8Array> | null };
+export type Upload = { contentType: string | null; body: () => ReadableStream<Uint8Array> | null };
 
 /*
  * Streams the single `file` part into storage while counting, hashing and sniffing it. Anything
@@ -152,10 +152,11 @@ async function receiveUpload(
   projectId: string,
   upload: Upload,
 ): Promise<{ stored: Stored; comment: string | null }> {
-  const { contentType, body } = upload;
+  const { contentType } = upload;
   if (!contentType?.toLowerCase().startsWith("multipart/form-data")) {
     throw problem("UNSUPPORTED_MEDIA_TYPE", { detail: "Uploads must be sent as multipart/form-data." });
   }
+  const body = upload.body();
   if (!body) throw malformed("The upload has no body.");
   let stored: Stored | null = null;
   let comment: string | null = null;
