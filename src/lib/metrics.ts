@@ -152,6 +152,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registers: [registry],
   });
 
+  const requestChildren = new Map<
+    string,
+    {
+      total: ReturnType<typeof httpRequestsTotal.labels>;
+      duration: ReturnType<typeof httpRequestDurationSeconds.labels>;
+    }
+  >();
+
   return {
     registry,
     rateLimitFallbackTotal,
@@ -174,9 +182,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     },
 
     observeRequest({ method, endpoint, status, durationS }: RequestObservation): void {
-      const labels = { method: method.toUpperCase(), endpoint: endpoint || UNMATCHED_ENDPOINT };
-      httpRequestsTotal.inc({ ...labels, status: String(status) });
-      httpRequestDurationSeconds.observe(labels, durationS);
+      const m = method.toUpperCase();
+      const e = endpoint || UNMATCHED_ENDPOINT;
+      // prom-client hashes a label object on every call; the children of a label set are reused.
+      // Endpoints are route templates (or the unmatched label), so the map stays small.
+      const key = `${m} ${e} ${status}`;
+      let children = requestChildren.get(key);
+      if (!children) {
+        children = {
+          total: httpRequestsTotal.labels({ method: m, endpoint: e, status: String(status) }),
+          duration: httpRequestDurationSeconds.labels({ method: m, endpoint: e }),
+        };
+        requestChildren.set(key, children);
+      }
+      children.total.inc();
+      children.duration.observe(durationS);
     },
 
     observeLlmCall({ provider, model, durationS, error }: LlmCallObservation): void {

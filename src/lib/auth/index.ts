@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AuthMode, Config } from "@/config";
-import { verifyDevToken } from "@/lib/auth/dev-token";
+import { importDevTokenKey, verifyDevToken } from "@/lib/auth/dev-token";
 import { createEntraVerifier } from "@/lib/auth/entra";
 import { MAX_TOKEN_LENGTH, tokenError, unauthenticatedError } from "@/lib/auth/errors";
 
@@ -29,6 +29,10 @@ export type TokenVerifier = {
 };
 
 export type TokenVerifierOptions = {
+  /* How long a verified token is remembered (default 60 s, never past its `exp`); 0 turns it off. */
+  memoTtlMs?: number;
+  memoMaxEntries?: number;
+  now?: () => number;
   fetchImpl?: typeof fetch;
   /* Minimum interval between JWKS fetches (default 30 s); tests shorten it. */
   jwksRefreshCooldownMs?: number;
@@ -55,7 +59,49 @@ export function parseBearer(headerValue: string | null | undefined): string {
   return rest[0];
 }
 
+/*
+ * A signature check (HMAC, or RSA against the IdP's keys) on every request of the same client is
+ * the single largest cost of an authenticated read; a token verified moments ago is remembered
+ * instead, for at most `ttlMs` and never past its own expiry. Only successes are remembered, and
+ * revocation does not depend on this (sessions and accounts are checked on every request).
+ */
+export function memoiseVerifier(
+  verify: (token: string) => Promise<VerifiedIdentity>,
+  options: {
+    ttlMs?: number;
+    maxEntries?: number;
+    now?: () => number;
+    /* A remembered verification counts only while this value is unchanged (e.g. the signing key set). */
+    epoch?: () => number;
+  } = {},
+): (token: string) => Promise<VerifiedIdentity> {
+  const ttlMs = options.ttlMs ?? 60_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const epoch = options.epoch ?? (() => 0);
+  if (ttlMs <= 0) return verify;
+  const memo = new Map<string, { identity: VerifiedIdentity; until: number; epoch: number }>();
+  return async (token) => {
+    const t = now();
+    const hit = memo.get(token);
+    if (hit) {
+      if (hit.until > t && hit.epoch === epoch()) return hit.identity;
+      memo.delete(token);
+    }
+    const e = epoch();
+    const identity = Object.freeze(await verify(token));
+    const until = Math.min(t + ttlMs, identity.exp === null ? Number.POSITIVE_INFINITY : identity.exp * 1000);
+    if (until > t) {
+      // Oldest first: Map iteration is insertion order.
+      if (memo.size >= maxEntries) memo.delete(memo.keys().next().value as string);
+      memo.set(token, { identity, until, epoch: e });
+    }
+    return identity;
+  };
+}
+
 export function createTokenVerifier(config: Config, options: TokenVerifierOptions = {}): TokenVerifier {
+  const memo = { ttlMs: options.memoTtlMs, maxEntries: options.memoMaxEntries, now: options.now };
   if (config.authMode === "production") {
     if (!config.azureTenantId || !config.azureClientId) {
       throw new Error("AUTH_MODE=production needs AZURE_TENANT_ID and AZURE_CLIENT_ID");
@@ -71,14 +117,20 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
     });
     return {
       mode: "production",
-      async verify(token) {
+      verify: memoiseVerifier(async (token) => {
         const claims = await entra.verify(token);
         return { kind: "entra", ...claims };
-      },
+      }, { ...memo, epoch: () => entra.keySetVersion }),
     };
   }
 
   const { devMockToken, devMockUserEmail, secretKey } = config;
+  let key: Promise<CryptoKey> | null = null;
+  const verifyJwt = memoiseVerifier(async (token) => {
+    key ??= importDevTokenKey(secretKey);
+    const claims = await verifyDevToken(token, await key);
+    return { kind: "dev-jwt", ...claims };
+  }, memo);
   return {
     mode: "development",
     async verify(token) {
@@ -96,8 +148,7 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
       }
       if (token.split(".").length !== 3)
         throw tokenError("TOKEN_INVALID", "The development token is not valid.");
-      const claims = await verifyDevToken(token, secretKey);
-      return { kind: "dev-jwt", ...claims };
+      return verifyJwt(token);
     },
   };
 }
