@@ -1,5 +1,5 @@
-import { describe, expect, test } from "bun:test";
 import { heapStats } from "bun:jsc";
+import { describe, expect, test } from "bun:test";
 import "@elysiajs/openapi";
 import { FormatRegistry } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";

@@ -81,10 +81,7 @@ export function looksLikeDevToken(token: string): boolean {
 }
 
 /** Verifies a dev JWT; throws 401 TOKEN_INVALID / TOKEN_EXPIRED problems. */
-export async function verifyDevToken(
-  token: string,
-  secretKey: string | CryptoKey,
-): Promise<DevTokenClaims> {
+export async function verifyDevToken(token: string, secretKey: string | CryptoKey): Promise<DevTokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw tokenError("TOKEN_INVALID", "The token is too large.");
   let payload: Record<string, unknown>;
   try {

@@ -117,10 +117,13 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
     });
     return {
       mode: "production",
-      verify: memoiseVerifier(async (token) => {
-        const claims = await entra.verify(token);
-        return { kind: "entra", ...claims };
-      }, { ...memo, epoch: () => entra.keySetVersion }),
+      verify: memoiseVerifier(
+        async (token) => {
+          const claims = await entra.verify(token);
+          return { kind: "entra", ...claims };
+        },
+        { ...memo, epoch: () => entra.keySetVersion },
+      ),
     };
   }
 
