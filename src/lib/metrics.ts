@@ -61,6 +61,17 @@ export type LlmCallObservation = {
   error?: LlmErrorKind;
 };
 
+/*
+ * prom-client 15's storage (pinned in package.json): a counter keeps `{ value, labels }` and a
+ * histogram `{ labels, bucketValues (per bucket, not cumulative), sum, count }` under a key made
+ * of the sorted label names and values (`name:value,`). src/lib/metrics-fast.test.ts compares the
+ * in-place updates with prom-client's own API, so an upgrade that changes this fails there.
+ */
+type PromInternals = {
+  hashMap: Record<string, any>;
+  bucketValues: Record<string, number>;
+};
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
@@ -152,11 +163,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registers: [registry],
   });
 
-  const requestChildren = new Map<
+  const requestSeries = new Map<
     string,
     {
-      total: ReturnType<typeof httpRequestsTotal.labels>;
-      duration: ReturnType<typeof httpRequestDurationSeconds.labels>;
+      totalHash: string;
+      totalLabels: Record<string, string>;
+      durationHash: string;
+      durationLabels: Record<string, string>;
     }
   >();
 
@@ -184,19 +197,38 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     observeRequest({ method, endpoint, status, durationS }: RequestObservation): void {
       const m = method.toUpperCase();
       const e = endpoint || UNMATCHED_ENDPOINT;
-      // prom-client hashes a label object on every call; the children of a label set are reused.
-      // Endpoints are route templates (or the unmatched label), so the map stays small.
-      const key = `${m} ${e} ${status}`;
-      let children = requestChildren.get(key);
-      if (!children) {
-        children = {
-          total: httpRequestsTotal.labels({ method: m, endpoint: e, status: String(status) }),
-          duration: httpRequestDurationSeconds.labels({ method: m, endpoint: e }),
+      const st = String(status);
+      // Every request lands here: prom-client's own inc/observe hash and validate the label object
+      // each time, so the series are kept under a precomputed key and updated in place.
+      const key = `${m} ${e} ${st}`;
+      let series = requestSeries.get(key);
+      if (!series) {
+        series = {
+          totalHash: `endpoint:${e},method:${m},status:${st},`,
+          totalLabels: { method: m, endpoint: e, status: st },
+          durationHash: `endpoint:${e},method:${m},`,
+          durationLabels: { method: m, endpoint: e },
         };
-        requestChildren.set(key, children);
+        requestSeries.set(key, series);
       }
-      children.total.inc();
-      children.duration.observe(durationS);
+      const totals = (httpRequestsTotal as unknown as PromInternals).hashMap;
+      const total = (totals[series.totalHash] ??= { value: 0, labels: series.totalLabels });
+      total.value += 1;
+      const histogram = httpRequestDurationSeconds as unknown as PromInternals;
+      const d = (histogram.hashMap[series.durationHash] ??= {
+        labels: series.durationLabels,
+        bucketValues: { ...histogram.bucketValues },
+        sum: 0,
+        count: 0,
+      });
+      d.sum += durationS;
+      d.count += 1;
+      for (const bound of HTTP_DURATION_BUCKETS) {
+        if (durationS <= bound) {
+          d.bucketValues[bound] += 1;
+          break;
+        }
+      }
     },
 
     observeLlmCall({ provider, model, durationS, error }: LlmCallObservation): void {

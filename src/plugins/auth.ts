@@ -147,14 +147,15 @@ export async function knownSessionOwner(deps: AppDeps, request: Request): Promis
   }
 }
 
-const states = new WeakMap<Request, Promise<AuthState>>();
+const STATE = Symbol("camp.authState");
+type WithState = Request & { [STATE]?: Promise<AuthState> };
 
 /** The request's auth state, computed once and shared by the rate limiter and the guards. */
 export function authStateOf(deps: AppDeps, request: Request): Promise<AuthState> {
-  let s = states.get(request);
+  let s = (request as WithState)[STATE];
   if (!s) {
     s = computeAuthState(deps, request);
-    states.set(request, s);
+    (request as WithState)[STATE] = s;
   }
   return s;
 }

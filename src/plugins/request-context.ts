@@ -13,7 +13,9 @@ export type RequestContext = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const contexts = new WeakMap<Request, RequestContext>();
+/* Kept on the Request itself: a WeakMap entry per request costs more than the property. */
+const CONTEXT = Symbol("camp.requestContext");
+type WithContext = Request & { [CONTEXT]?: RequestContext };
 
 export function acceptRequestId(header: string | null): string {
   return header && REQUEST_ID.test(header) ? header : randomUUIDv7();
@@ -25,12 +27,12 @@ export function beginRequest(request: Request): RequestContext {
     startedAt: performance.now(),
     userId: null,
   };
-  contexts.set(request, ctx);
+  (request as WithContext)[CONTEXT] = ctx;
   return ctx;
 }
 
 export function requestContext(request: Request): RequestContext {
-  return contexts.get(request) ?? beginRequest(request);
+  return (request as WithContext)[CONTEXT] ?? beginRequest(request);
 }
 
 export function pathOf(request: Request): string {

@@ -75,11 +75,11 @@ const listText = (order: string) => `with page as (
   offset $4 limit $5
 ),
 members as (select project_id, count(*)::int as n from project_member
-  where project_id in (select id from page) group by project_id),
+  where project_id = any(array(select id from page)) group by project_id),
 files as (select project_id, count(*)::int as n from project_file
-  where project_id in (select id from page) and is_latest group by project_id),
+  where project_id = any(array(select id from page)) and is_latest group by project_id),
 sessions as (select project_id, count(*)::int as n from analysis_session
-  where project_id in (select id from page) group by project_id)
+  where project_id = any(array(select id from page)) group by project_id)
 select ${COLUMNS}, page.role as my_role,
   coalesce(members.n, 0) as member_count, coalesce(files.n, 0) as file_count,
   coalesce(sessions.n, 0) as session_count,
