@@ -63,7 +63,7 @@ async function userOf(req: Request): Promise<Row | null> {
   const hash = createHash("sha256").update(header.slice(7)).digest("hex");
   const [user] = await sql`select u.id, u.email, u.roles, u.is_active from user_session s
     join user_account u on u.id = s.user_id where s.session_key_hash = ${hash} and s.ended_at is null`;
-  return user && user.is_active ? user : null;
+  return user?.is_active ? user : null;
 }
 
 const server = Bun.serve({

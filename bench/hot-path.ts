@@ -126,7 +126,11 @@ end
 async function wrk(base: string, paths: string[], tokens: string[], duration: string, pid: number | null) {
   const script = luaScript(paths, tokens);
   let peak = 0;
-  const timer = pid ? setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 100) : null;
+  const timer = pid
+    ? setInterval(() => {
+        peak = Math.max(peak, rssMiB(pid));
+      }, 100)
+    : null;
   const proc = Bun.spawn(
     ["wrk", `-t${flags.threads}`, `-c${flags.connections}`, `-d${duration}`, "-s", script, base],
     { stdout: "pipe", stderr: "pipe" },
@@ -169,15 +173,19 @@ async function main() {
     PORT: String(productPort),
     MIGRATE_ON_START: "true",
     SEED_ON_START: "true",
-    ENABLE_DOCS: "false",
     LOCAL_STORAGE_PATH: join(tmpdir(), "hot-bench-uploads"),
   };
   // Migrate (the product does it at start), then seed.
   const productCmd = flags.binary ? [resolve(flags.binary), "serve"] : ["bun", "src/index.ts"];
   const product = Bun.spawn(productCmd, { cwd: REPO, env, stdout: Bun.file(logFile), stderr: "inherit" });
   const children: Subprocess[] = [product];
-  const stop = () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM"));
-  process.on("SIGINT", () => (stop(), process.exit(130)));
+  const stop = () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+  };
+  process.on("SIGINT", () => {
+    stop();
+    process.exit(130);
+  });
   try {
     await waitReady(`http://127.0.0.1:${productPort}/health`, product);
     await Bun.sleep(2000);
@@ -243,7 +251,8 @@ async function main() {
     let productRequests = 0;
     for (const c of cases) {
       if (wanted && !wanted.has(c.id)) continue;
-      const r = (results[c.id] = { description: c.description, product: [] as Run[], baseline: [] as Run[] });
+      const r = { description: c.description, product: [] as Run[], baseline: [] as Run[] };
+      results[c.id] = r;
       const P = `http://127.0.0.1:${productPort}`;
       const B = `http://127.0.0.1:${baselinePort}`;
       await wrk(P, c.product, c.tokens, String(flags.warmup), null);

@@ -212,15 +212,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
         requestSeries.set(key, series);
       }
       const totals = (httpRequestsTotal as unknown as PromInternals).hashMap;
-      const total = (totals[series.totalHash] ??= { value: 0, labels: series.totalLabels });
+      let total = totals[series.totalHash];
+      if (!total) {
+        total = { value: 0, labels: series.totalLabels };
+        totals[series.totalHash] = total;
+      }
       total.value += 1;
       const histogram = httpRequestDurationSeconds as unknown as PromInternals;
-      const d = (histogram.hashMap[series.durationHash] ??= {
-        labels: series.durationLabels,
-        bucketValues: { ...histogram.bucketValues },
-        sum: 0,
-        count: 0,
-      });
+      let d = histogram.hashMap[series.durationHash];
+      if (!d) {
+        d = { labels: series.durationLabels, bucketValues: { ...histogram.bucketValues }, sum: 0, count: 0 };
+        histogram.hashMap[series.durationHash] = d;
+      }
       d.sum += durationS;
       d.count += 1;
       for (const bound of HTTP_DURATION_BUCKETS) {
