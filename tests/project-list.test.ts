@@ -54,6 +54,10 @@ describe("GET /project (list)", () => {
     const q = await list(`q=GAMMA`);
     expect(q.items.map((p: any) => p.id)).toEqual([ids[2]]);
     expect((await list("q=%25")).total).toBe(0); // a literal %, escaped
+    const both = await list(`isActive=true&q=${tag}&sort=-createdAt`);
+    expect(both.items.map((p: any) => p.id)).toEqual([ids[1], ids[0]]);
+    expect((await list(`isActive=false&q=beta&skip=5`)).total).toBe(0);
+    expect((await list(`isActive=false&q=gamma&skip=5`)).total).toBe(1);
     const paged = await list("sort=name&skip=1&limit=1");
     expect(paged).toMatchObject({ total: 3, skip: 1, limit: 1 });
     expect(paged.items.map((p: any) => p.name)).toEqual([`Beta ${tag}`]);

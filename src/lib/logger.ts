@@ -112,7 +112,10 @@ export function requestLineLogger(logger: Logger): Logger {
  * requests finish in the same turn under load) go out in one write(2) instead of one each.
  * The buffer is flushed at the end of the turn, on `flush()`, and when the process exits.
  */
-function stdoutDestination(): DestinationStream & { flush(cb?: (err?: Error) => void): void; flushSync(): void } {
+function stdoutDestination(): DestinationStream & {
+  flush(cb?: (err?: Error) => void): void;
+  flushSync(): void;
+} {
   const sink = Bun.stdout.writer({ highWaterMark: 64 * 1024 });
   let scheduled = false;
   const flushNow = () => {

@@ -1,20 +1,22 @@
 import { type DbOrTx, readRows } from "@/db/client";
 
 /*
- * The project reads every request of the project pages makes, as constant SQL (see `readRows`):
- * one statement for a project with its creator, the caller's role and the member/file/session
- * counts, and one per sort order for the caller's page of projects, whose counts come from
- * grouped joins over the page (not correlated sub-selects per row) and whose total rides along.
+ * The project reads behind every project page, as constant SQL (see `readRows`): one statement
+ * for a project with its creator, the caller's role and the member/file/session counts, and one
+ * statement per (sort order × filters) for the caller's page of projects. The page is chosen
+ * first (with the total as a window count), then its counts come from one grouped scan per table
+ * over the page's ids — no correlated sub-select per row — and no optional filter is written as
+ * `$n is null or …`, which would cost a full evaluation per row and a worse generic plan.
  */
 
-/* ISO-8601 with milliseconds in UTC, exactly what `Date.prototype.toISOString` prints. */
-const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/* Milliseconds since the epoch, truncated like a JavaScript Date (the caller prints ISO-8601). */
+const ms = (col: string) => `floor(extract(epoch from ${col}) * 1000)::float8`;
 
 const COLUMNS = `p.id::text as id, p.name, p.code, p.description, p.is_active,
   p.start_date::text as start_date, p.end_date::text as end_date, p.budget::text as budget,
-  p.storage_bytes::text as storage_bytes, ${iso("p.last_activity_at")} as last_activity_at,
-  ${iso("p.deactivated_at")} as deactivated_at, ${iso("p.created_at")} as created_at,
-  ${iso("p.updated_at")} as updated_at, u.id::text as creator_id, u.email as creator_email,
+  p.storage_bytes::float8 as storage_bytes, ${ms("p.last_activity_at")} as last_activity_at,
+  ${ms("p.deactivated_at")} as deactivated_at, ${ms("p.created_at")} as created_at,
+  ${ms("p.updated_at")} as updated_at, u.id::text as creator_id, u.email as creator_email,
   u.display_name as creator_name`;
 
 export type ProjectRow = {
@@ -26,11 +28,11 @@ export type ProjectRow = {
   start_date: string | null;
   end_date: string | null;
   budget: string | null;
-  storage_bytes: string;
-  last_activity_at: string;
-  deactivated_at: string | null;
-  created_at: string;
-  updated_at: string;
+  storage_bytes: number;
+  last_activity_at: number;
+  deactivated_at: number | null;
+  created_at: number;
+  updated_at: number;
   creator_id: string | null;
   creator_email: string | null;
   creator_name: string | null;
@@ -62,17 +64,31 @@ export const PROJECT_SORTS = {
 } as const;
 export type ProjectSort = keyof typeof PROJECT_SORTS;
 
-/* $1 caller, $2 isActive or null, $3 LIKE pattern or null, $4 offset, $5 limit. */
-const MINE = `from project_member me join project p on p.id = me.project_id
-  where me.user_id = $1
-    and ($2::boolean is null or p.is_active = $2::boolean)
-    and ($3::text is null or lower(p.name) like lower($3::text) or lower(p.code) like lower($3::text))`;
+export type ProjectListFilter = {
+  isActive: boolean | null;
+  /* A LIKE pattern (already escaped) matched against name and code, case-insensitively. */
+  like: string | null;
+  sort: ProjectSort;
+  skip: number;
+  limit: number;
+};
 
-const listText = (order: string) => `with page as (
-  select p.id, me.role, row_number() over (order by ${order}, p.id) as ord
-  ${MINE}
+/* $1 caller, $2 offset, $3 limit, then $4 isActive and/or the pattern when those filters are on. */
+function listText(order: string, active: boolean, like: boolean): string {
+  const patternParam = active ? "$5" : "$4";
+  const where = [
+    "me.user_id = $1",
+    ...(active ? ["p.is_active = $4"] : []),
+    ...(like
+      ? [`(lower(p.name) like lower(${patternParam}) or lower(p.code) like lower(${patternParam}))`]
+      : []),
+  ].join(" and ");
+  return `with page as (
+  select p.id, me.role, (count(*) over ())::int as total
+  from project_member me join project p on p.id = me.project_id
+  where ${where}
   order by ${order}, p.id
-  offset $4 limit $5
+  offset $2 limit $3
 ),
 members as (select project_id, count(*)::int as n from project_member
   where project_id = any(array(select id from page)) group by project_id),
@@ -80,31 +96,54 @@ files as (select project_id, count(*)::int as n from project_file
   where project_id = any(array(select id from page)) and is_latest group by project_id),
 sessions as (select project_id, count(*)::int as n from analysis_session
   where project_id = any(array(select id from page)) group by project_id)
-select ${COLUMNS}, page.role as my_role,
+select ${COLUMNS}, page.role as my_role, page.total,
   coalesce(members.n, 0) as member_count, coalesce(files.n, 0) as file_count,
-  coalesce(sessions.n, 0) as session_count,
-  (select count(*)::int ${MINE}) as total
+  coalesce(sessions.n, 0) as session_count
 from page join project p on p.id = page.id
 left join user_account u on u.id = p.created_by
 left join members on members.project_id = p.id
 left join files on files.project_id = p.id
 left join sessions on sessions.project_id = p.id
-order by page.ord`;
+order by ${order}, p.id`;
+}
 
+function countText(active: boolean, like: boolean): string {
+  const patternParam = active ? "$3" : "$2";
+  return `select count(*)::int as total from project_member me join project p on p.id = me.project_id
+  where me.user_id = $1${active ? " and p.is_active = $2" : ""}${
+    like
+      ? ` and (lower(p.name) like lower(${patternParam}) or lower(p.code) like lower(${patternParam}))`
+      : ""
+  }`;
+}
+
+/* Every statement text is built once, at load; the key is sort + which filters are on. */
+const variants = (build: (active: boolean, like: boolean) => string) =>
+  Object.fromEntries(
+    [false, true].flatMap((a) => [false, true].map((l) => [`${a ? "A" : "-"}${l ? "L" : "-"}`, build(a, l)])),
+  );
 const LIST = Object.fromEntries(
-  Object.entries(PROJECT_SORTS).map(([sort, order]) => [sort, listText(order)]),
-) as Record<ProjectSort, string>;
-const COUNT = `select count(*)::int as total ${MINE}`;
+  Object.entries(PROJECT_SORTS).map(([sort, order]) => [sort, variants((a, l) => listText(order, a, l))]),
+) as Record<ProjectSort, Record<string, string>>;
+const COUNT = variants(countText);
 
 export async function selectMyProjects(
   db: DbOrTx,
   callerId: string,
-  filter: { isActive: boolean | null; like: string | null; sort: ProjectSort; skip: number; limit: number },
+  filter: ProjectListFilter,
 ): Promise<{ rows: ProjectRow[]; total: number }> {
-  const params = [callerId, filter.isActive, filter.like, filter.skip, filter.limit];
-  const rows = await readRows<ProjectRow & { total: number }>(db, LIST[filter.sort], params);
+  const active = filter.isActive !== null;
+  const like = filter.like !== null;
+  const key = `${active ? "A" : "-"}${like ? "L" : "-"}`;
+  const extra = [...(active ? [filter.isActive] : []), ...(like ? [filter.like] : [])];
+  const rows = await readRows<ProjectRow & { total: number }>(db, LIST[filter.sort][key], [
+    callerId,
+    filter.skip,
+    filter.limit,
+    ...extra,
+  ]);
   if (rows.length > 0) return { rows, total: rows[0].total };
   // An empty page (past the end, or nothing matches) still reports how many there are.
-  const [{ total }] = await readRows<{ total: number }>(db, COUNT, params.slice(0, 3));
+  const [{ total }] = await readRows<{ total: number }>(db, COUNT[key], [callerId, ...extra]);
   return { rows, total };
 }

@@ -27,6 +27,8 @@ import { type ProjectRow, selectMyProjects, selectProject } from "./queries";
 
 export type ProjectDeps = { db: Database; cache: Cache; actor: AuditActor };
 
+const isoMs = (ms: number) => new Date(ms).toISOString();
+
 function toProject(r: ProjectRow, viaSystemAdmin = false): Project {
   return {
     id: r.id,
@@ -42,18 +44,18 @@ function toProject(r: ProjectRow, viaSystemAdmin = false): Project {
       : null,
     myRole: (r.my_role as Project["myRole"]) ?? (viaSystemAdmin ? "project_manager" : null),
     viaSystemAdmin: viaSystemAdmin && !r.my_role,
-    lastActivityAt: r.last_activity_at,
-    deactivatedAt: r.deactivated_at,
+    lastActivityAt: isoMs(r.last_activity_at),
+    deactivatedAt: r.deactivated_at === null ? null : isoMs(r.deactivated_at),
     stats: {
       memberCount: r.member_count,
       fileCount: r.file_count,
       sessionCount: r.session_count,
       // Driver trees arrive with their issue; none can exist before.
       treeCount: 0,
-      storageBytes: Number(r.storage_bytes),
+      storageBytes: r.storage_bytes,
     },
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
+    createdAt: isoMs(r.created_at),
+    updatedAt: isoMs(r.updated_at),
   };
 }
 
