@@ -134,14 +134,15 @@ function rememberSessionOwner(cache: Cache, sessionKey: string, userId: string):
  * the database; null when unknown or the token does not verify. Not an authentication decision:
  * the session and account are still checked by `authStateOf`.
  */
-export async function knownSessionOwner(deps: AppDeps, request: Request): Promise<string | null> {
+export function knownSessionOwner(deps: AppDeps, request: Request): string | null {
   const owners = sessionOwners.get(deps.cache);
   const header = request.headers.get("authorization");
   if (!owners || header === null) return null;
   try {
     const token = parseBearer(header);
-    const identity = await deps.verifier.verify(token);
-    return owners.get(sessionKeyHash(identity, token).hash) ?? null;
+    // Only a token verified moments ago; anything else takes the full path.
+    const identity = deps.verifier.peek?.(token);
+    return identity ? (owners.get(sessionKeyHash(identity, token).hash) ?? null) : null;
   } catch {
     return null;
   }

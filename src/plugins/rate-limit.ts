@@ -20,7 +20,7 @@ export function rateLimitHook(deps: AppDeps) {
     // The limiter's round trip also brings the near cache's generation, which must be known before
     // the auth state is read through it. A warm session names its user up front, so the hit comes
     // first and is the request's only Redis round trip; otherwise the generation is read on its own.
-    const owner = await knownSessionOwner(deps, request);
+    const owner = knownSessionOwner(deps, request);
     let result: Awaited<ReturnType<typeof deps.rateLimiter.hit>>;
     if (owner !== null) {
       result = await deps.rateLimiter.hit(`user:${owner}`);

@@ -26,6 +26,8 @@ export type TokenVerifier = {
   readonly mode: AuthMode;
   /* Throws AppError: 401 TOKEN_INVALID / TOKEN_EXPIRED, 403 INSUFFICIENT_SCOPE, 503 when the IdP keys are unreachable. */
   verify(token: string): Promise<VerifiedIdentity>;
+  /* The identity of a token verified moments ago (no work, no await); undefined otherwise. */
+  peek?(token: string): VerifiedIdentity | undefined;
 };
 
 export type TokenVerifierOptions = {
@@ -74,14 +76,18 @@ export function memoiseVerifier(
     /* A remembered verification counts only while this value is unchanged (e.g. the signing key set). */
     epoch?: () => number;
   } = {},
-): (token: string) => Promise<VerifiedIdentity> {
+): ((token: string) => Promise<VerifiedIdentity>) & { peek(token: string): VerifiedIdentity | undefined } {
   const ttlMs = options.ttlMs ?? 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const epoch = options.epoch ?? (() => 0);
-  if (ttlMs <= 0) return verify;
+  if (ttlMs <= 0) return Object.assign((token: string) => verify(token), { peek: () => undefined });
   const memo = new Map<string, { identity: VerifiedIdentity; until: number; epoch: number }>();
-  return async (token) => {
+  const peek = (token: string): VerifiedIdentity | undefined => {
+    const hit = memo.get(token);
+    return hit && hit.until > now() && hit.epoch === epoch() ? hit.identity : undefined;
+  };
+  const remembered = async (token: string): Promise<VerifiedIdentity> => {
     const t = now();
     const hit = memo.get(token);
     if (hit) {
@@ -98,6 +104,7 @@ export function memoiseVerifier(
     }
     return identity;
   };
+  return Object.assign(remembered, { peek });
 }
 
 export function createTokenVerifier(config: Config, options: TokenVerifierOptions = {}): TokenVerifier {
@@ -134,21 +141,25 @@ export function createTokenVerifier(config: Config, options: TokenVerifierOption
     const claims = await verifyDevToken(token, await key);
     return { kind: "dev-jwt", ...claims };
   }, memo);
+  const devMock = (): VerifiedIdentity => ({
+    kind: "dev-mock",
+    oid: null,
+    email: devMockUserEmail,
+    name: null,
+    sid: null,
+    iat: null,
+    exp: null,
+  });
   return {
     mode: "development",
+    peek(token) {
+      if (token.length > MAX_TOKEN_LENGTH) return undefined;
+      if (devMockToken !== null && constantTimeEquals(token, devMockToken)) return devMock();
+      return verifyJwt.peek(token);
+    },
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) throw tokenError("TOKEN_INVALID", "The token is too large.");
-      if (devMockToken !== null && constantTimeEquals(token, devMockToken)) {
-        return {
-          kind: "dev-mock",
-          oid: null,
-          email: devMockUserEmail,
-          name: null,
-          sid: null,
-          iat: null,
-          exp: null,
-        };
-      }
+      if (devMockToken !== null && constantTimeEquals(token, devMockToken)) return devMock();
       if (token.split(".").length !== 3)
         throw tokenError("TOKEN_INVALID", "The development token is not valid.");
       return verifyJwt(token);

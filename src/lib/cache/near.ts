@@ -97,18 +97,24 @@ export class NearCache implements Cache {
     }
   }
 
+  peek<T = unknown>(key: string): T | undefined {
+    if (this.generation === null) return undefined;
+    const e = this.local.get(key);
+    if (!e) return undefined;
+    if (e.until <= this.now()) {
+      this.local.delete(key);
+      return undefined;
+    }
+    this.hooks.onHit?.();
+    // A fresh copy each time: callers may keep or change what they get.
+    return JSON.parse(e.json) as T;
+  }
+
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const near = this.generation !== null && NearCache.eligible(key);
     if (near) {
-      const e = this.local.get(key);
-      if (e) {
-        if (e.until > this.now()) {
-          this.hooks.onHit?.();
-          // A fresh copy each time: callers may keep or change what they get.
-          return JSON.parse(e.json) as T;
-        }
-        this.local.delete(key);
-      }
+      const hit = this.peek<T>(key);
+      if (hit !== undefined) return hit;
     }
     const generation = this.generation;
     const value = await this.inner.get<T>(key);

@@ -187,7 +187,7 @@ export async function resolveCaller(
 ): Promise<Caller> {
   const { hash, source } = sessionKeyHash(identity, rawToken);
   const key = authSessionKey(hash);
-  let session = await deps.cache.get<CachedSession>(key);
+  let session = deps.cache.peek?.<CachedSession>(key) ?? (await deps.cache.get<CachedSession>(key));
   if (!session) {
     const row = await findSessionByKey(deps.db, hash);
     if (row) {
@@ -217,41 +217,42 @@ export async function resolveCaller(
   }
 
   const expiresAt = new Date(identity.exp ? identity.exp * 1000 : Date.now() + 24 * 3600 * 1000);
-  const provision = () => deps.db.transaction(async (tx) => {
-    const row = await provisionUser(tx, deps.config, identity);
-    const user = toCallerUser(row);
-    checkUsable(user, identity, false);
-    const [created] = await tx
-      .insert(userSession)
-      .values({
-        id: newId(),
-        userId: user.id,
-        sessionKeyHash: hash,
-        keySource: source,
-        ipAddress: actor.ip && /^[0-9a-fA-F:.]+$/.test(actor.ip) ? actor.ip : null,
-        userAgent: actor.userAgent?.slice(0, 500) ?? null,
-        expiresAt,
-      })
-      .onConflictDoNothing()
-      .returning({ id: userSession.id });
-    if (!created) return null; // a concurrent request created it; read it below
-    await tx
-      .update(userAccount)
-      .set({ lastLoginAt: new Date(), loginCount: sql`${userAccount.loginCount} + 1` })
-      .where(eq(userAccount.id, user.id));
-    await writeAudit(
-      tx,
-      { ...actor, userId: user.id, email: user.email },
-      {
-        eventType: "ACCESS",
-        action: "LOGIN_SUCCESS",
-        resourceType: "user_session",
-        resourceId: created.id,
-        metadata: { kind: identity.kind, keySource: source },
-      },
-    );
-    return { user, sessionId: created.id };
-  });
+  const provision = () =>
+    deps.db.transaction(async (tx) => {
+      const row = await provisionUser(tx, deps.config, identity);
+      const user = toCallerUser(row);
+      checkUsable(user, identity, false);
+      const [created] = await tx
+        .insert(userSession)
+        .values({
+          id: newId(),
+          userId: user.id,
+          sessionKeyHash: hash,
+          keySource: source,
+          ipAddress: actor.ip && /^[0-9a-fA-F:.]+$/.test(actor.ip) ? actor.ip : null,
+          userAgent: actor.userAgent?.slice(0, 500) ?? null,
+          expiresAt,
+        })
+        .onConflictDoNothing()
+        .returning({ id: userSession.id });
+      if (!created) return null; // a concurrent request created it; read it below
+      await tx
+        .update(userAccount)
+        .set({ lastLoginAt: new Date(), loginCount: sql`${userAccount.loginCount} + 1` })
+        .where(eq(userAccount.id, user.id));
+      await writeAudit(
+        tx,
+        { ...actor, userId: user.id, email: user.email },
+        {
+          eventType: "ACCESS",
+          action: "LOGIN_SUCCESS",
+          resourceType: "user_session",
+          resourceId: created.id,
+          metadata: { kind: identity.kind, keySource: source },
+        },
+      );
+      return { user, sessionId: created.id };
+    });
   let result: Awaited<ReturnType<typeof provision>>;
   try {
     result = await provision();
