@@ -52,9 +52,13 @@ COPY --from=builder /src/dist/camp-backend /app/camp-backend
 COPY assets/fonts /app/assets/fonts
 # An image that reaches a server is production unless told otherwise, so it fails closed on
 # missing configuration; docker-compose sets ENVIRONMENT=development for local work.
+# JavaScriptCore sizes its heap growth from the host's RAM, not the container's memory limit, so
+# on a large host an idle-looking process keeps tens of MB of garbage; 512 MiB (the smallest
+# limit we deploy with) makes it collect as a 512 MiB machine would. It is not a heap cap.
 ENV ENVIRONMENT=production \
     HOST=0.0.0.0 \
     PORT=8000 \
+    BUN_JSC_forceRAMSize=536870912 \
     VERSION=${VERSION}
 EXPOSE 8000
 USER nonroot
