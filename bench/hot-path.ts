@@ -48,6 +48,8 @@ type Run = {
   errors: number;
   peakRssMiB: number;
   load1: number;
+  /* Server CPU time per request (user + system), microseconds. */
+  cpuUsPerRequest: number | null;
 };
 
 function sh(cmd: string[]) {
@@ -79,6 +81,15 @@ const rssMiB = (pid: number): number => {
   try {
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
+/* CPU seconds the process has used (user + system), from /proc/<pid>/stat. */
+const cpuS = (pid: number): number => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
   } catch {
     return 0;
   }
@@ -126,6 +137,7 @@ end
 async function wrk(base: string, paths: string[], tokens: string[], duration: string, pid: number | null) {
   const script = luaScript(paths, tokens);
   let peak = 0;
+  const cpu0 = pid ? cpuS(pid) : 0;
   const timer = pid
     ? setInterval(() => {
         peak = Math.max(peak, rssMiB(pid));
@@ -138,6 +150,7 @@ async function wrk(base: string, paths: string[], tokens: string[], duration: st
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   if (timer) clearInterval(timer);
+  const cpu = pid ? cpuS(pid) - cpu0 : null;
   const m = /RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)/.exec(out);
   if (!m) throw new Error(`wrk output: ${out}`);
   const requests = Number(m[1]);
@@ -149,6 +162,7 @@ async function wrk(base: string, paths: string[], tokens: string[], duration: st
     errors: Number(m[5]),
     peakRssMiB: Math.round(peak * 10) / 10,
     load1: load1(),
+    cpuUsPerRequest: cpu === null || requests === 0 ? null : Math.round((cpu / requests) * 1e7) / 10,
   } satisfies Run;
 }
 
@@ -289,12 +303,14 @@ async function main() {
           p50Ms: median(r.product.map((x) => x.p50Ms)),
           p99Ms: median(r.product.map((x) => x.p99Ms)),
           peakRssMiB: Math.max(...r.product.map((x) => x.peakRssMiB)),
+          cpuUs: median(r.product.map((x) => x.cpuUsPerRequest ?? 0)),
         };
         const b = {
           rps: median(r.baseline.map((x) => x.rps)),
           p50Ms: median(r.baseline.map((x) => x.p50Ms)),
           p99Ms: median(r.baseline.map((x) => x.p99Ms)),
           peakRssMiB: Math.max(0, ...r.baseline.map((x) => x.peakRssMiB)),
+          cpuUs: median(r.baseline.map((x) => x.cpuUsPerRequest ?? 0)),
         };
         return [
           id,
@@ -331,13 +347,13 @@ async function main() {
       "",
       `wrk ${out.wrk}; machine ${out.machine.cpus} cores. Idle RSS ${idleRssMiB} MiB. Log lines per product request: ${out.logLinesPerRequest}.`,
       "",
-      "| case | product req/s | p50 ms | p99 ms | peak RSS MiB | baseline req/s | p50 ms | p99 ms | peak RSS MiB | ratio | p99 ratio | load1 |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+      "| case | product req/s | p50 ms | p99 ms | peak RSS MiB | CPU µs/req | baseline req/s | p50 ms | p99 ms | peak RSS MiB | CPU µs/req | ratio | p99 ratio | load1 |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
       ...Object.entries(summary).map(([id, s]) => {
         const loads = [...results[id].product, ...results[id].baseline]
           .map((x) => x.load1.toFixed(1))
           .join("/");
-        return `| ${id} | ${s.product.rps} | ${s.product.p50Ms.toFixed(2)} | ${s.product.p99Ms.toFixed(1)} | ${s.product.peakRssMiB} | ${s.baseline.rps} | ${s.baseline.p50Ms.toFixed(2)} | ${s.baseline.p99Ms.toFixed(1)} | ${s.baseline.peakRssMiB} | ${s.ratio} | ${s.p99Ratio} | ${loads} |`;
+        return `| ${id} | ${s.product.rps} | ${s.product.p50Ms.toFixed(2)} | ${s.product.p99Ms.toFixed(1)} | ${s.product.peakRssMiB} | ${s.product.cpuUs} | ${s.baseline.rps} | ${s.baseline.p50Ms.toFixed(2)} | ${s.baseline.p99Ms.toFixed(1)} | ${s.baseline.peakRssMiB} | ${s.baseline.cpuUs} | ${s.ratio} | ${s.p99Ratio} | ${loads} |`;
       }),
       "",
       out.listVsRead1 !== null ? `Product list / product read1: ${out.listVsRead1}×` : "",
