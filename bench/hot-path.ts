@@ -299,18 +299,18 @@ async function main() {
     const summary = Object.fromEntries(
       Object.entries(results).map(([id, r]) => {
         const p = {
-          rps: median(r.product.map((x) => x.rps)),
+          rps: Math.round(median(r.product.map((x) => x.rps))),
           p50Ms: median(r.product.map((x) => x.p50Ms)),
           p99Ms: median(r.product.map((x) => x.p99Ms)),
           peakRssMiB: Math.max(...r.product.map((x) => x.peakRssMiB)),
-          cpuUs: median(r.product.map((x) => x.cpuUsPerRequest ?? 0)),
+          cpuUs: Math.round(median(r.product.map((x) => x.cpuUsPerRequest ?? 0)) * 10) / 10,
         };
         const b = {
-          rps: median(r.baseline.map((x) => x.rps)),
+          rps: Math.round(median(r.baseline.map((x) => x.rps))),
           p50Ms: median(r.baseline.map((x) => x.p50Ms)),
           p99Ms: median(r.baseline.map((x) => x.p99Ms)),
           peakRssMiB: Math.max(0, ...r.baseline.map((x) => x.peakRssMiB)),
-          cpuUs: median(r.baseline.map((x) => x.cpuUsPerRequest ?? 0)),
+          cpuUs: Math.round(median(r.baseline.map((x) => x.cpuUsPerRequest ?? 0)) * 10) / 10,
         };
         return [
           id,
