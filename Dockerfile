@@ -55,12 +55,16 @@ COPY assets/fonts /app/assets/fonts
 # NODE_ENV=production keeps the framework from pretty-printing failing values (O(depth²) on deep
 # JSON); two workers let the primary replace one that exits (crash policy) while the other serves;
 # Bun's own header limit sits above MAX_HEADER_BYTES so the app answers 431 as problem+json.
+# JavaScriptCore sizes its heap growth from the host's RAM, not the container's memory limit, so
+# on a large host an idle-looking process keeps tens of MB of garbage; 512 MiB (the smallest
+# limit we deploy with) makes it collect as a 512 MiB machine would. It is not a heap cap.
 ENV ENVIRONMENT=production \
     NODE_ENV=production \
     WORKERS=2 \
     BUN_OPTIONS=--max-http-header-size=65536 \
     HOST=0.0.0.0 \
     PORT=8000 \
+    BUN_JSC_forceRAMSize=536870912 \
     VERSION=${VERSION}
 EXPOSE 8000
 USER nonroot

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Cache, createCache } from "@/lib/cache";
-import { AzureBlobStorage, LocalStorage, type Storage } from "@/lib/storage";
+import { LocalStorage, type Storage } from "@/lib/storage";
+import { AzureBlobStorage } from "@/lib/storage/azure";
 import { startAzurite } from "../tests/helpers/azurite";
 import { startUpstashBridge } from "../tests/helpers/upstash-bridge";
 

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "@/config";
 import { type Cache, createCache } from "@/lib/cache";
+import { GENERATION_KEY, NearCache } from "@/lib/cache/near";
 import { metrics } from "@/lib/metrics";
 import { createRateLimiter, type RateLimiter } from "@/lib/rate-limit";
 import { createStorage, type Storage } from "@/lib/storage";
@@ -10,8 +11,12 @@ import { createStorage, type Storage } from "@/lib/storage";
  * same way (tests only change the key namespace and the storage folder).
  */
 
+/*
+ * A shared (Redis/Upstash) cache gets the in-process near layer: its coherence rides on the rate
+ * limiter's round trip (see lib/cache/near.ts and rateLimiterFor below).
+ */
 export function cacheFor(config: Config, logger: Logger, namespace = config.appName): Cache {
-  return createCache({
+  const shared = createCache({
     appName: namespace,
     environment: config.environment,
     logger,
@@ -21,6 +26,10 @@ export function cacheFor(config: Config, logger: Logger, namespace = config.appN
     defaultTtlS: config.cacheTtlS,
     onHit: () => metrics.recordCacheHit(),
     onMiss: () => metrics.recordCacheMiss(),
+  });
+  if (shared.backend === "memory" || !shared.evalScript) return shared;
+  return new NearCache(shared as ConstructorParameters<typeof NearCache>[0], {
+    onHit: () => metrics.recordCacheHit(),
   });
 }
 
@@ -46,5 +55,8 @@ export function rateLimiterFor(config: Config, cache: Cache, logger: Logger): Ra
     keyPrefix: "ratelimit:",
     logger,
     onFallback: () => metrics.rateLimitFallbacks(),
+    ...(cache instanceof NearCache
+      ? { generationKey: GENERATION_KEY, onGeneration: (g: number | null) => cache.syncGeneration(g) }
+      : {}),
   });
 }

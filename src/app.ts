@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { problem } from "@/lib/errors";
+import { registerFastFormats } from "@/lib/formats";
 import { inputRefused, inspectValue, parseJsonBody } from "@/lib/input-guard";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { analysisAgentController } from "@/modules/analysis-agent";
@@ -27,6 +28,9 @@ import { rateLimitHook } from "@/plugins/rate-limit";
 import { beginRequest, pathOf, requestContext } from "@/plugins/request-context";
 import { createHeaderPolicy } from "@/plugins/security-headers";
 import { swaggerUi } from "@/plugins/swagger-ui";
+
+// After every import, so the OpenAPI plugin's Zod-backed format checks are already replaced.
+registerFastFormats();
 
 /* Tag descriptions shown as section headings in Swagger UI (order = display order). */
 const API_TAGS = [

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import { type Config, configFrom } from "@/config";
-import { createTokenVerifier, parseBearer } from "@/lib/auth";
+import { createTokenVerifier, memoiseVerifier, parseBearer, type VerifiedIdentity } from "@/lib/auth";
 import { devOidForEmail, signDevToken, verifyDevToken } from "@/lib/auth/dev-token";
 import { AppError } from "@/lib/errors";
 import type { ProblemCode } from "@/lib/problems";
@@ -484,4 +484,81 @@ describe("parseBearer", () => {
       expect(error.headers["WWW-Authenticate"]).toBe('Bearer realm="camp-backend"');
     },
   );
+});
+
+describe("memoised verification", () => {
+  const identity = (exp: number | null): VerifiedIdentity => ({
+    kind: "dev-jwt",
+    oid: "o",
+    email: "a@example.com",
+    name: null,
+    sid: null,
+    iat: null,
+    exp,
+  });
+
+  test("a verified token is remembered for the TTL, never past its exp; failures are not remembered", async () => {
+    let t = 1_000_000;
+    let calls = 0;
+    let fail = false;
+    const verify = memoiseVerifier(
+      async (token) => {
+        calls++;
+        if (fail) throw new Error("bad");
+        return identity(token === "short" ? (t + 5_000) / 1000 : null);
+      },
+      { ttlMs: 60_000, now: () => t },
+    );
+    await verify("long");
+    await verify("long");
+    expect(calls).toBe(1);
+    t += 59_000;
+    await verify("long");
+    expect(calls).toBe(1);
+    t += 2_000;
+    await verify("long");
+    expect(calls).toBe(2);
+
+    await verify("short");
+    t += 4_000;
+    await verify("short");
+    expect(calls).toBe(3);
+    t += 2_000; // past exp: verified again (and the real verifier would refuse it)
+    fail = true;
+    await expect(verify("short")).rejects.toThrow("bad");
+    await expect(verify("short")).rejects.toThrow("bad");
+    expect(calls).toBe(5);
+  });
+
+  test("the memo is bounded", async () => {
+    let calls = 0;
+    const verify = memoiseVerifier(
+      async () => {
+        calls++;
+        return identity(null);
+      },
+      { maxEntries: 2 },
+    );
+    await verify("a");
+    await verify("b");
+    await verify("c"); // evicts a
+    await verify("b");
+    expect(calls).toBe(3);
+    await verify("a");
+    expect(calls).toBe(4);
+  });
+
+  test("a dev JWT verified once is not re-verified, and an expired one is still refused", async () => {
+    const verifier = createTokenVerifier(devConfig());
+    const token = await signDevToken({ secretKey: STRONG_SECRET, email: "memo@example.com" });
+    const a = await verifier.verify(token);
+    const b = await verifier.verify(token);
+    expect(b).toBe(a);
+    const expired = await signDevToken({
+      secretKey: STRONG_SECRET,
+      email: "memo@example.com",
+      expiresInS: -120,
+    });
+    await expect(verifier.verify(expired)).rejects.toMatchObject({ code: "TOKEN_EXPIRED" });
+  });
 });

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  AzureBlobStorage,
   type Container,
   createStorage,
   LocalStorage,
@@ -13,6 +12,7 @@ import {
   StorageRangeError,
   StorageTooLargeError,
 } from "@/lib/storage";
+import { AzureBlobStorage } from "@/lib/storage/azure";
 import { type Azurite, hasAzurite, startAzurite } from "./helpers/azurite";
 
 /*

@@ -223,3 +223,18 @@ async function openPglite(dir: string): Promise<DatabaseHandle> {
     },
   };
 }
+
+/*
+ * Hand-written SQL for the hottest reads, with Drizzle's query building left out: the text is a
+ * constant, so PostgreSQL keeps one named prepared statement per connection for it (the
+ * `preparing` wrapper, unless DB_PREPARE=false) and nothing is rebuilt per call. Works inside a
+ * transaction and on PGlite. Select text, integers and booleans only (cast in SQL), so both
+ * drivers return the same JavaScript values.
+ */
+export async function readRows<T>(db: DbOrTx, text: string, params: unknown[]): Promise<T[]> {
+  const client = (db as unknown as { session: { client: unknown } }).session.client as
+    | { unsafe: (text: string, params: unknown[]) => Promise<unknown> }
+    | { query: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }> };
+  if ("unsafe" in client) return (await client.unsafe(text, params)) as T[];
+  return (await client.query(text, params)).rows as T[];
+}

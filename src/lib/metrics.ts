@@ -61,6 +61,17 @@ export type LlmCallObservation = {
   error?: LlmErrorKind;
 };
 
+/*
+ * prom-client 15's storage (pinned in package.json): a counter keeps `{ value, labels }` and a
+ * histogram `{ labels, bucketValues (per bucket, not cumulative), sum, count }` under a key made
+ * of the sorted label names and values (`name:value,`). src/lib/metrics-fast.test.ts compares the
+ * in-place updates with prom-client's own API, so an upgrade that changes this fails there.
+ */
+type PromInternals = {
+  hashMap: Record<string, any>;
+  bucketValues: Record<string, number>;
+};
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
@@ -152,6 +163,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registers: [registry],
   });
 
+  const requestSeries = new Map<
+    string,
+    {
+      totalHash: string;
+      totalLabels: Record<string, string>;
+      durationHash: string;
+      durationLabels: Record<string, string>;
+    }
+  >();
+
   return {
     registry,
     rateLimitFallbackTotal,
@@ -174,9 +195,43 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     },
 
     observeRequest({ method, endpoint, status, durationS }: RequestObservation): void {
-      const labels = { method: method.toUpperCase(), endpoint: endpoint || UNMATCHED_ENDPOINT };
-      httpRequestsTotal.inc({ ...labels, status: String(status) });
-      httpRequestDurationSeconds.observe(labels, durationS);
+      const m = method.toUpperCase();
+      const e = endpoint || UNMATCHED_ENDPOINT;
+      const st = String(status);
+      // Every request lands here: prom-client's own inc/observe hash and validate the label object
+      // each time, so the series are kept under a precomputed key and updated in place.
+      const key = `${m} ${e} ${st}`;
+      let series = requestSeries.get(key);
+      if (!series) {
+        series = {
+          totalHash: `endpoint:${e},method:${m},status:${st},`,
+          totalLabels: { method: m, endpoint: e, status: st },
+          durationHash: `endpoint:${e},method:${m},`,
+          durationLabels: { method: m, endpoint: e },
+        };
+        requestSeries.set(key, series);
+      }
+      const totals = (httpRequestsTotal as unknown as PromInternals).hashMap;
+      let total = totals[series.totalHash];
+      if (!total) {
+        total = { value: 0, labels: series.totalLabels };
+        totals[series.totalHash] = total;
+      }
+      total.value += 1;
+      const histogram = httpRequestDurationSeconds as unknown as PromInternals;
+      let d = histogram.hashMap[series.durationHash];
+      if (!d) {
+        d = { labels: series.durationLabels, bucketValues: { ...histogram.bucketValues }, sum: 0, count: 0 };
+        histogram.hashMap[series.durationHash] = d;
+      }
+      d.sum += durationS;
+      d.count += 1;
+      for (const bound of HTTP_DURATION_BUCKETS) {
+        if (durationS <= bound) {
+          d.bucketValues[bound] += 1;
+          break;
+        }
+      }
     },
 
     observeLlmCall({ provider, model, durationS, error }: LlmCallObservation): void {

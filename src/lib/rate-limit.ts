@@ -49,6 +49,12 @@ export type RateLimiterOptions = {
   maxMemoryKeys?: number;
   fallbackLogIntervalMs?: number;
   now?: () => number;
+  /*
+   * A shared counter key read in the same script (unprefixed like the limiter's own keys), handed
+   * to `onGeneration` after every hit: its value, or null when Redis did not answer.
+   */
+  generationKey?: string;
+  onGeneration?: (generation: number | null) => void;
 };
 
 export type RateLimiter = {
@@ -70,6 +76,15 @@ if n == 1 or ttl < 0 then
   ttl = tonumber(ARGV[1]) * 1000
 end
 return {n, ttl}`;
+
+/* The same, also returning a shared counter (the near cache's generation, lib/cache/near.ts) read in the same round trip. */
+export const RATE_LIMIT_GENERATION_SCRIPT = `local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if n == 1 or ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1]) * 1000
+end
+return {n, ttl, tonumber(redis.call('GET', KEYS[2]) or '0')}`;
 
 type Window = { count: number; resetAtMs: number };
 
@@ -103,11 +118,12 @@ export class MemoryWindowStore {
   }
 }
 
-function parseScriptReply(reply: unknown): { count: number; ttlMs: number } {
-  if (Array.isArray(reply) && reply.length === 2) {
+function parseScriptReply(reply: unknown): { count: number; ttlMs: number; generation: number | null } {
+  if (Array.isArray(reply) && (reply.length === 2 || reply.length === 3)) {
     const count = Number(reply[0]);
     const ttlMs = Number(reply[1]);
-    if (Number.isInteger(count) && count > 0 && Number.isFinite(ttlMs)) return { count, ttlMs };
+    const generation = reply.length === 3 ? Number(reply[2]) : null;
+    if (Number.isInteger(count) && count > 0 && Number.isFinite(ttlMs)) return { count, ttlMs, generation };
   }
   throw new Error(`unexpected rate-limit script reply: ${JSON.stringify(reply)}`);
 }
@@ -168,15 +184,21 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
   }
 
+  const generationKey = options.generationKey ?? null;
+  const onGeneration = options.onGeneration ?? (() => {});
+
   async function hit(key: string): Promise<RateLimitResult> {
     const nowMs = now();
     if (redis && nowMs >= redisDownUntil) {
       try {
         const reply = await withTimeout(
-          redis.eval(RATE_LIMIT_SCRIPT, [keyPrefix + key], [String(windowS)]),
+          generationKey
+            ? redis.eval(RATE_LIMIT_GENERATION_SCRIPT, [keyPrefix + key, generationKey], [String(windowS)])
+            : redis.eval(RATE_LIMIT_SCRIPT, [keyPrefix + key], [String(windowS)]),
           timeoutMs,
         );
-        const { count, ttlMs } = parseScriptReply(reply);
+        const { count, ttlMs, generation } = parseScriptReply(reply);
+        if (generationKey) onGeneration(generation);
         if (degraded) {
           degraded = false;
           logger.info({}, "rate limiter: Redis is back, shared counting resumed");
@@ -187,6 +209,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       }
     }
     if (redis) options.onFallback?.();
+    if (generationKey) onGeneration(null);
     const { count, ttlMs } = memory.hit(key, nowMs);
     return result(count, ttlMs, "memory", nowMs);
   }

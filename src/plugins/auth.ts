@@ -2,10 +2,11 @@ import { Elysia } from "elysia";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import type { AppDeps } from "@/deps";
 import { parseBearer } from "@/lib/auth";
+import type { Cache } from "@/lib/cache";
 import { resolveClientIp } from "@/lib/client-ip";
 import { AppError, problem } from "@/lib/errors";
 import type { ProblemCode } from "@/lib/problems";
-import { type Caller, resolveCaller } from "@/modules/auth/service";
+import { type Caller, resolveCaller, sessionKeyHash } from "@/modules/auth/service";
 import { pathOf, peerIpOf, requestContext } from "@/plugins/request-context";
 
 /*
@@ -49,6 +50,7 @@ async function computeAuthState(deps: AppDeps, request: Request): Promise<AuthSt
       actor,
     );
     ctx.userId = caller.user.id;
+    rememberSessionOwner(deps.cache, caller.sessionKey, caller.user.id);
     return {
       caller,
       error: null,
@@ -108,14 +110,53 @@ export const CALLER_PROBLEMS: ProblemCode[] = [
   "DEPENDENCY_UNAVAILABLE",
 ];
 
-const states = new WeakMap<Request, Promise<AuthState>>();
+/*
+ * Which user a session belongs to never changes (revocation ends a session, it does not move it),
+ * so it can be remembered in process without any coherence protocol. It lets the rate limiter
+ * key a warm request by its user before anything is read from the cache (see rate-limit.ts).
+ */
+const SESSION_OWNERS_MAX = 50_000;
+const sessionOwners = new WeakMap<Cache, Map<string, string>>();
+
+function rememberSessionOwner(cache: Cache, sessionKey: string, userId: string): void {
+  let owners = sessionOwners.get(cache);
+  if (!owners) {
+    owners = new Map();
+    sessionOwners.set(cache, owners);
+  }
+  if (owners.has(sessionKey)) return;
+  if (owners.size >= SESSION_OWNERS_MAX) owners.delete(owners.keys().next().value as string);
+  owners.set(sessionKey, userId);
+}
+
+/**
+ * The user whose (already seen) session the request's token names, without touching the cache or
+ * the database; null when unknown or the token does not verify. Not an authentication decision:
+ * the session and account are still checked by `authStateOf`.
+ */
+export function knownSessionOwner(deps: AppDeps, request: Request): string | null {
+  const owners = sessionOwners.get(deps.cache);
+  const header = request.headers.get("authorization");
+  if (!owners || header === null) return null;
+  try {
+    const token = parseBearer(header);
+    // Only a token verified moments ago; anything else takes the full path.
+    const identity = deps.verifier.peek?.(token);
+    return identity ? (owners.get(sessionKeyHash(identity, token).hash) ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
+const STATE = Symbol("camp.authState");
+type WithState = Request & { [STATE]?: Promise<AuthState> };
 
 /** The request's auth state, computed once and shared by the rate limiter and the guards. */
 export function authStateOf(deps: AppDeps, request: Request): Promise<AuthState> {
-  let s = states.get(request);
+  let s = (request as WithState)[STATE];
   if (!s) {
     s = computeAuthState(deps, request);
-    states.set(request, s);
+    (request as WithState)[STATE] = s;
   }
   return s;
 }

@@ -1,4 +1,6 @@
 import type { AppDeps } from "@/deps";
+import { requestLineLogger } from "@/lib/logger";
+import { scrubSecretText } from "@/lib/mask";
 import { UNMATCHED_ENDPOINT } from "@/lib/metrics";
 import { pathOf, requestContext } from "@/plugins/request-context";
 
@@ -26,17 +28,17 @@ export function observeHook(deps: AppDeps) {
     deps.metrics.observeRequest({ method: ctx.request.method, endpoint: route, status, durationS });
     const path = pathOf(ctx.request);
     if (path === "/health" || path === "/metrics") return;
-    deps.logger.info(
+    const length = response?.headers.get("content-length");
+    // The line skips the logger's deep mask; the client-chosen request id is the only free text.
+    requestLineLogger(deps.logger).info(
       {
-        requestId: rc.requestId,
+        requestId: rc.requestId.includes(".") ? scrubSecretText(rc.requestId) : rc.requestId,
         method: ctx.request.method,
         route,
         status,
         durationMs: Math.round(durationS * 100000) / 100,
         userId: rc.userId,
-        bytes: response?.headers.get("content-length")
-          ? Number(response.headers.get("content-length"))
-          : null,
+        bytes: length ? Number(length) : null,
       },
       "request",
     );

@@ -1,7 +1,8 @@
 import type { AppDeps } from "@/deps";
+import { NearCache } from "@/lib/cache/near";
 import { problem } from "@/lib/errors";
 import { rateLimitHeaders } from "@/lib/rate-limit";
-import { authStateOf } from "@/plugins/auth";
+import { authStateOf, knownSessionOwner } from "@/plugins/auth";
 import { pathOf } from "@/plugins/request-context";
 
 /*
@@ -16,9 +17,20 @@ export const rateLimitExempt = (path: string) =>
 export function rateLimitHook(deps: AppDeps) {
   return async ({ request, set }: { request: Request; set: { headers: Record<string, unknown> } }) => {
     if (rateLimitExempt(pathOf(request))) return;
-    const auth = await authStateOf(deps, request);
-    const key = auth.caller ? `user:${auth.caller.user.id}` : `ip:${auth.clientIp ?? "unknown"}`;
-    const result = await deps.rateLimiter.hit(key);
+    // The limiter's round trip also brings the near cache's generation, which must be known before
+    // the auth state is read through it. A warm session names its user up front, so the hit comes
+    // first and is the request's only Redis round trip; otherwise the generation is read on its own.
+    const owner = knownSessionOwner(deps, request);
+    let result: Awaited<ReturnType<typeof deps.rateLimiter.hit>>;
+    if (owner !== null) {
+      result = await deps.rateLimiter.hit(`user:${owner}`);
+      await authStateOf(deps, request);
+    } else {
+      if (deps.cache instanceof NearCache) await deps.cache.refreshGeneration();
+      const auth = await authStateOf(deps, request);
+      const key = auth.caller ? `user:${auth.caller.user.id}` : `ip:${auth.clientIp ?? "unknown"}`;
+      result = await deps.rateLimiter.hit(key);
+    }
     const headers = rateLimitHeaders(result);
     Object.assign(set.headers, headers);
     if (!result.allowed) {

@@ -22,7 +22,6 @@ export type RequestContext = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const contexts = new WeakMap<Request, RequestContext>();
 /*
  * The request the running code serves, for the crash policy's log line (timers inherit it). Only
  * under a listening server, where each request starts in a fresh async context: `enterWith` from
@@ -30,6 +29,9 @@ const contexts = new WeakMap<Request, RequestContext>();
  */
 const current = new AsyncLocalStorage<RequestContext>();
 let trackCurrent = false;
+/* Kept on the Request itself: a WeakMap entry per request costs more than the property. */
+const CONTEXT = Symbol("camp.requestContext");
+type WithContext = Request & { [CONTEXT]?: RequestContext };
 
 export function acceptRequestId(header: string | null): string {
   return header && REQUEST_ID.test(header) ? header : randomUUIDv7();
@@ -41,7 +43,7 @@ export function beginRequest(request: Request): RequestContext {
     startedAt: performance.now(),
     userId: null,
   };
-  contexts.set(request, ctx);
+  (request as WithContext)[CONTEXT] = ctx;
   if (trackCurrent) current.enterWith(ctx);
   return ctx;
 }
@@ -52,7 +54,7 @@ export function currentRequestId(): string | null {
 }
 
 export function requestContext(request: Request): RequestContext {
-  return contexts.get(request) ?? beginRequest(request);
+  return (request as WithContext)[CONTEXT] ?? beginRequest(request);
 }
 
 export function pathOf(request: Request): string {

@@ -36,6 +36,13 @@ export type DevTokenClaims = {
 
 const keyOf = (secretKey: string) => new TextEncoder().encode(secretKey);
 
+/** SECRET_KEY imported once as an HMAC key; jose would otherwise import the raw bytes on every verify. */
+export function importDevTokenKey(secretKey: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", keyOf(secretKey), { name: "HMAC", hash: "SHA-256" }, false, [
+    "verify",
+  ]);
+}
+
 /** RFC 4122 UUIDv5 of the normalised email, so the same address is always the same dev user. */
 export function devOidForEmail(email: string): string {
   const ns = Buffer.from(DEV_OID_NAMESPACE.replace(/-/g, ""), "hex");
@@ -74,11 +81,11 @@ export function looksLikeDevToken(token: string): boolean {
 }
 
 /** Verifies a dev JWT; throws 401 TOKEN_INVALID / TOKEN_EXPIRED problems. */
-export async function verifyDevToken(token: string, secretKey: string): Promise<DevTokenClaims> {
+export async function verifyDevToken(token: string, secretKey: string | CryptoKey): Promise<DevTokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw tokenError("TOKEN_INVALID", "The token is too large.");
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, keyOf(secretKey), {
+    ({ payload } = await jwtVerify(token, typeof secretKey === "string" ? keyOf(secretKey) : secretKey, {
       algorithms: [DEV_TOKEN_ALGORITHM],
       issuer: DEV_TOKEN_ISSUER,
       requiredClaims: ["exp"],

@@ -45,6 +45,8 @@ export type EntraVerifier = {
   verify(token: string): Promise<EntraClaims>;
   /* How many JWKS fetches were started; for tests and diagnostics. */
   readonly jwksFetches: number;
+  /* Changes whenever a fetched key set replaces the previous one (a remembered verification is void then). */
+  readonly keySetVersion: number;
 };
 
 export const defaultJwksUrl = (tenantId: string) =>
@@ -67,6 +69,7 @@ class JwksCache {
   private lastError: unknown;
   private inFlight: Promise<void> | null = null;
   fetches = 0;
+  version = 0;
 
   constructor(
     private readonly url: string,
@@ -116,6 +119,7 @@ class JwksCache {
         }
       }
       this.keys = next;
+      this.version++;
       this.loadedAt = Date.now();
       this.lastFetchOk = true;
       this.lastError = undefined;
@@ -206,6 +210,9 @@ export function createEntraVerifier(options: EntraVerifierOptions): EntraVerifie
     verify,
     get jwksFetches() {
       return jwks.fetches;
+    },
+    get keySetVersion() {
+      return jwks.version;
     },
   };
 }

@@ -18,7 +18,7 @@ export async function cached<T>(
   load: () => Promise<T>,
   options: CachedOptions = {},
 ): Promise<T> {
-  const hit = await cache.get<T>(key);
+  const hit = cache.peek?.<T>(key) ?? (await cache.get<T>(key));
   if (hit !== undefined && (hit !== null || options.cacheNull)) return hit;
 
   let loads = inFlight.get(cache);

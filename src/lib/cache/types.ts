@@ -33,6 +33,8 @@ export interface Cache {
   readonly backend: CacheBackend;
   /* undefined on a miss, an expired entry, or an outage. */
   get<T = unknown>(key: string): Promise<T | undefined>;
+  /* What `get` would answer without any I/O (an in-process layer), else undefined; optional. */
+  peek?<T = unknown>(key: string): T | undefined;
   /* `ttlS` may be fractional; omitted → the backend's default TTL (CACHE_TTL). undefined values are ignored. */
   set(key: string, value: unknown, ttlS?: number): Promise<void>;
   delete(key: string): Promise<void>;

@@ -81,9 +81,10 @@ type Usage = {
   cache_creation_input_tokens?: number | null;
 };
 
-export function anthropicAttempt(client: Anthropic, model: string): Attempt {
+/* `client` is built on first use: the SDK is loaded only by a deployment that chats. */
+export function anthropicAttempt(client: () => Promise<Anthropic>, model: string): Attempt {
   return async function* attempt(req, io): AsyncGenerator<LlmEvent> {
-    const stream = await client.messages.create(anthropicParams(req, model), { signal: io.signal });
+    const stream = await (await client()).messages.create(anthropicParams(req, model), { signal: io.signal });
     io.responded();
 
     const usage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };

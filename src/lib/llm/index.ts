@@ -1,5 +1,3 @@
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI, { AzureOpenAI } from "openai";
 import type { Config } from "@/config";
 import type { Logger } from "@/lib/logger";
 import type { Metrics } from "@/lib/metrics";
@@ -40,6 +38,18 @@ export function traceToLog(
  * The provider `LLM_PROVIDER` selects, or null when it lacks its key or endpoint (the chat then
  * answers 503 LLM_NOT_CONFIGURED). The SDKs never retry: the runner does, per §5.8.
  */
+/* One instance, made on first call (and made again after a failed import). */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => {
+    made ??= make().catch((error) => {
+      made = null;
+      throw error;
+    });
+    return made;
+  };
+}
+
 export function createLlmProvider(config: Config, deps: LlmProviderDeps): LlmProvider | null {
   const runner = (name: LlmProvider["name"], model: string): RunnerOptions => ({
     name,
@@ -59,25 +69,33 @@ export function createLlmProvider(config: Config, deps: LlmProviderDeps): LlmPro
     case "anthropic": {
       if (!config.anthropicApiKey) return null;
       const model = config.llmModel ?? DEFAULT_ANTHROPIC_MODEL;
-      const client = new Anthropic({
-        apiKey: config.anthropicApiKey,
-        authToken: null,
-        ...(config.anthropicBaseUrl ? { baseURL: config.anthropicBaseUrl } : {}),
-        maxRetries: 0,
-        timeout: sdkTimeoutMs,
+      const apiKey = config.anthropicApiKey;
+      const client = lazy(async () => {
+        const { default: Anthropic } = await import("@anthropic-ai/sdk");
+        return new Anthropic({
+          apiKey,
+          authToken: null,
+          ...(config.anthropicBaseUrl ? { baseURL: config.anthropicBaseUrl } : {}),
+          maxRetries: 0,
+          timeout: sdkTimeoutMs,
+        });
       });
       return createProvider(runner("anthropic", model), anthropicAttempt(client, model));
     }
     case "openai": {
       if (!config.openaiApiKey) return null;
       const model = config.llmModel ?? config.openaiModel ?? DEFAULT_OPENAI_MODEL;
-      const client = new OpenAI({
-        apiKey: config.openaiApiKey,
-        organization: null,
-        project: null,
-        ...(config.openaiBaseUrl ? { baseURL: config.openaiBaseUrl } : {}),
-        maxRetries: 0,
-        timeout: sdkTimeoutMs,
+      const apiKey = config.openaiApiKey;
+      const client = lazy(async () => {
+        const { default: OpenAI } = await import("openai");
+        return new OpenAI({
+          apiKey,
+          organization: null,
+          project: null,
+          ...(config.openaiBaseUrl ? { baseURL: config.openaiBaseUrl } : {}),
+          maxRetries: 0,
+          timeout: sdkTimeoutMs,
+        });
       });
       return createProvider(runner("openai", model), openaiAttempt(client, model, "openai"));
     }
@@ -85,16 +103,20 @@ export function createLlmProvider(config: Config, deps: LlmProviderDeps): LlmPro
       const endpoint = config.azureOpenaiEndpoint;
       const deployment = config.azureOpenaiDeploymentName;
       if (!endpoint || !config.azureOpenaiApiKey || !deployment) return null;
-      const client = new AzureOpenAI({
-        apiKey: config.azureOpenaiApiKey,
-        apiVersion: config.azureOpenaiApiVersion,
-        deployment,
-        // Given as baseURL rather than endpoint so a stray OPENAI_BASE_URL cannot collide with it.
-        baseURL: `${endpoint.replace(/\/+$/, "")}/openai`,
-        organization: null,
-        project: null,
-        maxRetries: 0,
-        timeout: sdkTimeoutMs,
+      const apiKey = config.azureOpenaiApiKey;
+      const client = lazy(async () => {
+        const { AzureOpenAI } = await import("openai");
+        return new AzureOpenAI({
+          apiKey,
+          apiVersion: config.azureOpenaiApiVersion,
+          deployment,
+          // Given as baseURL rather than endpoint so a stray OPENAI_BASE_URL cannot collide with it.
+          baseURL: `${endpoint.replace(/\/+$/, "")}/openai`,
+          organization: null,
+          project: null,
+          maxRetries: 0,
+          timeout: sdkTimeoutMs,
+        });
       });
       return createProvider(
         runner("azure_openai", deployment),

@@ -83,9 +83,14 @@ export function openaiStopReason(reason: string | null | undefined): StopReason 
   }
 }
 
-export function openaiAttempt(client: OpenAI, model: string, flavour: "openai" | "azure_openai"): Attempt {
+/* `client` is built on first use: the SDK is loaded only by a deployment that chats. */
+export function openaiAttempt(
+  client: () => Promise<OpenAI>,
+  model: string,
+  flavour: "openai" | "azure_openai",
+): Attempt {
   return async function* attempt(req, io): AsyncGenerator<LlmEvent> {
-    const stream = await client.chat.completions.create(openaiParams(req, model, flavour), {
+    const stream = await (await client()).chat.completions.create(openaiParams(req, model, flavour), {
       signal: io.signal,
     });
     io.responded();

@@ -1,10 +1,12 @@
-import { AzureBlobStorage, type AzureStorageOptions } from "./azure";
+import type { AzureStorageOptions } from "./azure";
+import { LazyAzureStorage } from "./lazy-azure";
 import { LocalStorage } from "./local";
 import type { Container, Storage, StorageLogger } from "./types";
 
-export { AzureBlobStorage, type AzureStorageOptions } from "./azure";
+export type { AzureStorageOptions } from "./azure";
 export { assertValidKey } from "./common";
 export * from "./keys";
+export { LazyAzureStorage } from "./lazy-azure";
 export { LocalStorage, type LocalStorageOptions } from "./local";
 export * from "./types";
 
@@ -34,7 +36,7 @@ export function createStorage(options: CreateStorageOptions): Storage {
       uploadConcurrency: options.azureUploadConcurrency,
       logger: options.logger,
     };
-    return new AzureBlobStorage(azure);
+    return new LazyAzureStorage(azure);
   }
   return new LocalStorage({ root: options.localPath ?? "./uploads", fsync: options.localFsync });
 }

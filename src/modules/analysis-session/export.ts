@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from "node:stream";
 import { and, asc, eq } from "drizzle-orm";
-import ExcelJS from "exceljs";
+import type ExcelJSModule from "exceljs";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisChat, analysisFile, analysisIssueMaster, analysisSnapshot, analysisStep } from "@/db/schema";
@@ -189,7 +189,12 @@ type BookSink = {
   finish(): Promise<void>;
 };
 
-function memoryBook(): { book: BookSink; bytes(): Promise<Uint8Array> } {
+type ExcelJS = typeof ExcelJSModule;
+/* ExcelJS (tens of MB resident) is loaded on the first export, not at start-up. */
+let excel: Promise<ExcelJS> | null = null;
+const loadExcel = () => (excel ??= import("exceljs").then((m) => (m.default ?? m) as ExcelJS));
+
+function memoryBook(ExcelJS: ExcelJS): { book: BookSink; bytes(): Promise<Uint8Array> } {
   const wb = new ExcelJS.Workbook();
   return {
     book: {
@@ -213,7 +218,7 @@ function memoryBook(): { book: BookSink; bytes(): Promise<Uint8Array> } {
   };
 }
 
-function streamingBook(out: PassThrough): BookSink {
+function streamingBook(ExcelJS: ExcelJS, out: PassThrough): BookSink {
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: out,
     useStyles: false,
@@ -410,15 +415,16 @@ async function xlsxExport(
   exportedAt: Date,
 ): Promise<{ body: ReadableStream<Uint8Array> | Uint8Array; length?: number }> {
   const meta = await workbookMeta(db, l, exportedAt);
+  const ExcelJS = await loadExcel();
   if (countRows(l) <= IN_MEMORY_ROWS) {
-    const { book, bytes } = memoryBook();
+    const { book, bytes } = memoryBook(ExcelJS);
     await writeWorkbook(book, l, meta, renderPng, null);
     const b = await bytes();
     return { body: b, length: b.byteLength };
   }
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
   // The response starts while rows are still being written; a failure aborts the stream.
-  writeWorkbook(streamingBook(out), l, meta, renderPng, out).catch((e) => out.destroy(e as Error));
+  writeWorkbook(streamingBook(ExcelJS, out), l, meta, renderPng, out).catch((e) => out.destroy(e as Error));
   return { body: Readable.toWeb(out) as unknown as ReadableStream<Uint8Array> };
 }
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Config } from "@/config";
 import type { Database, DbOrTx } from "@/db/client";
+import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import {
   findSessionByKey,
@@ -55,7 +56,24 @@ export function toCallerUser(row: UserRow): CallerUser {
 
 export const isAdmin = (roles: readonly string[]) => roles.includes("system_admin");
 
+/* Verified identities are remembered and reused (lib/auth), so is the session key derived from one. */
+const keyOfIdentity = new WeakMap<VerifiedIdentity, { hash: string; source: "sid" | "token" | "dev" }>();
+
 export function sessionKeyHash(
+  identity: VerifiedIdentity,
+  rawToken: string,
+): { hash: string; source: "sid" | "token" | "dev" } {
+  // Only identities that stand for one token (not the dev mock, whose key includes the process).
+  if (identity.kind === "dev-mock") return computeSessionKeyHash(identity, rawToken);
+  let key = keyOfIdentity.get(identity);
+  if (!key) {
+    key = computeSessionKeyHash(identity, rawToken);
+    keyOfIdentity.set(identity, key);
+  }
+  return key;
+}
+
+function computeSessionKeyHash(
   identity: VerifiedIdentity,
   rawToken: string,
 ): { hash: string; source: "sid" | "token" | "dev" } {
@@ -178,10 +196,11 @@ export async function resolveCaller(
   identity: VerifiedIdentity,
   rawToken: string,
   actor: Omit<AuditActor, "userId" | "email">,
+  retried = false,
 ): Promise<Caller> {
   const { hash, source } = sessionKeyHash(identity, rawToken);
   const key = authSessionKey(hash);
-  let session = await deps.cache.get<CachedSession>(key);
+  let session = deps.cache.peek?.<CachedSession>(key) ?? (await deps.cache.get<CachedSession>(key));
   if (!session) {
     const row = await findSessionByKey(deps.db, hash);
     if (row) {
@@ -211,42 +230,52 @@ export async function resolveCaller(
   }
 
   const expiresAt = new Date(identity.exp ? identity.exp * 1000 : Date.now() + 24 * 3600 * 1000);
-  const result = await deps.db.transaction(async (tx) => {
-    const row = await provisionUser(tx, deps.config, identity);
-    const user = toCallerUser(row);
-    checkUsable(user, identity, false);
-    const [created] = await tx
-      .insert(userSession)
-      .values({
-        id: newId(),
-        userId: user.id,
-        sessionKeyHash: hash,
-        keySource: source,
-        ipAddress: actor.ip && /^[0-9a-fA-F:.]+$/.test(actor.ip) ? actor.ip : null,
-        userAgent: actor.userAgent?.slice(0, 500) ?? null,
-        expiresAt,
-      })
-      .onConflictDoNothing()
-      .returning({ id: userSession.id });
-    if (!created) return null; // a concurrent request created it; read it below
-    await tx
-      .update(userAccount)
-      .set({ lastLoginAt: new Date(), loginCount: sql`${userAccount.loginCount} + 1` })
-      .where(eq(userAccount.id, user.id));
-    await writeAudit(
-      tx,
-      { ...actor, userId: user.id, email: user.email },
-      {
-        eventType: "ACCESS",
-        action: "LOGIN_SUCCESS",
-        resourceType: "user_session",
-        resourceId: created.id,
-        metadata: { kind: identity.kind, keySource: source },
-      },
-    );
-    return { user, sessionId: created.id };
-  });
-  if (!result) return resolveCaller(deps, identity, rawToken, actor);
+  const provision = () =>
+    deps.db.transaction(async (tx) => {
+      const row = await provisionUser(tx, deps.config, identity);
+      const user = toCallerUser(row);
+      checkUsable(user, identity, false);
+      const [created] = await tx
+        .insert(userSession)
+        .values({
+          id: newId(),
+          userId: user.id,
+          sessionKeyHash: hash,
+          keySource: source,
+          ipAddress: actor.ip && /^[0-9a-fA-F:.]+$/.test(actor.ip) ? actor.ip : null,
+          userAgent: actor.userAgent?.slice(0, 500) ?? null,
+          expiresAt,
+        })
+        .onConflictDoNothing()
+        .returning({ id: userSession.id });
+      if (!created) return null; // a concurrent request created it; read it below
+      await tx
+        .update(userAccount)
+        .set({ lastLoginAt: new Date(), loginCount: sql`${userAccount.loginCount} + 1` })
+        .where(eq(userAccount.id, user.id));
+      await writeAudit(
+        tx,
+        { ...actor, userId: user.id, email: user.email },
+        {
+          eventType: "ACCESS",
+          action: "LOGIN_SUCCESS",
+          resourceType: "user_session",
+          resourceId: created.id,
+          metadata: { kind: identity.kind, keySource: source },
+        },
+      );
+      return { user, sessionId: created.id };
+    });
+  let result: Awaited<ReturnType<typeof provision>>;
+  try {
+    result = await provision();
+  } catch (error) {
+    // Two first requests of a new user at once: the other one created the account (or its email
+    // link) a moment ago. Once more from the top, which now finds the account and its session.
+    if (!retried && isUniqueViolation(error)) return resolveCaller(deps, identity, rawToken, actor, true);
+    throw error;
+  }
+  if (!result) return resolveCaller(deps, identity, rawToken, actor, true);
   await deps.cache.delete(userKey(result.user.id));
   return { ...result, sessionKey: hash, isSystemAdmin: isAdmin(result.user.roles) };
 }

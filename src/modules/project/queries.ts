@@ -1,6 +1,154 @@
 import { and, eq } from "drizzle-orm";
-import type { DbOrTx } from "@/db/client";
+import { type DbOrTx, readRows } from "@/db/client";
 import { project, projectMember } from "@/db/schema";
+
+/*
+ * The project reads behind every project page, as constant SQL (see `readRows`): one statement
+ * for a project with its creator, the caller's role and the member/file/session counts, and one
+ * statement per (sort order × filters) for the caller's page of projects. The page is chosen
+ * first (with the total as a window count), then its counts come from one grouped scan per table
+ * over the page's ids — no correlated sub-select per row — and no optional filter is written as
+ * `$n is null or …`, which would cost a full evaluation per row and a worse generic plan.
+ */
+
+/* Milliseconds since the epoch, truncated like a JavaScript Date (the caller prints ISO-8601). */
+const ms = (col: string) => `floor(extract(epoch from ${col}) * 1000)::float8`;
+
+const COLUMNS = `p.id::text as id, p.name, p.code, p.description, p.is_active,
+  p.start_date::text as start_date, p.end_date::text as end_date, p.budget::text as budget,
+  p.storage_bytes::float8 as storage_bytes, ${ms("p.last_activity_at")} as last_activity_at,
+  ${ms("p.deactivated_at")} as deactivated_at, ${ms("p.created_at")} as created_at,
+  ${ms("p.updated_at")} as updated_at, u.id::text as creator_id, u.email as creator_email,
+  u.display_name as creator_name`;
+
+export type ProjectRow = {
+  id: string;
+  name: string;
+  code: string;
+  description: string | null;
+  is_active: boolean;
+  start_date: string | null;
+  end_date: string | null;
+  budget: string | null;
+  storage_bytes: number;
+  last_activity_at: number;
+  deactivated_at: number | null;
+  created_at: number;
+  updated_at: number;
+  creator_id: string | null;
+  creator_email: string | null;
+  creator_name: string | null;
+  my_role: string | null;
+  member_count: number;
+  file_count: number;
+  session_count: number;
+};
+
+const ONE = `select ${COLUMNS},
+  (select m.role from project_member m where m.project_id = p.id and m.user_id = $2) as my_role,
+  (select count(*)::int from project_member m where m.project_id = p.id) as member_count,
+  (select count(*)::int from project_file f where f.project_id = p.id and f.is_latest) as file_count,
+  (select count(*)::int from analysis_session s where s.project_id = p.id) as session_count
+from project p left join user_account u on u.id = p.created_by
+where p.id = $1`;
+
+export async function selectProject(db: DbOrTx, id: string, callerId: string): Promise<ProjectRow | null> {
+  const [row] = await readRows<ProjectRow>(db, ONE, [id, callerId]);
+  return row ?? null;
+}
+
+export const PROJECT_SORTS = {
+  "-updatedAt": "p.updated_at desc",
+  name: "lower(p.name) asc",
+  code: "lower(p.code) asc",
+  "-createdAt": "p.created_at desc",
+  "-lastActivityAt": "p.last_activity_at desc",
+} as const;
+export type ProjectSort = keyof typeof PROJECT_SORTS;
+
+export type ProjectListFilter = {
+  isActive: boolean | null;
+  /* A LIKE pattern (already escaped) matched against name and code, case-insensitively. */
+  like: string | null;
+  sort: ProjectSort;
+  skip: number;
+  limit: number;
+};
+
+/* $1 caller, $2 offset, $3 limit, then $4 isActive and/or the pattern when those filters are on. */
+function listText(order: string, active: boolean, like: boolean): string {
+  const patternParam = active ? "$5" : "$4";
+  const where = [
+    "me.user_id = $1",
+    ...(active ? ["p.is_active = $4"] : []),
+    ...(like
+      ? [`(lower(p.name) like lower(${patternParam}) or lower(p.code) like lower(${patternParam}))`]
+      : []),
+  ].join(" and ");
+  return `with page as (
+  select p.id, me.role, (count(*) over ())::int as total
+  from project_member me join project p on p.id = me.project_id
+  where ${where}
+  order by ${order}, p.id
+  offset $2 limit $3
+),
+members as (select project_id, count(*)::int as n from project_member
+  where project_id = any(array(select id from page)) group by project_id),
+files as (select project_id, count(*)::int as n from project_file
+  where project_id = any(array(select id from page)) and is_latest group by project_id),
+sessions as (select project_id, count(*)::int as n from analysis_session
+  where project_id = any(array(select id from page)) group by project_id)
+select ${COLUMNS}, page.role as my_role, page.total,
+  coalesce(members.n, 0) as member_count, coalesce(files.n, 0) as file_count,
+  coalesce(sessions.n, 0) as session_count
+from page join project p on p.id = page.id
+left join user_account u on u.id = p.created_by
+left join members on members.project_id = p.id
+left join files on files.project_id = p.id
+left join sessions on sessions.project_id = p.id
+order by ${order}, p.id`;
+}
+
+function countText(active: boolean, like: boolean): string {
+  const patternParam = active ? "$3" : "$2";
+  return `select count(*)::int as total from project_member me join project p on p.id = me.project_id
+  where me.user_id = $1${active ? " and p.is_active = $2" : ""}${
+    like
+      ? ` and (lower(p.name) like lower(${patternParam}) or lower(p.code) like lower(${patternParam}))`
+      : ""
+  }`;
+}
+
+/* Every statement text is built once, at load; the key is sort + which filters are on. */
+const variants = (build: (active: boolean, like: boolean) => string) =>
+  Object.fromEntries(
+    [false, true].flatMap((a) => [false, true].map((l) => [`${a ? "A" : "-"}${l ? "L" : "-"}`, build(a, l)])),
+  );
+const LIST = Object.fromEntries(
+  Object.entries(PROJECT_SORTS).map(([sort, order]) => [sort, variants((a, l) => listText(order, a, l))]),
+) as Record<ProjectSort, Record<string, string>>;
+const COUNT = variants(countText);
+
+export async function selectMyProjects(
+  db: DbOrTx,
+  callerId: string,
+  filter: ProjectListFilter,
+): Promise<{ rows: ProjectRow[]; total: number }> {
+  const active = filter.isActive !== null;
+  const like = filter.like !== null;
+  const key = `${active ? "A" : "-"}${like ? "L" : "-"}`;
+  const extra = [...(active ? [filter.isActive] : []), ...(like ? [filter.like] : [])];
+  const rows = await readRows<ProjectRow & { total: number }>(db, LIST[filter.sort][key], [
+    callerId,
+    filter.skip,
+    filter.limit,
+    ...extra,
+  ]);
+  if (rows.length > 0) return { rows, total: rows[0].total };
+  // An empty page (past the end, or nothing matches) still reports how many there are.
+  const [{ total }] = await readRows<{ total: number }>(db, COUNT[key], [callerId, ...extra]);
+  return { rows, total };
+}
 
 /* The facts every project-scoped request checks: existence, display name, the read-only flag. */
 export async function selectProjectFacts(db: DbOrTx, id: string) {

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
@@ -9,66 +9,48 @@ import {
   projectMember,
   roleHistory,
   storageDeletionQueue,
-  userAccount,
 } from "@/db/schema";
 import type { Cache } from "@/lib/cache";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
-import { iso, likePattern, page } from "@/lib/schema";
+import { likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { invalidateProject, type ProjectAccess, type ProjectRole, projectNotFound } from "./access";
 import type { Project, ProjectCreate, ProjectListQuery, ProjectPatch } from "./model";
+import { type ProjectRow, selectMyProjects, selectProject } from "./queries";
 
 export type ProjectDeps = { db: Database; cache: Cache; actor: AuditActor };
 
-/* One query shape for every read: the row, its creator and the stats, without N+1. */
-function projectSelect(db: DbOrTx, callerId: string) {
-  return db
-    .select({
-      p: project,
-      creatorId: userAccount.id,
-      creatorEmail: userAccount.email,
-      creatorName: userAccount.displayName,
-      myRole: sql<
-        string | null
-      >`(select m.role from project_member m where m.project_id = ${project.id} and m.user_id = ${callerId})`,
-      memberCount: sql<number>`(select count(*)::int from project_member m where m.project_id = ${project.id})`,
-      fileCount: sql<number>`(select count(*)::int from project_file f where f.project_id = ${project.id} and f.is_latest)`,
-      sessionCount: sql<number>`(select count(*)::int from analysis_session s where s.project_id = ${project.id})`,
-    })
-    .from(project)
-    .leftJoin(userAccount, eq(userAccount.id, project.createdBy));
-}
+const isoMs = (ms: number) => new Date(ms).toISOString();
 
-type ProjectRowView = Awaited<ReturnType<ReturnType<typeof projectSelect>["execute"]>>[number];
-
-function toProject(r: ProjectRowView, viaSystemAdmin = false): Project {
-  const p = r.p;
+function toProject(r: ProjectRow, viaSystemAdmin = false): Project {
   return {
-    id: p.id,
-    name: p.name,
-    code: p.code,
-    description: p.description,
-    isActive: p.isActive,
-    startDate: p.startDate,
-    endDate: p.endDate,
-    budget: p.budget === null ? null : Number(p.budget),
-    createdBy: r.creatorId ? { id: r.creatorId, email: r.creatorEmail!, displayName: r.creatorName } : null,
-    myRole: (r.myRole as Project["myRole"]) ?? (viaSystemAdmin ? "project_manager" : null),
-    viaSystemAdmin: viaSystemAdmin && !r.myRole,
-    lastActivityAt: p.lastActivityAt.toISOString(),
-    deactivatedAt: iso(p.deactivatedAt),
+    id: r.id,
+    name: r.name,
+    code: r.code,
+    description: r.description,
+    isActive: r.is_active,
+    startDate: r.start_date,
+    endDate: r.end_date,
+    budget: r.budget === null ? null : Number(r.budget),
+    createdBy: r.creator_id
+      ? { id: r.creator_id, email: r.creator_email!, displayName: r.creator_name }
+      : null,
+    myRole: (r.my_role as Project["myRole"]) ?? (viaSystemAdmin ? "project_manager" : null),
+    viaSystemAdmin: viaSystemAdmin && !r.my_role,
+    lastActivityAt: isoMs(r.last_activity_at),
+    deactivatedAt: r.deactivated_at === null ? null : isoMs(r.deactivated_at),
     stats: {
-      memberCount: Number(r.memberCount),
-      fileCount: Number(r.fileCount),
-      sessionCount: Number(r.sessionCount),
+      memberCount: r.member_count,
+      fileCount: r.file_count,
+      sessionCount: r.session_count,
       // Driver trees arrive with their issue; none can exist before.
       treeCount: 0,
-      storageBytes: Number(p.storageBytes),
+      storageBytes: r.storage_bytes,
     },
-    createdAt: p.createdAt.toISOString(),
-    updatedAt: p.updatedAt.toISOString(),
+    createdAt: isoMs(r.created_at),
+    updatedAt: isoMs(r.updated_at),
   };
 }
 
@@ -89,7 +71,7 @@ function checkDates(start: string | null | undefined, end: string | null | undef
 }
 
 export async function getProject(db: DbOrTx, caller: Caller, access: ProjectAccess): Promise<Project> {
-  const [row] = await projectSelect(db, caller.user.id).where(eq(project.id, access.project.id));
+  const row = await selectProject(db, access.project.id, caller.user.id);
   if (!row) throw projectNotFound();
   return toProject(row, access.viaSystemAdmin);
 }
@@ -106,33 +88,16 @@ export async function findProjectIdByCode(db: DbOrTx, code: string): Promise<str
 export async function listMyProjects(db: DbOrTx, caller: Caller, q: ProjectListQuery) {
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const mine = sql`exists (select 1 from project_member m where m.project_id = ${project.id} and m.user_id = ${caller.user.id})`;
-  const where = and(
-    mine,
-    q.isActive !== undefined ? eq(project.isActive, q.isActive) : undefined,
-    q.q
-      ? sql`(lower(${project.name}) like lower(${likePattern(q.q)}) or lower(${project.code}) like lower(${likePattern(q.q)}))`
-      : undefined,
-  );
-  const order: SQL[] =
-    q.sort === "name"
-      ? [asc(sql`lower(${project.name})`)]
-      : q.sort === "code"
-        ? [asc(sql`lower(${project.code})`)]
-        : q.sort === "-createdAt"
-          ? [desc(project.createdAt)]
-          : q.sort === "-lastActivityAt"
-            ? [desc(project.lastActivityAt)]
-            : [desc(project.updatedAt)];
-  const rows = await projectSelect(db, caller.user.id)
-    .where(where)
-    .orderBy(...order, asc(project.id))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(project).where(where);
+  const { rows, total } = await selectMyProjects(db, caller.user.id, {
+    isActive: q.isActive ?? null,
+    like: q.q ? likePattern(q.q) : null,
+    sort: q.sort ?? "-updatedAt",
+    skip,
+    limit,
+  });
   return page(
     rows.map((r) => toProject(r)),
-    n,
+    total,
     skip,
     limit,
   );
@@ -200,7 +165,8 @@ export async function createProject(
     throw error;
   }
   await invalidateProject(deps.cache, id, [caller.user.id]);
-  const [row] = await projectSelect(deps.db, caller.user.id).where(eq(project.id, id));
+  const row = await selectProject(deps.db, id, caller.user.id);
+  if (!row) throw projectNotFound();
   return toProject(row);
 }
 

@@ -1,0 +1,40 @@
+import { FormatRegistry } from "@sinclair/typebox";
+import { fullFormats } from "elysia/type-system/format";
+
+/*
+ * TypeBox string formats, registered after `@elysiajs/openapi` is loaded. That plugin bundles
+ * `@sinclair/typemap`, which replaces the global `FormatRegistry` entries (`uuid`, `email`, `date`,
+ * `url`, `ipv4`, …) with checks that build a new Zod schema on every call
+ * (`check(string().uuid(), value)`): every `format: "uuid"` path parameter paid for an object
+ * graph per request. These are precompiled regexes / ajv-formats' functions instead.
+ */
+
+/* Any RFC 4122 layout (no `urn:uuid:` prefix, which PostgreSQL would reject as a uuid literal). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type FormatCheck = (value: string) => boolean;
+
+const asCheck = (v: unknown): FormatCheck | null =>
+  v instanceof RegExp
+    ? (value) => v.test(value)
+    : typeof v === "function"
+      ? (v as FormatCheck)
+      : typeof v === "object" && v !== null && "validate" in v
+        ? asCheck((v as { validate: unknown }).validate)
+        : null;
+
+/* The formats typemap overrides that have a cheap equivalent; others keep whatever is registered. */
+const OVERRIDDEN = ["date", "email", "ipv4", "ipv6", "url", "time", "duration"] as const;
+
+export function registerFastFormats(): void {
+  FormatRegistry.Set("uuid", (value) => UUID.test(value));
+  const formats = fullFormats as Record<string, unknown>;
+  for (const name of OVERRIDDEN) {
+    const check = asCheck(formats[name]);
+    if (check) FormatRegistry.Set(name, check);
+  }
+  // typemap registers `ip` (either family) under its own name.
+  const v4 = asCheck(formats.ipv4);
+  const v6 = asCheck(formats.ipv6);
+  if (v4 && v6) FormatRegistry.Set("ip", (value) => v4(value) || v6(value));
+}
