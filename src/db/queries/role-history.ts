@@ -1,8 +1,6 @@
-import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { roleHistory, userAccount } from "@/db/schema";
+import { roleHistory } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { likePattern } from "@/lib/schema";
 
 export type RoleHistoryValues = Omit<typeof roleHistory.$inferInsert, "id" | "changedAt">;
 
@@ -10,7 +8,3 @@ export type RoleHistoryValues = Omit<typeof roleHistory.$inferInsert, "id" | "ch
 export async function insertRoleHistory(tx: DbOrTx, values: RoleHistoryValues): Promise<void> {
   await tx.insert(roleHistory).values({ id: newId(), ...values });
 }
-
-/* The user search of member and user lists: the text is found in the e-mail or the display name. */
-export const userMatches = (q: string) =>
-  sql`(lower(${userAccount.email}) like lower(${likePattern(q)}) or lower(coalesce(${userAccount.displayName}, '')) like lower(${likePattern(q)}))`;

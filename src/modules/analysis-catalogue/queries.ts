@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, or, type SQL, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
+import { userRef } from "@/db/queries/user-ref";
 import {
   analysisDummyChartMaster,
   analysisDummyFormulaMaster,
@@ -103,9 +104,7 @@ function templateSelect(db: DbOrTx) {
     .select({
       t: analysisTemplate,
       issueName: analysisIssueMaster.name,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
+      createdBy: userRef,
     })
     .from(analysisTemplate)
     .innerJoin(analysisIssueMaster, eq(analysisIssueMaster.id, analysisTemplate.issueId))

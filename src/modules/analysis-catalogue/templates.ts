@@ -102,7 +102,7 @@ function toSaved(v: TemplateView, access: ProjectAccess, callerId: string): Save
     },
     usageCount: t.usageCount,
     lastUsedAt: t.lastUsedAt ? t.lastUsedAt.toISOString() : null,
-    createdBy: v.uId ? { id: v.uId, email: v.uEmail!, displayName: v.uName } : null,
+    createdBy: v.createdBy,
     editable: canEdit(access, callerId, t),
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
+import { userRef } from "@/db/queries/user-ref";
 import {
   analysisFile,
   analysisSession,
@@ -19,9 +20,7 @@ function fileSelect(db: DbOrTx) {
   return db
     .select({
       f: projectFile,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
+      uploadedBy: userRef,
       versionCount: sql<number>`(select count(*)::int from project_file v where v.chain_id = ${projectFile.chainId})`,
     })
     .from(projectFile)

@@ -59,7 +59,7 @@ function toFile(r: FileView): ProjectFile {
     sizeBytes: f.sizeBytes,
     checksumSha256: f.checksumSha256,
     comment: f.comment,
-    uploadedBy: r.uId ? { id: r.uId, email: r.uEmail!, displayName: r.uName } : null,
+    uploadedBy: r.uploadedBy,
     uploadedAt: f.uploadedAt.toISOString(),
     versionCount: Number(r.versionCount),
   };
@@ -71,7 +71,7 @@ const toVersionInfo = (r: FileView): VersionInfo => ({
   sizeBytes: r.f.sizeBytes,
   checksumSha256: r.f.checksumSha256,
   uploadedAt: r.f.uploadedAt.toISOString(),
-  uploadedBy: r.uId ? { id: r.uId, email: r.uEmail!, displayName: r.uName } : null,
+  uploadedBy: r.uploadedBy,
 });
 
 /** A file (any version) of this project; ids of other projects answer 404 like unknown ones. */

@@ -1,7 +1,7 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "@/db/client";
-import { userMatches } from "@/db/queries/role-history";
+import { userMatches, userRef } from "@/db/queries/user-ref";
 import { project, projectMember, userAccount } from "@/db/schema";
 import type { MemberListQuery } from "./model";
 
@@ -13,13 +13,8 @@ function memberSelect(db: DbOrTx) {
   return db
     .select({
       m: projectMember,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
-      uActive: userAccount.isActive,
-      aId: adder.id,
-      aEmail: adder.email,
-      aName: adder.displayName,
+      user: { ...userRef, isActive: userAccount.isActive },
+      addedBy: { id: adder.id, email: adder.email, displayName: adder.displayName },
     })
     .from(projectMember)
     .innerJoin(userAccount, eq(userAccount.id, projectMember.userId))

@@ -40,9 +40,9 @@ function toMember(r: MemberView): Member {
     userId: r.m.userId,
     role: r.m.role as ProjectRole,
     joinedAt: r.m.joinedAt.toISOString(),
-    addedBy: r.aId ? { id: r.aId, email: r.aEmail!, displayName: r.aName } : null,
+    addedBy: r.addedBy,
     lastActivityAt: r.m.lastActivityAt ? r.m.lastActivityAt.toISOString() : null,
-    user: { id: r.uId, email: r.uEmail, displayName: r.uName, isActive: r.uActive },
+    user: r.user,
   };
 }
 

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, sql } from "drizzle-orm";
 import { type DbOrTx, rowsOf } from "@/db/client";
-import { userMatches } from "@/db/queries/role-history";
+import { userMatches, userRef } from "@/db/queries/user-ref";
 import type { UserRow } from "@/db/queries/users";
 import { project, projectMember, roleHistory, systemSetting, userAccount, userSettings } from "@/db/schema";
 import { newId } from "@/lib/ids";
@@ -147,9 +147,7 @@ export async function listRoleHistoryRows(
     .select({
       h: roleHistory,
       projectName: project.name,
-      byId: userAccount.id,
-      byEmail: userAccount.email,
-      byName: userAccount.displayName,
+      changedBy: userRef,
     })
     .from(roleHistory)
     .leftJoin(project, eq(project.id, roleHistory.projectId))

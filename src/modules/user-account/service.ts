@@ -381,7 +381,7 @@ export async function listRoleHistory(db: DbOrTx, caller: Caller, userId: string
     oldRoles: r.h.oldRoles,
     newRoles: r.h.newRoles,
     reason: r.h.reason,
-    changedBy: r.byId ? { id: r.byId, email: r.byEmail!, displayName: r.byName } : null,
+    changedBy: r.changedBy,
     changedAt: r.h.changedAt.toISOString(),
   }));
   return page(items, total, skip, limit);
