@@ -120,22 +120,21 @@ export async function writeIssue(tx: DbOrTx, id: string, state: IssueState, exis
     await tx.insert(analysisDummyChartMaster).values(charts.map((c) => ({ ...c, issueId: id })));
 }
 
-/** Archives an active issue; false when it was archived or gone already. */
-export async function archiveIssue(tx: DbOrTx, id: string, now: Date): Promise<boolean> {
+/** Archives an active theme or issue; false when it was archived or gone already. */
+export async function archiveIfActive(
+  tx: DbOrTx,
+  kind: "theme" | "issue",
+  id: string,
+  now: Date,
+): Promise<boolean> {
+  // Both tables share id, isActive, archivedAt and updatedAt; typed as one keeps the inference.
+  const t = (
+    kind === "theme" ? analysisValidationMaster : analysisIssueMaster
+  ) as typeof analysisValidationMaster;
   const rows = await tx
-    .update(analysisIssueMaster)
+    .update(t)
     .set({ isActive: false, archivedAt: now, updatedAt: now })
-    .where(and(eq(analysisIssueMaster.id, id), eq(analysisIssueMaster.isActive, true)))
-    .returning({ id: analysisIssueMaster.id });
-  return rows.length > 0;
-}
-
-/** Archives an active theme; false when it was archived or gone already. */
-export async function archiveTheme(tx: DbOrTx, id: string, now: Date): Promise<boolean> {
-  const rows = await tx
-    .update(analysisValidationMaster)
-    .set({ isActive: false, archivedAt: now, updatedAt: now })
-    .where(and(eq(analysisValidationMaster.id, id), eq(analysisValidationMaster.isActive, true)))
-    .returning({ id: analysisValidationMaster.id });
+    .where(and(eq(t.id, id), eq(t.isActive, true)))
+    .returning({ id: t.id });
   return rows.length > 0;
 }

@@ -2,8 +2,7 @@ import type { Database, Tx } from "@/db/client";
 import { canonicalJson, sha256Hex } from "@/engine";
 import { issueChildren } from "./queries";
 import {
-  archiveIssue,
-  archiveTheme,
+  archiveIfActive,
   findIssueRow,
   findTheme,
   insertTheme,
@@ -246,13 +245,13 @@ export async function seedAnalysisCatalogue(
     const gone = [...states.values()].filter((s) => !present.has(s.seedKey) && s.contentHash !== ARCHIVED);
     for (const s of gone.filter((g) => g.seedKey.startsWith(ISSUE_PREFIX))) {
       const id = uuidv5(s.seedKey);
-      if (await archiveIssue(tx, id, now)) issues.archived++;
+      if (await archiveIfActive(tx, "issue", id, now)) issues.archived++;
       const after = await issueStateOf(tx, id);
       await saveState(tx, s.seedKey, ARCHIVED, after ? hashOf(after) : ARCHIVED);
     }
     for (const s of gone.filter((g) => g.seedKey.startsWith(THEME_PREFIX))) {
       const id = uuidv5(s.seedKey);
-      if (await archiveTheme(tx, id, now)) themes.archived++;
+      if (await archiveIfActive(tx, "theme", id, now)) themes.archived++;
       const after = await findTheme(tx, id);
       await saveState(tx, s.seedKey, ARCHIVED, after ? hashOf(themeStateOf(after)) : ARCHIVED);
     }
