@@ -47,4 +47,43 @@ describe("import rules", () => {
     expect(rules("src/lib/rate-limit.ts", `import { sql } from "drizzle-orm/sql";`)).toHaveLength(1);
     expect(rules("src/modules/file/queries.ts", sqlImport)).toEqual([]);
   });
+
+  test("under src/modules only queries and repository files import drizzle or schema values", () => {
+    const sqlImport = `import { eq } from "drizzle-orm";\nimport { project } from "@/db/schema";`;
+    for (const file of [
+      "src/modules/file/service.ts",
+      "src/modules/admin-analysis-master/crud.ts",
+      "src/modules/analysis-catalogue/seed.ts",
+      "src/modules/file/model.ts",
+    ])
+      expect(rules(file, sqlImport)).toHaveLength(2);
+    for (const file of [
+      "src/modules/file/queries.ts",
+      "src/modules/analysis-session/repository.ts",
+      "src/modules/analysis-catalogue/seed-queries.ts",
+      "src/modules/file/service.test.ts",
+    ])
+      expect(rules(file, sqlImport)).toEqual([]);
+    // A relative path to the schema is the same import.
+    expect(rules("src/modules/file/service.ts", `import { project } from "../../db/schema";`)).toHaveLength(
+      1,
+    );
+    // Drizzle is refused even type-only; the dynamic form of a schema import is a value import.
+    expect(rules("src/modules/file/service.ts", `import type { SQL } from "drizzle-orm";`)).toHaveLength(1);
+    expect(rules("src/modules/file/service.ts", `const s = await import("@/db/schema");`)).toHaveLength(1);
+    expect(rules("src/modules/file/service.ts", `export { project } from "@/db/schema";`)).toHaveLength(1);
+    // Row types from the schema are fine: they vanish at compile time.
+    for (const typeOnly of [
+      `import type { projectFile } from "@/db/schema";`,
+      `import { type projectFile, type project } from "@/db/schema";`,
+      `export type { projectFile } from "@/db/schema";`,
+    ])
+      expect(rules("src/modules/file/service.ts", typeOnly)).toEqual([]);
+    // One value binding beside the types makes it a value import.
+    expect(
+      rules("src/modules/file/service.ts", `import { type projectFile, project } from "@/db/schema";`),
+    ).toHaveLength(1);
+    const mixed = `import type { projectFile } from "@/db/schema";\nimport { project } from "@/db/schema";`;
+    expect(rules("src/modules/file/service.ts", mixed).length).toBeGreaterThan(0);
+  });
 });

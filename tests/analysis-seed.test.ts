@@ -20,6 +20,7 @@ import {
   SeedSetInvalidError,
   seedAnalysisCatalogue,
   seededIssueId,
+  seededThemeId,
 } from "@/modules/analysis-catalogue/seed";
 import { isolatedDatabase, testApp, testConfig } from "./helpers/context";
 import { TEST_DATABASE_URL } from "./helpers/env";
@@ -234,6 +235,32 @@ describe("analysis catalogue seed (analysis.md §6.3–6.4, scenarios 1 and 34)"
       .where(eq(analysisIssueMaster.id, seededIssueId("reform-effect")));
     expect(again.isActive).toBe(true);
     expect(again.archivedAt).toBeNull();
+  });
+
+  test("a theme removed with its issues is archived with them and returns with the files", async () => {
+    const dir = scratchSet();
+    edit(dir, "themes.yaml", (t) => t.replace(/^- \{key: inventory,.*\n/m, ""));
+    rmSync(join(dir, "issues/inventory-gap.yaml"));
+    const removed = await seedAnalysisCatalogue(db, { dir });
+    expect(removed.themes.archived).toBe(1);
+    expect(removed.issues.archived).toBe(1);
+    const theme = async () =>
+      (
+        await db
+          .select()
+          .from(analysisValidationMaster)
+          .where(eq(analysisValidationMaster.id, seededThemeId("inventory")))
+      )[0];
+    expect((await theme()).isActive).toBe(false);
+    expect((await theme()).archivedAt).toBeInstanceOf(Date);
+    // Archived once: a second run archives nothing more.
+    expect(counts(await seedAnalysisCatalogue(db, { dir })).archived).toBe(0);
+
+    const back = await seedAnalysisCatalogue(db, { dir: SEED });
+    expect(back.themes.updated).toBe(1);
+    expect(back.issues.updated).toBe(1);
+    expect((await theme()).isActive).toBe(true);
+    expect((await theme()).archivedAt).toBeNull();
   });
 
   test("scenario 1: the catalogue over HTTP", async () => {

@@ -1,19 +1,20 @@
-import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
-import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Database, DbOrTx, Tx } from "@/db/client";
 import { pgErrorCode } from "@/db/pg-errors";
 import { type AuditActor, type AuditEntry, writeAudit } from "@/db/queries/audit";
-import type {
-  analysisDummyChartMaster,
-  analysisDummyFormulaMaster,
-  analysisGraphAxisMaster,
-  analysisIssueMaster,
-  analysisValidationMaster,
-} from "@/db/schema";
 import type { Cache } from "@/lib/cache";
 import { AppError, problem } from "@/lib/errors";
-import { newId } from "@/lib/ids";
-import { likePattern, page } from "@/lib/schema";
+import { page } from "@/lib/schema";
+import {
+  type ArchivableTable,
+  deleteMasterRow,
+  findMasterView,
+  insertMasterRow,
+  listMasterRows,
+  lockMasterRow,
+  type MasterStore,
+  type MasterTable,
+  updateMasterRow,
+} from "./queries";
 
 /*
  * One CRUD for the five analysis masters (api.md §2.12.1), driven by a per-resource spec. Every
@@ -24,27 +25,14 @@ import { likePattern, page } from "@/lib/schema";
 
 export type MasterDeps = { db: Database; cache: Cache; actor: AuditActor };
 
-export type MasterTable =
-  | typeof analysisValidationMaster
-  | typeof analysisIssueMaster
-  | typeof analysisGraphAxisMaster
-  | typeof analysisDummyFormulaMaster
-  | typeof analysisDummyChartMaster;
-type ArchivableTable = typeof analysisValidationMaster | typeof analysisIssueMaster;
-
 export type MasterSpec<T extends MasterTable, R, Create, Patch> = {
-  table: T;
+  /** Table, derived columns and sort keys (queries.ts `STORES`). */
+  store: MasterStore<T>;
   /** Names the resource in "No such … master." */
   label: string;
   resourceType: string;
-  /** Derived columns of the answer (usage counts), selected beside the row. */
-  extra?: Record<string, SQL>;
   view: (r: { row: T["$inferSelect"] } & Record<string, unknown>) => R;
   auditView: (row: T["$inferSelect"]) => unknown;
-  order: AnyPgColumn;
-  /** Sort key of `sort=name`; also enables `q` search when `search` is set. */
-  name: SQL | null;
-  search?: AnyPgColumn;
   /** Rows that may be archived through `isActive` instead of deleted. */
   archivable?: boolean;
   /** The row this one hangs off: filtered by, checked (and locked) on create and re-parenting. */
@@ -62,12 +50,6 @@ type AnySpec = SpecOf<any>;
 
 export const masterNotFound = (what: string) =>
   problem("MASTER_NOT_FOUND", { detail: `No such ${what} master.` });
-
-// The five tables share id, created/updated and (archivable ones) isActive/archivedAt; typing the
-// query on one table keeps drizzle's inference for those columns.
-const common = (spec: AnySpec) => spec.table as typeof analysisValidationMaster;
-const parentColumn = (spec: AnySpec) =>
-  (spec.table as unknown as Record<string, AnyPgColumn>)[spec.parent?.key ?? "id"];
 
 /* Runs a write and turns the constraint violations a race can still produce into domain errors. */
 export async function write<T>(
@@ -93,21 +75,6 @@ export async function write<T>(
 const audit = (tx: Tx, deps: MasterDeps, entry: Omit<AuditEntry, "eventType">) =>
   writeAudit(tx, deps.actor, { eventType: "DATA_CHANGE", ...entry });
 
-function orderBy(sort: string | undefined, spec: AnySpec): SQL[] {
-  const t = common(spec);
-  const name = spec.name;
-  if (sort === "name" && name) return [asc(name), asc(t.id)];
-  if (sort === "-createdAt") return [desc(t.createdAt), asc(t.id)];
-  if (sort === "-updatedAt") return [desc(t.updatedAt), asc(t.id)];
-  return [asc(spec.order), ...(name ? [asc(name)] : []), asc(t.id)];
-}
-
-const selectOf = (db: DbOrTx, spec: AnySpec) =>
-  db
-    .select({ row: common(spec), ...spec.extra })
-    .from(common(spec))
-    .$dynamic();
-
 export type MasterListQuery = {
   skip?: number;
   limit?: number;
@@ -119,43 +86,40 @@ export type MasterListQuery = {
 };
 
 export async function listMasters<R>(db: DbOrTx, spec: SpecOf<R>, q: MasterListQuery) {
-  const t = common(spec);
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
   const parentId = spec.parent ? q[spec.parent.key] : undefined;
-  const where = and(
-    parentId ? eq(parentColumn(spec), parentId) : undefined,
-    spec.archivable && !q.includeArchived ? eq(t.isActive, true) : undefined,
-    spec.search && q.q ? sql`lower(${spec.search}) like lower(${likePattern(q.q)})` : undefined,
+  const { rows, total } = await listMasterRows(
+    db,
+    spec.store,
+    {
+      parent: spec.parent && parentId ? { key: spec.parent.key, id: parentId } : undefined,
+      activeOnly: !!spec.archivable && !q.includeArchived,
+      q: q.q,
+      sort: q.sort,
+    },
+    skip,
+    limit,
   );
-  const rows = await selectOf(db, spec)
-    .where(where)
-    .orderBy(...orderBy(q.sort, spec))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(t).where(where);
-  return page(rows.map(spec.view), n, skip, limit);
+  return page(rows.map(spec.view), total, skip, limit);
 }
 
 export async function getMaster<R>(db: DbOrTx, spec: SpecOf<R>, id: string) {
-  const [row] = await selectOf(db, spec).where(eq(common(spec).id, id));
+  const row = await findMasterView(db, spec.store, id);
   if (!row) throw masterNotFound(spec.label);
   return spec.view(row);
 }
 
 /* The answer to a write: the written row, re-read only when the view needs derived columns. */
 const answer = <R>(tx: Tx, spec: SpecOf<R>, row: object): R | Promise<R> =>
-  spec.extra ? getMaster(tx, spec, (row as { id: string }).id) : spec.view({ row });
+  spec.store.extra ? getMaster(tx, spec, (row as { id: string }).id) : spec.view({ row });
 
 export async function createMaster<R, C>(deps: MasterDeps, spec: SpecOf<R, C>, body: C): Promise<R> {
   const s = spec;
   const values = s.insert(body);
   return write(deps, s.taken, s.parentMissing, async (tx) => {
     if (s.parent) await s.parent.check(tx, (body as Record<string, string>)[s.parent.key]);
-    const [row] = await tx
-      .insert(common(s))
-      .values({ id: newId(), ...values } as typeof analysisValidationMaster.$inferInsert)
-      .returning();
+    const row = await insertMasterRow(tx, s.store, values);
     await audit(tx, deps, {
       action: "CREATE",
       resourceType: s.resourceType,
@@ -179,10 +143,9 @@ export async function updateMaster<R, P>(
   body: P,
 ): Promise<R> {
   const s = spec;
-  const t = common(s);
   const set = s.patch(body);
   return write(deps, s.taken, s.parentMissing, async (tx) => {
-    const [before] = await tx.select().from(t).where(eq(t.id, id)).for("update");
+    const before = await lockMasterRow(tx, s.store, id);
     if (!before) throw masterNotFound(s.label);
     if (s.parent) {
       const next = (body as Record<string, string | undefined>)[s.parent.key];
@@ -190,11 +153,7 @@ export async function updateMaster<R, P>(
       if (next !== undefined && next !== current) await s.parent.check(tx, next);
     }
     const active = s.archivable ? activeChange(before, (body as { isActive?: boolean }).isActive) : {};
-    const [after] = await tx
-      .update(t)
-      .set({ ...set, ...active, updatedAt: new Date() })
-      .where(eq(t.id, id))
-      .returning();
+    const after = await updateMasterRow(tx, s.store, id, { ...set, ...active });
     const archiving = s.archivable && before.isActive && !after.isActive;
     await audit(tx, deps, {
       action: archiving ? "ARCHIVE" : "UPDATE",
@@ -211,13 +170,12 @@ export async function updateMaster<R, P>(
 
 /** Hard delete, for the per-issue masters nothing else points at. */
 export async function deleteMaster(deps: MasterDeps, spec: AnySpec, id: string): Promise<void> {
-  const t = common(spec);
   await write(
     deps,
     spec.taken,
     () => masterNotFound(spec.label),
     async (tx) => {
-      const [before] = await tx.delete(t).where(eq(t.id, id)).returning();
+      const before = await deleteMasterRow(tx, spec.store, id);
       if (!before) throw masterNotFound(spec.label);
       await audit(tx, deps, {
         action: "DELETE",
@@ -236,20 +194,19 @@ export async function deleteMaster(deps: MasterDeps, spec: AnySpec, id: string):
  */
 export async function archiveOrPurge(
   deps: MasterDeps,
-  spec: AnySpec & { table: ArchivableTable },
+  spec: AnySpec & { store: MasterStore<ArchivableTable> },
   id: string,
   purge: boolean,
   inUse: () => AppError,
   purgeCheck: (tx: Tx) => Promise<Record<string, unknown>>,
 ): Promise<void> {
-  const t = common(spec);
   await write(deps, spec.taken, inUse, async (tx) => {
-    const [before] = await tx.select().from(t).where(eq(t.id, id)).for("update");
+    const before = await lockMasterRow(tx, spec.store, id);
     if (!before) throw masterNotFound(spec.label);
     const entry = { severity: "WARNING", resourceType: spec.resourceType, resourceId: id } as const;
     if (purge) {
       const metadata = await purgeCheck(tx);
-      await tx.delete(t).where(eq(t.id, id));
+      await deleteMasterRow(tx, spec.store, id);
       await audit(tx, deps, {
         ...entry,
         action: "DELETE",
@@ -259,11 +216,7 @@ export async function archiveOrPurge(
       return;
     }
     if (!before.isActive) return;
-    const [after] = await tx
-      .update(t)
-      .set({ isActive: false, archivedAt: new Date(), updatedAt: new Date() })
-      .where(eq(t.id, id))
-      .returning();
+    const after = await updateMasterRow(tx, spec.store, id, { isActive: false, archivedAt: new Date() });
     await audit(tx, deps, {
       ...entry,
       action: "ARCHIVE",

@@ -1,15 +1,5 @@
 import { createHash } from "node:crypto";
-import { count, eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
-import {
-  analysisDummyChartMaster,
-  analysisDummyFormulaMaster,
-  analysisGraphAxisMaster,
-  analysisIssueMaster,
-  analysisSession,
-  analysisTemplate,
-  analysisValidationMaster,
-} from "@/db/schema";
 import { problem } from "@/lib/errors";
 import { iso } from "@/lib/schema";
 import { archiveOrPurge, type MasterDeps, type MasterSpec, masterCrud, masterNotFound } from "./crud";
@@ -31,6 +21,14 @@ import {
   type ValidationMaster,
   type ValidationPatch,
 } from "./model";
+import {
+  countIssuesOf,
+  issueChildCounts,
+  issueReferences,
+  STORES,
+  shareLockIssue,
+  shareLockValidation,
+} from "./queries";
 
 export { type MasterDeps, masterNotFound } from "./crud";
 
@@ -39,12 +37,6 @@ export { type MasterDeps, masterNotFound } from "./crud";
  * and issues are archived rather than deleted because sessions and templates keep pointing at
  * them; a purge is refused while anything still does.
  */
-
-const V = analysisValidationMaster;
-const I = analysisIssueMaster;
-const A = analysisGraphAxisMaster;
-const F = analysisDummyFormulaMaster;
-const C = analysisDummyChartMaster;
 
 const nameTaken = (detail: string) => () => problem("NAME_TAKEN", { detail });
 
@@ -78,28 +70,27 @@ const digest = (v: unknown) => createHash("sha256").update(JSON.stringify(v)).di
 
 /* Locks the parent row against a concurrent purge for the rest of the transaction. */
 async function usableValidation(tx: Tx, id: string): Promise<void> {
-  const [v] = await tx.select({ isActive: V.isActive }).from(V).where(eq(V.id, id)).for("share");
+  const v = await shareLockValidation(tx, id);
   if (!v) throw masterNotFound("validation");
   if (!v.isActive) throw problem("MASTER_ARCHIVED", { detail: "The validation master is archived." });
 }
 
 async function existingIssue(tx: Tx, id: string): Promise<void> {
-  const [i] = await tx.select({ id: I.id }).from(I).where(eq(I.id, id)).for("share");
-  if (!i) throw masterNotFound("issue");
+  if (!(await shareLockIssue(tx, id))) throw masterNotFound("issue");
 }
 const ofIssue = { key: "issueId", check: existingIssue } as const;
 
 /* ---------- validation ---------- */
 
-/* Spelled out: drizzle leaves columns unqualified in a single-table select, and a bare "id" here
-   would bind to the subquery's own table. */
-const issueCount = sql<number>`(select count(*)::int from analysis_issue_master i where i.validation_id = analysis_validation_master.id)`;
-
-const VALIDATIONS: MasterSpec<typeof V, ValidationMaster, ValidationCreate, ValidationPatch> = {
-  table: V,
+const VALIDATIONS: MasterSpec<
+  typeof STORES.validation.table,
+  ValidationMaster,
+  ValidationCreate,
+  ValidationPatch
+> = {
+  store: STORES.validation,
   label: "validation",
   resourceType: "analysis_validation_master",
-  extra: { issueCount },
   view: ({ row: v, issueCount }) => ({
     id: v.id,
     name: v.name,
@@ -113,9 +104,6 @@ const VALIDATIONS: MasterSpec<typeof V, ValidationMaster, ValidationCreate, Vali
     validationOrder: v.validationOrder,
     ...activity(v),
   }),
-  order: V.validationOrder,
-  name: sql`lower(${V.name})`,
-  search: V.name,
   archivable: true,
   taken: nameTaken("Another validation master already has this name."),
   parentMissing: () => masterNotFound("validation"),
@@ -138,7 +126,7 @@ function deleteValidation(deps: MasterDeps, id: string, purge: boolean): Promise
     purge,
     () => inUse(1),
     async (tx) => {
-      const [{ n }] = await tx.select({ n: count() }).from(I).where(eq(I.validationId, id));
+      const n = await countIssuesOf(tx, id);
       if (n > 0) throw inUse(n);
       return {};
     },
@@ -147,13 +135,10 @@ function deleteValidation(deps: MasterDeps, id: string, purge: boolean): Promise
 
 /* ---------- issue ---------- */
 
-const sessionCount = sql<number>`(select count(*)::int from analysis_session s where s.issue_id = analysis_issue_master.id)`;
-
-const ISSUES: MasterSpec<typeof I, IssueMaster, IssueCreate, IssuePatch> = {
-  table: I,
+const ISSUES: MasterSpec<typeof STORES.issue.table, IssueMaster, IssueCreate, IssuePatch> = {
+  store: STORES.issue,
   label: "issue",
   resourceType: "analysis_issue_master",
-  extra: { sessionCount },
   view: ({ row: i, sessionCount }) => ({
     id: i.id,
     validationId: i.validationId,
@@ -182,9 +167,6 @@ const ISSUES: MasterSpec<typeof I, IssueMaster, IssueCreate, IssuePatch> = {
     issueOrder: i.issueOrder,
     ...activity(i),
   }),
-  order: I.issueOrder,
-  name: sql`lower(${I.name})`,
-  search: I.name,
   archivable: true,
   parent: { key: "validationId", check: usableValidation },
   taken: nameTaken("This validation master already has an issue with this name."),
@@ -226,25 +208,10 @@ function deleteIssue(deps: MasterDeps, id: string, purge: boolean): Promise<void
     purge,
     () => inUse({ sessions: 1, templates: 0 }),
     async (tx) => {
-      const [{ sessions }] = await tx
-        .select({ sessions: count() })
-        .from(analysisSession)
-        .where(eq(analysisSession.issueId, id));
-      const [{ templates }] = await tx
-        .select({ templates: count() })
-        .from(analysisTemplate)
-        .where(eq(analysisTemplate.issueId, id));
+      const { sessions, templates } = await issueReferences(tx, id);
       if (sessions > 0 || templates > 0) throw inUse({ sessions, templates });
       // Axes, formulas and charts go with it (ON DELETE CASCADE); the audit row counts them.
-      const cascaded: Record<string, number> = {};
-      for (const [key, tbl] of [
-        ["axes", A],
-        ["formulas", F],
-        ["charts", C],
-      ] as const) {
-        const [{ n }] = await tx.select({ n: count() }).from(tbl).where(eq(tbl.issueId, id));
-        cascaded[key] = n;
-      }
+      const cascaded = await issueChildCounts(tx, id);
       return { cascaded };
     },
   );
@@ -260,7 +227,7 @@ const AXIS_OPTIONS: Record<string, "subject" | "column"> = {
   軸: "column",
 };
 
-const axisView = (a: typeof A.$inferSelect): GraphAxisMaster => ({
+const axisView = (a: typeof STORES.axis.table.$inferSelect): GraphAxisMaster => ({
   id: a.id,
   issueId: a.issueId,
   name: a.name,
@@ -270,8 +237,8 @@ const axisView = (a: typeof A.$inferSelect): GraphAxisMaster => ({
   ...stamps(a),
 });
 
-const AXES: MasterSpec<typeof A, GraphAxisMaster, GraphAxisCreate, GraphAxisPatch> = {
-  table: A,
+const AXES: MasterSpec<typeof STORES.axis.table, GraphAxisMaster, GraphAxisCreate, GraphAxisPatch> = {
+  store: STORES.axis,
   label: "graph-axis",
   resourceType: "analysis_graph_axis_master",
   view: ({ row }) => axisView(row),
@@ -279,8 +246,6 @@ const AXES: MasterSpec<typeof A, GraphAxisMaster, GraphAxisCreate, GraphAxisPatc
     const { createdAt: _c, updatedAt: _u, id: _i, ...rest } = axisView(a);
     return rest;
   },
-  order: A.axisOrder,
-  name: sql`lower(${A.name})`,
   parent: ofIssue,
   taken: nameTaken("This issue already has a graph axis with this name."),
   parentMissing: () => masterNotFound("issue"),
@@ -304,8 +269,13 @@ const AXES: MasterSpec<typeof A, GraphAxisMaster, GraphAxisCreate, GraphAxisPatc
 
 const uniqueClash = nameTaken("Unique name clash.");
 
-const FORMULAS: MasterSpec<typeof F, DummyFormulaMaster, DummyFormulaCreate, DummyFormulaPatch> = {
-  table: F,
+const FORMULAS: MasterSpec<
+  typeof STORES.formula.table,
+  DummyFormulaMaster,
+  DummyFormulaCreate,
+  DummyFormulaPatch
+> = {
+  store: STORES.formula,
   label: "dummy-formula",
   resourceType: "analysis_dummy_formula_master",
   view: ({ row: f }) => ({
@@ -317,8 +287,6 @@ const FORMULAS: MasterSpec<typeof F, DummyFormulaMaster, DummyFormulaCreate, Dum
     ...stamps(f),
   }),
   auditView: (f) => ({ issueId: f.issueId, name: f.name, value: f.value, formulaOrder: f.formulaOrder }),
-  order: F.formulaOrder,
-  name: sql`lower(${F.name})`,
   parent: ofIssue,
   taken: uniqueClash,
   parentMissing: () => masterNotFound("issue"),
@@ -350,8 +318,8 @@ function checkedChart<T>(chart: T): T {
   return chart;
 }
 
-const CHARTS: MasterSpec<typeof C, DummyChartMaster, DummyChartCreate, DummyChartPatch> = {
-  table: C,
+const CHARTS: MasterSpec<typeof STORES.chart.table, DummyChartMaster, DummyChartCreate, DummyChartPatch> = {
+  store: STORES.chart,
   label: "dummy-chart",
   resourceType: "analysis_dummy_chart_master",
   view: ({ row: c }) => ({
@@ -367,8 +335,6 @@ const CHARTS: MasterSpec<typeof C, DummyChartMaster, DummyChartCreate, DummyChar
     chart: { bytes: Buffer.byteLength(JSON.stringify(c.chart)), digest: digest(c.chart) },
     chartOrder: c.chartOrder,
   }),
-  order: C.chartOrder,
-  name: null,
   parent: ofIssue,
   taken: uniqueClash,
   parentMissing: () => masterNotFound("issue"),

@@ -1,17 +1,23 @@
-import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
-import {
-  analysisDummyChartMaster,
-  analysisDummyFormulaMaster,
-  analysisGraphAxisMaster,
-  analysisIssueMaster,
-  analysisValidationMaster,
-  seedState,
-} from "@/db/schema";
 import { canonicalJson, sha256Hex } from "@/engine";
+import { issueChildren } from "./queries";
+import {
+  archiveIfActive,
+  findIssueRow,
+  findTheme,
+  insertTheme,
+  issueNamedOtherThan,
+  lockCatalogueSeed,
+  saveSeedState as saveState,
+  seedStatesWithPrefixes,
+  type ThemeRow,
+  themeNamedOtherThan,
+  themesByIds,
+  updateTheme,
+  writeIssue,
+} from "./seed-queries";
 import {
   ISSUE_PREFIX,
-  type IssueItem,
   type IssueState,
   type PreparedSet,
   readAnalysisSeed,
@@ -40,9 +46,6 @@ export {
  * so a re-run can tell "nothing to do" from "the source changed" from "an admin edited the row".
  */
 
-/** pg_advisory_xact_lock key of the analysis catalogue set ("campseed" as ASCII, fits a bigint). */
-const LOCK_KEY = "7161971031151010100";
-
 /** contentHash of an item archived because its source disappeared. */
 const ARCHIVED = "archived";
 
@@ -68,8 +71,6 @@ const hashOf = (state: unknown) => sha256Hex(canonicalJson(state));
 
 /* ---------- writing ---------- */
 
-type ThemeRow = typeof analysisValidationMaster.$inferSelect;
-
 const themeStateOf = (r: ThemeRow): ThemeState => ({
   name: r.name,
   validationOrder: r.validationOrder,
@@ -77,13 +78,9 @@ const themeStateOf = (r: ThemeRow): ThemeState => ({
 });
 
 async function issueStateOf(tx: Tx, id: string): Promise<IssueState | null> {
-  const [r] = await tx.select().from(analysisIssueMaster).where(eq(analysisIssueMaster.id, id));
+  const r = await findIssueRow(tx, id);
   if (!r) return null;
-  const [axes, formulas, charts] = await Promise.all([
-    tx.select().from(analysisGraphAxisMaster).where(eq(analysisGraphAxisMaster.issueId, id)),
-    tx.select().from(analysisDummyFormulaMaster).where(eq(analysisDummyFormulaMaster.issueId, id)),
-    tx.select().from(analysisDummyChartMaster).where(eq(analysisDummyChartMaster.issueId, id)),
-  ]);
+  const { axes, formulas, charts } = await issueChildren(tx, id);
   const byId = <T extends { id: string }>(a: T[]) => [...a].sort((x, y) => (x.id < y.id ? -1 : 1));
   return {
     validationId: r.validationId,
@@ -117,35 +114,6 @@ const sortedState = (s: IssueState): IssueState => {
   return { ...s, axes: byId(s.axes), formulas: byId(s.formulas), charts: byId(s.charts) };
 };
 
-async function writeIssue(tx: Tx, item: IssueItem, exists: boolean) {
-  const { axes, formulas, charts, ...row } = item.state;
-  const now = new Date();
-  if (exists) {
-    await tx
-      .update(analysisIssueMaster)
-      .set({ ...row, archivedAt: null, updatedAt: now })
-      .where(eq(analysisIssueMaster.id, item.id));
-    await tx.delete(analysisGraphAxisMaster).where(eq(analysisGraphAxisMaster.issueId, item.id));
-    await tx.delete(analysisDummyFormulaMaster).where(eq(analysisDummyFormulaMaster.issueId, item.id));
-    await tx.delete(analysisDummyChartMaster).where(eq(analysisDummyChartMaster.issueId, item.id));
-  } else {
-    await tx.insert(analysisIssueMaster).values({ id: item.id, ...row });
-  }
-  if (axes.length)
-    await tx.insert(analysisGraphAxisMaster).values(axes.map((a) => ({ ...a, issueId: item.id })));
-  if (formulas.length)
-    await tx.insert(analysisDummyFormulaMaster).values(formulas.map((f) => ({ ...f, issueId: item.id })));
-  if (charts.length)
-    await tx.insert(analysisDummyChartMaster).values(charts.map((c) => ({ ...c, issueId: item.id })));
-}
-
-async function saveState(tx: Tx, seedKey: string, contentHash: string, rowHash: string) {
-  await tx
-    .insert(seedState)
-    .values({ seedKey, contentHash, rowHash })
-    .onConflictDoUpdate({ target: seedState.seedKey, set: { contentHash, rowHash, updatedAt: new Date() } });
-}
-
 const zero = (): SeedCounts => ({ created: 0, updated: 0, unchanged: 0, skipped: 0, archived: 0 });
 
 type Decision = "create" | "update" | "unchanged" | "skip";
@@ -172,31 +140,14 @@ function decide(
 async function nameConflicts(tx: Tx, set: PreparedSet): Promise<SeedProblem[]> {
   const out: SeedProblem[] = [];
   for (const t of set.themes) {
-    const [c] = await tx
-      .select({ id: analysisValidationMaster.id })
-      .from(analysisValidationMaster)
-      .where(
-        and(
-          sql`lower(${analysisValidationMaster.name}) = lower(${t.state.name})`,
-          ne(analysisValidationMaster.id, t.id),
-        ),
-      );
+    const c = await themeNamedOtherThan(tx, t.state.name, t.id);
     if (c)
-      out.push({ file: t.file, field: "name", message: `${t.state.name} is already used by theme ${c.id}` });
+      out.push({ file: t.file, field: "name", message: `${t.state.name} is already used by theme ${c}` });
   }
   for (const i of set.issues) {
-    const [c] = await tx
-      .select({ id: analysisIssueMaster.id })
-      .from(analysisIssueMaster)
-      .where(
-        and(
-          eq(analysisIssueMaster.validationId, i.state.validationId),
-          sql`lower(${analysisIssueMaster.name}) = lower(${i.state.name})`,
-          ne(analysisIssueMaster.id, i.id),
-        ),
-      );
+    const c = await issueNamedOtherThan(tx, i.state.validationId, i.state.name, i.id);
     if (c)
-      out.push({ file: i.file, field: "name", message: `${i.state.name} is already used by issue ${c.id}` });
+      out.push({ file: i.file, field: "name", message: `${i.state.name} is already used by issue ${c}` });
   }
   return out;
 }
@@ -216,30 +167,18 @@ export async function seedAnalysisCatalogue(
   const skipped: SkippedItem[] = [];
 
   await db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_KEY}::bigint)`);
+    await lockCatalogueSeed(tx);
     const conflicts = await nameConflicts(tx, set);
     if (conflicts.length) throw new SeedSetInvalidError(options.dir, conflicts);
     const states = new Map(
-      (
-        await tx
-          .select()
-          .from(seedState)
-          .where(
-            sql`${seedState.seedKey} like ${THEME_PREFIX + "%"} or ${seedState.seedKey} like ${ISSUE_PREFIX + "%"}`,
-          )
-      ).map((s) => [s.seedKey, s]),
+      (await seedStatesWithPrefixes(tx, [THEME_PREFIX, ISSUE_PREFIX])).map((s) => [s.seedKey, s]),
     );
     const themeRows = new Map(
       (
-        await tx
-          .select()
-          .from(analysisValidationMaster)
-          .where(
-            inArray(
-              analysisValidationMaster.id,
-              set.themes.map((t) => t.id),
-            ),
-          )
+        await themesByIds(
+          tx,
+          set.themes.map((t) => t.id),
+        )
       ).map((r) => [r.id, r]),
     );
 
@@ -265,20 +204,14 @@ export async function seedAnalysisCatalogue(
         continue;
       }
       if (d === "create") {
-        await tx.insert(analysisValidationMaster).values({ id: t.id, ...t.state });
+        await insertTheme(tx, t.id, t.state);
         themes.created++;
       } else {
-        await tx
-          .update(analysisValidationMaster)
-          .set({ ...t.state, archivedAt: null, updatedAt: new Date() })
-          .where(eq(analysisValidationMaster.id, t.id));
+        await updateTheme(tx, t.id, t.state);
         themes.updated++;
       }
-      const [after] = await tx
-        .select()
-        .from(analysisValidationMaster)
-        .where(eq(analysisValidationMaster.id, t.id));
-      await saveState(tx, t.seedKey, desired, hashOf(themeStateOf(after)));
+      const after = await findTheme(tx, t.id);
+      await saveState(tx, t.seedKey, desired, hashOf(after ? themeStateOf(after) : null));
     }
 
     for (const i of set.issues) {
@@ -300,7 +233,7 @@ export async function seedAnalysisCatalogue(
         if (!stored) await saveState(tx, i.seedKey, desired, hashOf(current));
         continue;
       }
-      await writeIssue(tx, i, current !== null);
+      await writeIssue(tx, i.id, i.state, current !== null);
       if (d === "create") issues.created++;
       else issues.updated++;
       await saveState(tx, i.seedKey, desired, hashOf(await issueStateOf(tx, i.id)));
@@ -312,27 +245,14 @@ export async function seedAnalysisCatalogue(
     const gone = [...states.values()].filter((s) => !present.has(s.seedKey) && s.contentHash !== ARCHIVED);
     for (const s of gone.filter((g) => g.seedKey.startsWith(ISSUE_PREFIX))) {
       const id = uuidv5(s.seedKey);
-      const [row] = await tx
-        .update(analysisIssueMaster)
-        .set({ isActive: false, archivedAt: now, updatedAt: now })
-        .where(and(eq(analysisIssueMaster.id, id), eq(analysisIssueMaster.isActive, true)))
-        .returning({ id: analysisIssueMaster.id });
-      if (row) issues.archived++;
+      if (await archiveIfActive(tx, "issue", id, now)) issues.archived++;
       const after = await issueStateOf(tx, id);
       await saveState(tx, s.seedKey, ARCHIVED, after ? hashOf(after) : ARCHIVED);
     }
     for (const s of gone.filter((g) => g.seedKey.startsWith(THEME_PREFIX))) {
       const id = uuidv5(s.seedKey);
-      const [row] = await tx
-        .update(analysisValidationMaster)
-        .set({ isActive: false, archivedAt: now, updatedAt: now })
-        .where(and(eq(analysisValidationMaster.id, id), eq(analysisValidationMaster.isActive, true)))
-        .returning();
-      if (row) themes.archived++;
-      const [after] = await tx
-        .select()
-        .from(analysisValidationMaster)
-        .where(eq(analysisValidationMaster.id, id));
+      if (await archiveIfActive(tx, "theme", id, now)) themes.archived++;
+      const after = await findTheme(tx, id);
       await saveState(tx, s.seedKey, ARCHIVED, after ? hashOf(themeStateOf(after)) : ARCHIVED);
     }
   });

@@ -1,15 +1,8 @@
-import { and, asc, count, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import {
-  analysisDummyChartMaster,
-  analysisDummyFormulaMaster,
-  analysisGraphAxisMaster,
-  analysisIssueMaster,
-  analysisValidationMaster,
-} from "@/db/schema";
 import { problem } from "@/lib/errors";
 import { page } from "@/lib/schema";
 import type { CatalogueIssue, IssueDetail } from "./model";
+import { findIssueWithTheme, issueChildren, listActiveIssues } from "./queries";
 
 export const issueNotFound = () => problem("ISSUE_NOT_FOUND");
 
@@ -17,70 +10,17 @@ export const issueNotFound = () => problem("ISSUE_NOT_FOUND");
 export async function listCatalogue(db: DbOrTx, q: { skip?: number; limit?: number; validationId?: string }) {
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const where = and(
-    eq(analysisIssueMaster.isActive, true),
-    eq(analysisValidationMaster.isActive, true),
-    q.validationId ? eq(analysisValidationMaster.id, q.validationId) : undefined,
-  );
-  const rows = await db
-    .select({
-      validationId: analysisValidationMaster.id,
-      validationName: analysisValidationMaster.name,
-      validationOrder: analysisValidationMaster.validationOrder,
-      issueId: analysisIssueMaster.id,
-      issueName: analysisIssueMaster.name,
-      issueOrder: analysisIssueMaster.issueOrder,
-      description: analysisIssueMaster.description,
-    })
-    .from(analysisIssueMaster)
-    .innerJoin(analysisValidationMaster, eq(analysisValidationMaster.id, analysisIssueMaster.validationId))
-    .where(where)
-    .orderBy(
-      asc(analysisValidationMaster.validationOrder),
-      asc(analysisIssueMaster.issueOrder),
-      asc(analysisIssueMaster.id),
-    )
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db
-    .select({ n: count() })
-    .from(analysisIssueMaster)
-    .innerJoin(analysisValidationMaster, eq(analysisValidationMaster.id, analysisIssueMaster.validationId))
-    .where(where);
-  return page<CatalogueIssue>(rows, n, skip, limit);
+  const { rows, total } = await listActiveIssues(db, q.validationId, skip, limit);
+  return page<CatalogueIssue>(rows, total, skip, limit);
 }
 
 /** An issue with its pickers and previews; archived issues are not part of the catalogue. */
 export async function getIssue(db: DbOrTx, issueId: string, options: { includeArchived?: boolean } = {}) {
-  const [row] = await db
-    .select({
-      issue: analysisIssueMaster,
-      validationName: analysisValidationMaster.name,
-      validationActive: analysisValidationMaster.isActive,
-    })
-    .from(analysisIssueMaster)
-    .innerJoin(analysisValidationMaster, eq(analysisValidationMaster.id, analysisIssueMaster.validationId))
-    .where(eq(analysisIssueMaster.id, issueId));
+  const row = await findIssueWithTheme(db, issueId);
   // An issue under an archived theme leaves the catalogue with it (api.md §2.12.1).
   const active = !!row && row.issue.isActive && row.validationActive;
   if (!row || (!options.includeArchived && !active)) throw issueNotFound();
-  const [axes, formulas, charts] = await Promise.all([
-    db
-      .select()
-      .from(analysisGraphAxisMaster)
-      .where(eq(analysisGraphAxisMaster.issueId, issueId))
-      .orderBy(asc(analysisGraphAxisMaster.axisOrder)),
-    db
-      .select()
-      .from(analysisDummyFormulaMaster)
-      .where(eq(analysisDummyFormulaMaster.issueId, issueId))
-      .orderBy(asc(analysisDummyFormulaMaster.formulaOrder)),
-    db
-      .select()
-      .from(analysisDummyChartMaster)
-      .where(eq(analysisDummyChartMaster.issueId, issueId))
-      .orderBy(asc(analysisDummyChartMaster.chartOrder)),
-  ]);
+  const { axes, formulas, charts } = await issueChildren(db, issueId);
   const i = row.issue;
   const detail: IssueDetail = {
     id: i.id,

@@ -1,18 +1,11 @@
-import { and, asc, count, desc, eq, or, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import {
-  analysisIssueMaster,
-  analysisSession,
-  type analysisStep,
-  analysisTemplate,
-  userAccount,
-} from "@/db/schema";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
-import { likePattern, page } from "@/lib/schema";
+import { page } from "@/lib/schema";
 import type { SessionDetail } from "@/modules/analysis-session/model";
+import { lockSession, type StepRow } from "@/modules/analysis-session/repository";
 import { getSessionDetail, loadSession, writableSession } from "@/modules/analysis-session/service";
 import {
   type AppendedStep,
@@ -31,6 +24,17 @@ import type {
   SavedTemplateQuery,
   TemplateStep,
 } from "./model";
+import {
+  countTemplateUse,
+  deleteTemplateRow,
+  findVisibleTemplate,
+  findVisibleTemplateView,
+  insertTemplate,
+  listVisibleTemplates,
+  type TemplateRow,
+  type TemplateView,
+  updateTemplateRow,
+} from "./queries";
 import { getIssue } from "./service";
 
 /*
@@ -41,7 +45,6 @@ import { getIssue } from "./service";
  */
 
 export type TemplateDeps = { db: Database; actor: AuditActor };
-type TemplateRow = typeof analysisTemplate.$inferSelect;
 type StoredConfig = {
   customSystemPrompt: string | null;
   initialMessage: string | null;
@@ -79,21 +82,6 @@ function canEdit(access: ProjectAccess, callerId: string, t: TemplateRow): boole
   return rank >= ROLE_RANK.project_moderator || (t.createdBy !== null && t.createdBy === callerId);
 }
 
-function templateSelect(db: DbOrTx) {
-  return db
-    .select({
-      t: analysisTemplate,
-      issueName: analysisIssueMaster.name,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
-    })
-    .from(analysisTemplate)
-    .innerJoin(analysisIssueMaster, eq(analysisIssueMaster.id, analysisTemplate.issueId))
-    .leftJoin(userAccount, eq(userAccount.id, analysisTemplate.createdBy));
-}
-type TemplateView = Awaited<ReturnType<ReturnType<typeof templateSelect>["execute"]>>[number];
-
 function toSaved(v: TemplateView, access: ProjectAccess, callerId: string): SavedTemplate {
   const t = v.t;
   const c = (t.templateConfig ?? {}) as Partial<StoredConfig>;
@@ -114,20 +102,15 @@ function toSaved(v: TemplateView, access: ProjectAccess, callerId: string): Save
     },
     usageCount: t.usageCount,
     lastUsedAt: t.lastUsedAt ? t.lastUsedAt.toISOString() : null,
-    createdBy: v.uId ? { id: v.uId, email: v.uEmail!, displayName: v.uName } : null,
+    createdBy: v.createdBy,
     editable: canEdit(access, callerId, t),
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
 }
 
-const visibleFrom = (projectId: string) =>
-  or(eq(analysisTemplate.projectId, projectId), eq(analysisTemplate.isPublic, true));
-
 async function readTemplate(db: DbOrTx, access: ProjectAccess, callerId: string, id: string) {
-  const [row] = await templateSelect(db).where(
-    and(eq(analysisTemplate.id, id), visibleFrom(access.project.id)),
-  );
+  const row = await findVisibleTemplateView(db, access.project.id, id);
   if (!row) throw templateNotFound();
   return toSaved(row, access, callerId);
 }
@@ -141,30 +124,10 @@ export async function listTemplates(
 ) {
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const includePublic = q.includePublic ?? true;
-  const pattern = q.q ? likePattern(q.q) : null;
-  const where = and(
-    includePublic ? visibleFrom(access.project.id) : eq(analysisTemplate.projectId, access.project.id),
-    q.templateType ? eq(analysisTemplate.templateType, q.templateType) : undefined,
-    pattern
-      ? sql`(lower(${analysisTemplate.name}) like lower(${pattern}) or lower(coalesce(${analysisTemplate.description}, '')) like lower(${pattern}))`
-      : undefined,
-  );
-  const order: SQL[] =
-    q.sort === "name"
-      ? [asc(sql`lower(${analysisTemplate.name})`)]
-      : q.sort === "-usageCount"
-        ? [desc(analysisTemplate.usageCount), desc(analysisTemplate.updatedAt)]
-        : [desc(analysisTemplate.updatedAt)];
-  const rows = await templateSelect(db)
-    .where(where)
-    .orderBy(...order, asc(analysisTemplate.id))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(analysisTemplate).where(where);
+  const { rows, total } = await listVisibleTemplates(db, access.project.id, q, skip, limit);
   return page(
     rows.map((r) => toSaved(r, access, caller.user.id)),
-    n,
+    total,
     skip,
     limit,
   );
@@ -174,7 +137,7 @@ export function getTemplate(db: DbOrTx, access: ProjectAccess, caller: Caller, i
   return readTemplate(db, access, caller.user.id, id);
 }
 
-const toTemplateStep = (s: typeof analysisStep.$inferSelect): TemplateStep => ({
+const toTemplateStep = (s: StepRow): TemplateStep => ({
   stepKey: s.stepKey,
   name: s.name,
   type: s.type as TemplateStep["type"],
@@ -208,7 +171,7 @@ export async function createTemplate(
   const id = newId();
   await mapNameTaken(() =>
     deps.db.transaction(async (tx) => {
-      await tx.insert(analysisTemplate).values({
+      await insertTemplate(tx, {
         id,
         projectId,
         issueId: source.issueId,
@@ -241,11 +204,7 @@ export async function createTemplate(
 
 /* The template locked for a change in its own project: 404 when invisible, NOT_OWNER otherwise. */
 async function lockEditable(tx: DbOrTx, access: ProjectAccess, caller: Caller, id: string) {
-  const [row] = await tx
-    .select()
-    .from(analysisTemplate)
-    .where(and(eq(analysisTemplate.id, id), visibleFrom(access.project.id)))
-    .for("update");
+  const row = await findVisibleTemplate(tx, access.project.id, id, { lock: true });
   if (!row) throw templateNotFound();
   if (row.projectId !== access.project.id) {
     throw problem("NOT_OWNER", {
@@ -276,16 +235,11 @@ export async function updateTemplate(
       if (body.isPublic !== undefined && body.isPublic !== before.isPublic && !isManager(access)) {
         throw managerNeeded();
       }
-      const [after] = await tx
-        .update(analysisTemplate)
-        .set({
-          name: name ?? undefined,
-          description: body.description === undefined ? undefined : body.description?.trim() || null,
-          isPublic: body.isPublic,
-          updatedAt: new Date(),
-        })
-        .where(eq(analysisTemplate.id, id))
-        .returning();
+      const after = await updateTemplateRow(tx, id, {
+        name: name ?? undefined,
+        description: body.description === undefined ? undefined : body.description?.trim() || null,
+        isPublic: body.isPublic,
+      });
       await writeAudit(tx, deps.actor, {
         eventType: "DATA_CHANGE",
         action: "UPDATE",
@@ -308,7 +262,7 @@ export async function deleteTemplate(
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
     const before = await lockEditable(tx, access, caller, id);
-    await tx.delete(analysisTemplate).where(eq(analysisTemplate.id, id));
+    await deleteTemplateRow(tx, id);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "DELETE",
@@ -328,19 +282,15 @@ async function recordUse(
   template: TemplateRow,
   target: Record<string, unknown>,
 ) {
-  const [used] = await tx
-    .update(analysisTemplate)
-    .set({ usageCount: sql`${analysisTemplate.usageCount} + 1`, lastUsedAt: new Date() })
-    .where(eq(analysisTemplate.id, template.id))
-    .returning({ usageCount: analysisTemplate.usageCount });
-  if (!used) throw templateNotFound();
+  const usageCount = await countTemplateUse(tx, template.id);
+  if (usageCount === null) throw templateNotFound();
   await writeAudit(tx, actor, {
     eventType: "DATA_CHANGE",
     action: "APPLY",
     resourceType: "analysis_template",
     resourceId: template.id,
     projectId,
-    newValue: { templateType: template.templateType, usageCount: used.usageCount, ...target },
+    newValue: { templateType: template.templateType, usageCount, ...target },
     metadata: template.projectId === projectId ? null : { templateProjectId: template.projectId },
   });
 }
@@ -448,13 +398,9 @@ async function applyStepTemplate(
   }
   await deps.db.transaction(async (tx) => {
     // The pipeline was checked against this snapshot; a turn or edit that moved it in between wins.
-    const [locked] = await tx
-      .select()
-      .from(analysisSession)
-      .where(eq(analysisSession.id, session.id))
-      .for("update");
-    const leaseHeld = locked?.chatLeaseUntil && locked.chatLeaseUntil.getTime() > Date.now();
-    if (!locked || leaseHeld || locked.currentSnapshotId !== session.currentSnapshotId) {
+    const locked = await lockSession(tx, session.id);
+    const leaseHeld = locked.chatLeaseUntil && locked.chatLeaseUntil.getTime() > Date.now();
+    if (leaseHeld || locked.currentSnapshotId !== session.currentSnapshotId) {
       throw problem("CHAT_IN_PROGRESS", { detail: "The session changed while the template was applied." });
     }
     const { order } = await appendSnapshotTx(tx, deps.actor, {
@@ -481,10 +427,7 @@ export async function applyTemplate(
   body: SavedTemplateApply,
 ): Promise<{ status: 200 | 201; detail: SessionDetail }> {
   const projectId = access.project.id;
-  const [template] = await deps.db
-    .select()
-    .from(analysisTemplate)
-    .where(and(eq(analysisTemplate.id, id), visibleFrom(projectId)));
+  const template = await findVisibleTemplate(deps.db, projectId, id);
   if (!template) throw templateNotFound();
   if (template.templateType === "step") {
     if (body.name !== undefined)

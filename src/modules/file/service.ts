@@ -1,14 +1,5 @@
-import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import {
-  analysisFile,
-  analysisSession,
-  project,
-  projectFile,
-  storageDeletionQueue,
-  userAccount,
-} from "@/db/schema";
 import { csvOutline, DEFAULT_LIMITS, type Outline, workbookOutline } from "@/engine";
 import { type AppError, problem } from "@/lib/errors";
 import {
@@ -22,36 +13,34 @@ import {
 import { newId } from "@/lib/ids";
 import { badStringReason, inputRefused } from "@/lib/input-guard";
 import { MultipartError, readMultipart, readTextPart } from "@/lib/multipart";
-import { likePattern, page } from "@/lib/schema";
+import { page } from "@/lib/schema";
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
+import {
+  addProjectStorage,
+  chainSessionUses,
+  chainUploader,
+  deleteChainRows,
+  type FileRow,
+  type FileView,
+  findFile,
+  insertLatestVersion,
+  latestOfChain,
+  listChainVersions,
+  listLatestFiles,
+  lockChainRoot,
+} from "./queries";
 
 export type FileDeps = { db: Database; storage: Storage; actor: AuditActor; maxBytes: number; maxMb: number };
-
-type FileRow = typeof projectFile.$inferSelect;
 
 const CONTAINER = "uploads" as const;
 const fileNotFound = () => problem("FILE_NOT_FOUND");
 const contentMissing = () => problem("FILE_CONTENT_MISSING");
 const unsupported = (detail: string) => problem("UNSUPPORTED_FILE_TYPE", { detail });
 const malformed = (detail: string) => problem("MALFORMED_REQUEST", { detail });
-
-function fileSelect(db: DbOrTx) {
-  return db
-    .select({
-      f: projectFile,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
-      versionCount: sql<number>`(select count(*)::int from project_file v where v.chain_id = ${projectFile.chainId})`,
-    })
-    .from(projectFile)
-    .leftJoin(userAccount, eq(userAccount.id, projectFile.uploadedBy));
-}
-type FileView = Awaited<ReturnType<ReturnType<typeof fileSelect>["execute"]>>[number];
 
 function toFile(r: FileView): ProjectFile {
   const f = r.f;
@@ -70,7 +59,7 @@ function toFile(r: FileView): ProjectFile {
     sizeBytes: f.sizeBytes,
     checksumSha256: f.checksumSha256,
     comment: f.comment,
-    uploadedBy: r.uId ? { id: r.uId, email: r.uEmail!, displayName: r.uName } : null,
+    uploadedBy: r.uploadedBy,
     uploadedAt: f.uploadedAt.toISOString(),
     versionCount: Number(r.versionCount),
   };
@@ -82,14 +71,12 @@ const toVersionInfo = (r: FileView): VersionInfo => ({
   sizeBytes: r.f.sizeBytes,
   checksumSha256: r.f.checksumSha256,
   uploadedAt: r.f.uploadedAt.toISOString(),
-  uploadedBy: r.uId ? { id: r.uId, email: r.uEmail!, displayName: r.uName } : null,
+  uploadedBy: r.uploadedBy,
 });
 
 /** A file (any version) of this project; ids of other projects answer 404 like unknown ones. */
 async function loadFile(db: DbOrTx, projectId: string, fileId: string): Promise<FileView> {
-  const [row] = await fileSelect(db).where(
-    and(eq(projectFile.id, fileId), eq(projectFile.projectId, projectId)),
-  );
+  const row = await findFile(db, projectId, fileId);
   if (!row) throw fileNotFound();
   return row;
 }
@@ -101,30 +88,8 @@ export async function getFile(db: DbOrTx, projectId: string, fileId: string): Pr
 export async function listFiles(db: DbOrTx, projectId: string, q: FileListQuery) {
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const kinds = q.kind ? q.kind.split(",") : null;
-  const where = and(
-    eq(projectFile.projectId, projectId),
-    eq(projectFile.isLatest, true),
-    kinds ? inArray(projectFile.kind, kinds) : undefined,
-    q.mimeType
-      ? sql`${projectFile.mimeType} like ${`${q.mimeType.replace(/[\\%_]/g, (c: string) => `\\${c}`)}%`}`
-      : undefined,
-    q.q ? sql`lower(${projectFile.originalFilename}) like lower(${likePattern(q.q)})` : undefined,
-    q.uploadedBy ? eq(projectFile.uploadedBy, q.uploadedBy) : undefined,
-  );
-  const order: SQL[] =
-    q.sort === "originalFilename"
-      ? [asc(sql`lower(${projectFile.originalFilename})`)]
-      : q.sort === "-sizeBytes"
-        ? [desc(projectFile.sizeBytes)]
-        : [desc(projectFile.uploadedAt)];
-  const rows = await fileSelect(db)
-    .where(where)
-    .orderBy(...order, asc(projectFile.id))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(projectFile).where(where);
-  return page(rows.map(toFile), n, skip, limit);
+  const { rows, total } = await listLatestFiles(db, projectId, q, skip, limit);
+  return page(rows.map(toFile), total, skip, limit);
 }
 
 type Stored = {
@@ -292,22 +257,15 @@ async function insertVersion(
   // on a second round trip nor, failing, remove the object the committed row points at.
   return deps.db.transaction(async (tx) => {
     if (typeof values === "function") values = await values(tx);
-    if (values.parentFileId) {
-      await tx
-        .update(projectFile)
-        .set({ isLatest: false, updatedAt: new Date() })
-        .where(and(eq(projectFile.chainId, values.chainId), eq(projectFile.isLatest, true)));
-    }
-    const [row] = await tx
-      .insert(projectFile)
-      .values({
+    const row = await insertLatestVersion(
+      tx,
+      {
         id: stored.fileId,
         projectId,
         chainId: values.chainId,
         parentFileId: values.parentFileId,
         restoredFromId: values.restoredFromId,
         version: values.version,
-        isLatest: true,
         filename: stored.safe,
         originalFilename: stored.original,
         storageKey: stored.key,
@@ -317,12 +275,10 @@ async function insertVersion(
         checksumSha256: stored.sha256,
         comment,
         uploadedBy: uploaderId,
-      })
-      .returning();
-    await tx
-      .update(project)
-      .set({ storageBytes: sql`${project.storageBytes} + ${stored.size}`, lastActivityAt: new Date() })
-      .where(eq(project.id, projectId));
+      },
+      values.parentFileId !== null,
+    );
+    await addProjectStorage(tx, projectId, stored.size);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "CREATE",
@@ -363,14 +319,6 @@ export async function uploadFile(deps: FileDeps, caller: Caller, projectId: stri
   }
 }
 
-async function latestOfChain(db: DbOrTx, chainId: string): Promise<FileRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(projectFile)
-    .where(and(eq(projectFile.chainId, chainId), eq(projectFile.isLatest, true)));
-  return row;
-}
-
 export async function uploadVersion(
   deps: FileDeps,
   caller: Caller,
@@ -402,12 +350,7 @@ async function addToChain(
       projectId,
       stored,
       async (tx) => {
-        const [root] = await tx
-          .select({ id: projectFile.id })
-          .from(projectFile)
-          .where(eq(projectFile.id, chainId))
-          .for("update");
-        const latest = root ? await latestOfChain(tx, chainId) : undefined;
+        const latest = (await lockChainRoot(tx, chainId)) ? await latestOfChain(tx, chainId) : undefined;
         if (!latest) throw fileNotFound();
         return { chainId, version: latest.version + 1, parentFileId: latest.id, restoredFromId };
       },
@@ -468,28 +411,15 @@ export async function restoreVersion(
 
 export async function listVersions(db: DbOrTx, projectId: string, fileId: string, skip = 0, limit = 50) {
   const anchor = await loadFile(db, projectId, fileId);
-  const where = eq(projectFile.chainId, anchor.f.chainId);
-  const rows = await fileSelect(db).where(where).orderBy(asc(projectFile.version)).offset(skip).limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(projectFile).where(where);
-  return page(rows.map(toFile), n, skip, limit);
+  const { rows, total } = await listChainVersions(db, anchor.f.chainId, skip, limit);
+  return page(rows.map(toFile), total, skip, limit);
 }
 
 /* Sessions whose registered analysis files come from any version of the chain (driver-tree sheets
  * arrive with their issue). */
 export async function fileUsage(db: DbOrTx, projectId: string, fileId: string): Promise<FileUsage> {
   const anchor = await loadFile(db, projectId, fileId);
-  const rows = await db
-    .select({
-      sessionId: analysisSession.id,
-      sessionName: analysisSession.name,
-      sheetName: analysisFile.sheetName,
-      usedAt: analysisFile.createdAt,
-    })
-    .from(analysisFile)
-    .innerJoin(projectFile, eq(projectFile.id, analysisFile.projectFileId))
-    .innerJoin(analysisSession, eq(analysisSession.id, analysisFile.sessionId))
-    .where(and(eq(projectFile.chainId, anchor.f.chainId), eq(analysisSession.projectId, projectId)))
-    .orderBy(asc(analysisFile.createdAt));
+  const rows = await chainSessionUses(db, projectId, anchor.f.chainId);
   return {
     fileId: anchor.f.id,
     chainId: anchor.f.chainId,
@@ -519,34 +449,18 @@ export async function deleteChain(
 ): Promise<string[]> {
   const projectId = access.project.id;
   const anchor = await loadFile(deps.db, projectId, fileId);
-  const [first] = await deps.db
-    .select({ uploadedBy: projectFile.uploadedBy })
-    .from(projectFile)
-    .where(and(eq(projectFile.chainId, anchor.f.chainId), eq(projectFile.version, 1)));
-  assertOwnerOrModerator(access, caller.user.id, first?.uploadedBy ?? null);
+  assertOwnerOrModerator(access, caller.user.id, await chainUploader(deps.db, anchor.f.chainId));
   const usage = await fileUsage(deps.db, projectId, fileId);
   if (usage.usages.length > 0 && !force) {
     throw problem("FILE_IN_USE", { extensions: { usage } });
   }
   return deps.db.transaction(async (tx) => {
-    const versions = await tx
-      .select()
-      .from(projectFile)
-      .where(and(eq(projectFile.chainId, anchor.f.chainId), eq(projectFile.projectId, projectId)))
-      // Version 1 (the chain's lock row for new versions) first, so the two never deadlock.
-      .orderBy(asc(projectFile.version))
-      .for("update");
+    const versions = await deleteChainRows(tx, projectId, anchor.f.chainId, CONTAINER);
+    // A concurrent delete took the chain between the read above and the lock.
+    if (versions.length === 0) throw fileNotFound();
     const keys = versions.map((v) => v.storageKey);
     const total = versions.reduce((n, v) => n + v.sizeBytes, 0);
-    await tx
-      .insert(storageDeletionQueue)
-      .values(keys.map((k) => ({ id: newId(), container: CONTAINER, storageKey: k, reason: "file_deleted" })))
-      .onConflictDoNothing();
-    await tx.delete(projectFile).where(eq(projectFile.chainId, anchor.f.chainId));
-    await tx
-      .update(project)
-      .set({ storageBytes: sql`greatest(${project.storageBytes} - ${total}, 0)`, lastActivityAt: new Date() })
-      .where(eq(project.id, projectId));
+    await addProjectStorage(tx, projectId, -total);
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "DELETE",

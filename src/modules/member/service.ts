@@ -1,16 +1,25 @@
-import { and, count, eq, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import { insertRoleHistory } from "@/db/queries/role-history";
 import { findUserById } from "@/db/queries/users";
-import { project, projectMember, roleHistory, userAccount } from "@/db/schema";
 import type { Cache } from "@/lib/cache";
 import { AppError, problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
-import { likePattern, page } from "@/lib/schema";
+import { page } from "@/lib/schema";
 import type { Caller } from "@/modules/auth/service";
 import { invalidateProject, type ProjectAccess, type ProjectRole, ROLE_RANK } from "@/modules/project/access";
 import type { Member, MemberBulkResult, MemberListQuery, MyMembership } from "./model";
+import {
+  deleteMember,
+  findMember,
+  insertMember,
+  listProjectMembers,
+  lockMembers,
+  type MemberRow,
+  type MemberView,
+  touchProject,
+  updateMemberRole,
+} from "./queries";
 
 export type MemberDeps = { db: Database; cache: Cache; actor: AuditActor };
 
@@ -24,37 +33,16 @@ const memberNotFound = () => problem("MEMBER_NOT_FOUND");
 const notGrantable = () => problem("ROLE_NOT_GRANTABLE");
 const lastManager = () => problem("LAST_PROJECT_MANAGER");
 
-const adder = alias(userAccount, "adder");
-
-function memberSelect(db: DbOrTx) {
-  return db
-    .select({
-      m: projectMember,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
-      uActive: userAccount.isActive,
-      aId: adder.id,
-      aEmail: adder.email,
-      aName: adder.displayName,
-    })
-    .from(projectMember)
-    .innerJoin(userAccount, eq(userAccount.id, projectMember.userId))
-    .leftJoin(adder, eq(adder.id, projectMember.addedBy));
-}
-
-type MemberRowView = Awaited<ReturnType<ReturnType<typeof memberSelect>["execute"]>>[number];
-
-function toMember(r: MemberRowView): Member {
+function toMember(r: MemberView): Member {
   return {
     id: r.m.id,
     projectId: r.m.projectId,
     userId: r.m.userId,
     role: r.m.role as ProjectRole,
     joinedAt: r.m.joinedAt.toISOString(),
-    addedBy: r.aId ? { id: r.aId, email: r.aEmail!, displayName: r.aName } : null,
+    addedBy: r.addedBy,
     lastActivityAt: r.m.lastActivityAt ? r.m.lastActivityAt.toISOString() : null,
-    user: { id: r.uId, email: r.uEmail, displayName: r.uName, isActive: r.uActive },
+    user: r.user,
   };
 }
 
@@ -65,29 +53,8 @@ const canManage = (access: ProjectAccess, role: ProjectRole) =>
 export async function listMembers(db: DbOrTx, projectId: string, q: MemberListQuery) {
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const where = and(
-    eq(projectMember.projectId, projectId),
-    q.role ? eq(projectMember.role, q.role) : undefined,
-    q.q
-      ? sql`(lower(${userAccount.email}) like lower(${likePattern(q.q)}) or lower(coalesce(${userAccount.displayName}, '')) like lower(${likePattern(q.q)}))`
-      : undefined,
-  );
-  const rank = sql`case ${projectMember.role} when 'project_manager' then 4 when 'project_moderator' then 3 when 'member' then 2 else 1 end`;
-  const rows = await memberSelect(db)
-    .where(where)
-    .orderBy(
-      sql`${rank} desc`,
-      sql`lower(coalesce(${userAccount.displayName}, ${userAccount.email}))`,
-      projectMember.id,
-    )
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db
-    .select({ n: count() })
-    .from(projectMember)
-    .innerJoin(userAccount, eq(userAccount.id, projectMember.userId))
-    .where(where);
-  return page(rows.map(toMember), n, skip, limit);
+  const { rows, total } = await listProjectMembers(db, projectId, q, skip, limit);
+  return page(rows.map(toMember), total, skip, limit);
 }
 
 export function myMembership(access: ProjectAccess): MyMembership {
@@ -108,25 +75,9 @@ export function myMembership(access: ProjectAccess): MyMembership {
 }
 
 async function getMember(db: DbOrTx, projectId: string, memberId: string): Promise<Member> {
-  const [row] = await memberSelect(db).where(
-    and(eq(projectMember.id, memberId), eq(projectMember.projectId, projectId)),
-  );
+  const row = await findMember(db, projectId, memberId);
   if (!row) throw memberNotFound();
   return toMember(row);
-}
-
-/* Locks every member row of the project: the serialisation point of last-manager checks. */
-async function lockMembers(tx: DbOrTx, projectId: string) {
-  return tx
-    .select()
-    .from(projectMember)
-    .where(eq(projectMember.projectId, projectId))
-    .orderBy(projectMember.id)
-    .for("update");
-}
-
-async function touchProject(tx: DbOrTx, projectId: string) {
-  await tx.update(project).set({ lastActivityAt: new Date() }).where(eq(project.id, projectId));
 }
 
 async function addOne(
@@ -145,14 +96,10 @@ async function addOne(
     const user = await findUserById(tx, userId);
     if (!user) throw problem("USER_NOT_FOUND");
     if (!user.isActive) throw problem("USER_INACTIVE");
-    const inserted = await tx
-      .insert(projectMember)
-      .values({ id, projectId, userId, role, addedBy: caller.user.id })
-      .onConflictDoNothing()
-      .returning({ id: projectMember.id });
-    if (inserted.length === 0) throw problem("ALREADY_MEMBER");
-    await tx.insert(roleHistory).values({
-      id: newId(),
+    if (!(await insertMember(tx, { id, projectId, userId, role, addedBy: caller.user.id }))) {
+      throw problem("ALREADY_MEMBER");
+    }
+    await insertRoleHistory(tx, {
       userId,
       changedById: caller.user.id,
       roleType: "project",
@@ -242,9 +189,8 @@ export async function changeRole(
     if (oldRole === "project_manager" && members.filter((m) => m.role === "project_manager").length <= 1) {
       throw lastManager();
     }
-    await tx.update(projectMember).set({ role, updatedAt: new Date() }).where(eq(projectMember.id, memberId));
-    await tx.insert(roleHistory).values({
-      id: newId(),
+    await updateMemberRole(tx, memberId, role);
+    await insertRoleHistory(tx, {
       userId: target.userId,
       changedById: caller.user.id,
       roleType: "project",
@@ -276,8 +222,8 @@ async function removeMembership(
   deps: MemberDeps,
   caller: Caller,
   projectId: string,
-  pick: (members: (typeof projectMember.$inferSelect)[]) => typeof projectMember.$inferSelect,
-  check: (target: typeof projectMember.$inferSelect) => void,
+  pick: (members: MemberRow[]) => MemberRow,
+  check: (target: MemberRow) => void,
   action: "MEMBER_REMOVE" | "MEMBER_LEAVE",
 ): Promise<void> {
   let userId = "";
@@ -292,9 +238,8 @@ async function removeMembership(
     ) {
       throw lastManager();
     }
-    await tx.delete(projectMember).where(eq(projectMember.id, target.id));
-    await tx.insert(roleHistory).values({
-      id: newId(),
+    await deleteMember(tx, target.id);
+    await insertRoleHistory(tx, {
       userId: target.userId,
       changedById: caller.user.id,
       roleType: "project",

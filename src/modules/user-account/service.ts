@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq, sql } from "drizzle-orm";
-import { type Database, type DbOrTx, rowsOf } from "@/db/client";
+import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
+import { insertRoleHistory } from "@/db/queries/role-history";
 import {
   endActiveSessions,
   findUserById,
@@ -8,11 +8,9 @@ import {
   lockUser,
   type UserRow,
 } from "@/db/queries/users";
-import { project, projectMember, roleHistory, systemSetting, userAccount, userSettings } from "@/db/schema";
 import type { Cache } from "@/lib/cache";
 import { problem } from "@/lib/errors";
-import { newId } from "@/lib/ids";
-import { iso, likePattern, page } from "@/lib/schema";
+import { iso, page } from "@/lib/schema";
 import { type Caller, invalidateUser, isAdmin } from "@/modules/auth/service";
 import type {
   RoleHistoryEntry,
@@ -23,6 +21,19 @@ import type {
   UserSettings,
   UserSettingsPatch,
 } from "./model";
+import {
+  activeProjectsOf,
+  deleteUserRow,
+  endSession,
+  ensureSettings,
+  listRoleHistoryRows,
+  listUserRows,
+  lockProjectsSolelyManagedBy,
+  type SettingsRow,
+  settingsOfCategory,
+  updateSettingsRow,
+  updateUser,
+} from "./queries";
 
 export type AccountDeps = { db: Database; cache: Cache; actor: AuditActor };
 
@@ -80,11 +91,7 @@ export async function updateMe(
         errors: [{ path: "/body/displayName", message: "must not be empty after trimming" }],
       });
     }
-    const [after] = await tx
-      .update(userAccount)
-      .set({ displayName, updatedAt: new Date() })
-      .where(eq(userAccount.id, userId))
-      .returning();
+    const after = await updateUser(tx, userId, { displayName });
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "UPDATE",
@@ -97,8 +104,6 @@ export async function updateMe(
     return toUserAccount(after);
   });
 }
-
-type SettingsRow = typeof userSettings.$inferSelect;
 
 function toSettings(row: SettingsRow): UserSettings {
   return {
@@ -122,14 +127,8 @@ function toSettings(row: SettingsRow): UserSettings {
   };
 }
 
-async function settingsRow(db: DbOrTx, userId: string): Promise<SettingsRow> {
-  await db.insert(userSettings).values({ id: newId(), userId }).onConflictDoNothing();
-  const [row] = await db.select().from(userSettings).where(eq(userSettings.userId, userId));
-  return row;
-}
-
 export async function getSettings(db: DbOrTx, userId: string): Promise<UserSettings> {
-  return toSettings(await settingsRow(db, userId));
+  return toSettings(await ensureSettings(db, userId));
 }
 
 function isTimeZone(name: string): boolean {
@@ -153,28 +152,23 @@ export async function updateSettings(
     });
   }
   return deps.db.transaction(async (tx) => {
-    const before = await settingsRow(tx, userId);
+    const before = await ensureSettings(tx, userId);
     const n = patch.notifications ?? {};
     const d = patch.display ?? {};
-    const [after] = await tx
-      .update(userSettings)
-      .set({
-        theme: patch.theme,
-        language: patch.language,
-        timezone: patch.timezone,
-        notifyEmail: n.email,
-        notifyMemberChanges: n.memberChanges,
-        notifyFileUploaded: n.fileUploaded,
-        notifySessionCompleted: n.sessionCompleted,
-        notifyTreeUpdated: n.treeUpdated,
-        notifyAnnouncement: n.systemAnnouncement,
-        itemsPerPage: d.itemsPerPage,
-        defaultProjectView: d.defaultProjectView,
-        showWelcomeMessage: d.showWelcomeMessage,
-        updatedAt: new Date(),
-      })
-      .where(eq(userSettings.userId, userId))
-      .returning();
+    const after = await updateSettingsRow(tx, userId, {
+      theme: patch.theme,
+      language: patch.language,
+      timezone: patch.timezone,
+      notifyEmail: n.email,
+      notifyMemberChanges: n.memberChanges,
+      notifyFileUploaded: n.fileUploaded,
+      notifySessionCompleted: n.sessionCompleted,
+      notifyTreeUpdated: n.treeUpdated,
+      notifyAnnouncement: n.systemAnnouncement,
+      itemsPerPage: d.itemsPerPage,
+      defaultProjectView: d.defaultProjectView,
+      showWelcomeMessage: d.showWelcomeMessage,
+    });
     const oldValue = toSettings(before);
     const newValue = toSettings(after);
     await writeAudit(tx, deps.actor, {
@@ -196,22 +190,8 @@ export async function getContext(db: DbOrTx, caller: Caller): Promise<UserContex
   const row = await findUserById(db, caller.user.id);
   if (!row) throw userNotFound();
   const admin = isAdmin(row.roles);
-  const projects = await db
-    .select({ id: project.id, name: project.name })
-    .from(projectMember)
-    .innerJoin(project, eq(project.id, projectMember.projectId))
-    .where(and(eq(projectMember.userId, row.id), eq(project.isActive, true)))
-    .orderBy(asc(project.name))
-    .limit(2);
-  const [{ n: projectCount }] = await db
-    .select({ n: count() })
-    .from(projectMember)
-    .innerJoin(project, eq(project.id, projectMember.projectId))
-    .where(and(eq(projectMember.userId, row.id), eq(project.isActive, true)));
-  const maintenance = await db
-    .select({ key: systemSetting.key, value: systemSetting.value })
-    .from(systemSetting)
-    .where(eq(systemSetting.category, "MAINTENANCE"));
+  const { first: projects, total: projectCount } = await activeProjectsOf(db, row.id, 2);
+  const maintenance = await settingsOfCategory(db, "MAINTENANCE");
   const setting = (key: string) => maintenance.find((m) => m.key === key)?.value;
   const single = projectCount === 1 ? projects[0] : null;
   return {
@@ -248,30 +228,8 @@ export async function getContext(db: DbOrTx, caller: Caller): Promise<UserContex
 export async function listUsers(db: DbOrTx, q: UserListQuery) {
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const where = and(
-    q.q
-      ? sql`(lower(${userAccount.email}) like lower(${likePattern(q.q)}) or lower(coalesce(${userAccount.displayName}, '')) like lower(${likePattern(q.q)}))`
-      : undefined,
-    q.isActive !== undefined ? eq(userAccount.isActive, q.isActive) : undefined,
-    q.role ? sql`${q.role} = ANY(${userAccount.roles})` : undefined,
-    q.azureOid ? eq(userAccount.azureOid, q.azureOid) : undefined,
-    q.email ? sql`lower(${userAccount.email}) = lower(${q.email})` : undefined,
-  );
-  const order =
-    q.sort === "-createdAt"
-      ? [desc(userAccount.createdAt), asc(userAccount.id)]
-      : q.sort === "-lastLoginAt"
-        ? [sql`${userAccount.lastLoginAt} desc nulls last`, asc(userAccount.id)]
-        : [asc(sql`lower(${userAccount.email})`), asc(userAccount.id)];
-  const rows = await db
-    .select()
-    .from(userAccount)
-    .where(where)
-    .orderBy(...order)
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(userAccount).where(where);
-  return page(rows.map(toUserAccount), n, skip, limit);
+  const { rows, total } = await listUserRows(db, q, skip, limit);
+  return page(rows.map(toUserAccount), total, skip, limit);
 }
 
 /* Locks the admin set (see lockAdminsAndCountOthers) and then reads the target row. */
@@ -303,11 +261,10 @@ export async function setActive(
     if (!before) throw userNotFound();
     if (before.isActive === active) return toUserAccount(before);
     if (!active) assertNotLastAdmin(before, otherAdmins);
-    const [after] = await tx
-      .update(userAccount)
-      .set({ isActive: active, deactivatedAt: active ? null : new Date(), updatedAt: new Date() })
-      .where(eq(userAccount.id, userId))
-      .returning();
+    const after = await updateUser(tx, userId, {
+      isActive: active,
+      deactivatedAt: active ? null : new Date(),
+    });
     if (!active) endedKeys = await endActiveSessions(tx, userId, "DEACTIVATED", caller.user.id);
     await writeAudit(tx, deps.actor, {
       eventType: "SECURITY",
@@ -341,13 +298,8 @@ export async function setRoles(
     const same = before.roles.length === next.length && next.every((r) => before.roles.includes(r));
     if (same) return toUserAccount(before);
     if (!next.includes("system_admin")) assertNotLastAdmin(before, otherAdmins);
-    const [after] = await tx
-      .update(userAccount)
-      .set({ roles: next, updatedAt: new Date() })
-      .where(eq(userAccount.id, userId))
-      .returning();
-    await tx.insert(roleHistory).values({
-      id: newId(),
+    const after = await updateUser(tx, userId, { roles: next });
+    await insertRoleHistory(tx, {
       userId,
       changedById: caller.user.id,
       roleType: "system",
@@ -378,18 +330,7 @@ export async function deleteUser(deps: AccountDeps, caller: Caller, userId: stri
     const { user: before, otherAdmins } = await lockForAdminChange(tx, userId);
     if (!before) throw userNotFound();
     assertNotLastAdmin(before, otherAdmins);
-    const soleManaged = await tx.execute(sql`
-      select p.id, p.name from project p
-      join project_member m on m.project_id = p.id and m.user_id = ${userId} and m.role = 'project_manager'
-      where not exists (
-        select 1 from project_member o
-        where o.project_id = p.id and o.role = 'project_manager' and o.user_id <> ${userId}
-      )
-      for update of p`);
-    const projects = rowsOf<{ id: string; name: string }>(soleManaged).map((r) => ({
-      id: r.id,
-      name: r.name,
-    }));
+    const projects = await lockProjectsSolelyManagedBy(tx, userId);
     if (projects.length > 0) {
       throw problem("LAST_PROJECT_MANAGER", {
         detail: "The user is the only manager of some projects.",
@@ -404,17 +345,14 @@ export async function deleteUser(deps: AccountDeps, caller: Caller, userId: stri
       severity: "WARNING",
       oldValue: auditView(before),
     });
-    await tx.delete(userAccount).where(eq(userAccount.id, userId));
+    await deleteUserRow(tx, userId);
   });
   await invalidateUser(deps.cache, userId);
 }
 
 export async function logout(deps: AccountDeps, caller: Caller): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    await tx.execute(
-      sql`update user_session set ended_at = now(), end_reason = 'MANUAL', ended_by = ${caller.user.id}, updated_at = now()
-          where id = ${caller.sessionId} and ended_at is null`,
-    );
+    await endSession(tx, caller.sessionId, caller.user.id);
     await writeAudit(tx, deps.actor, {
       eventType: "ACCESS",
       action: "LOGOUT",
@@ -432,27 +370,7 @@ export async function listRoleHistory(db: DbOrTx, caller: Caller, userId: string
   if (!(await findUserById(db, userId))) throw userNotFound();
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const where = and(
-    eq(roleHistory.userId, userId),
-    q.roleType ? eq(roleHistory.roleType, q.roleType) : undefined,
-    q.projectId ? eq(roleHistory.projectId, q.projectId) : undefined,
-  );
-  const rows = await db
-    .select({
-      h: roleHistory,
-      projectName: project.name,
-      byId: userAccount.id,
-      byEmail: userAccount.email,
-      byName: userAccount.displayName,
-    })
-    .from(roleHistory)
-    .leftJoin(project, eq(project.id, roleHistory.projectId))
-    .leftJoin(userAccount, eq(userAccount.id, roleHistory.changedById))
-    .where(where)
-    .orderBy(desc(roleHistory.changedAt), desc(roleHistory.id))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(roleHistory).where(where);
+  const { rows, total } = await listRoleHistoryRows(db, userId, q, skip, limit);
   const items: RoleHistoryEntry[] = rows.map((r) => ({
     id: r.h.id,
     userId: r.h.userId,
@@ -463,8 +381,8 @@ export async function listRoleHistory(db: DbOrTx, caller: Caller, userId: string
     oldRoles: r.h.oldRoles,
     newRoles: r.h.newRoles,
     reason: r.h.reason,
-    changedBy: r.byId ? { id: r.byId, email: r.byEmail!, displayName: r.byName } : null,
+    changedBy: r.changedBy,
     changedAt: r.h.changedAt.toISOString(),
   }));
-  return page(items, n, skip, limit);
+  return page(items, total, skip, limit);
 }
