@@ -160,13 +160,18 @@ export async function readLimited(
   return out;
 }
 
-/* Route templates that take a streamed multipart body; every other route refuses multipart. */
-const multipartRoutes = new Set<string>();
+type DeclaredRoute = { path: string; hooks?: { detail?: unknown } };
 
-export function acceptMultipart(routeTemplate: string): void {
-  multipartRoutes.add(routeTemplate);
+/*
+ * A route takes a streamed multipart body when it documents one (`detail.requestBody` with
+ * `multipart/form-data`, as the upload routes do): what the docs promise is what the parser
+ * accepts. Every other route refuses multipart.
+ */
+export function acceptsMultipart(route: DeclaredRoute): boolean {
+  const detail = route.hooks?.detail as { requestBody?: { content?: Record<string, unknown> } } | undefined;
+  return detail?.requestBody?.content?.["multipart/form-data"] !== undefined;
 }
 
-export function acceptsMultipart(routeTemplate: string): boolean {
-  return multipartRoutes.has(routeTemplate);
-}
+/** The templates of an app's multipart routes, for the parser's per-request lookup. */
+export const multipartRoutes = (routes: readonly DeclaredRoute[]): ReadonlySet<string> =>
+  new Set(routes.filter(acceptsMultipart).map((r) => r.path));

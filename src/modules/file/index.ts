@@ -3,7 +3,7 @@ import type { AppDeps } from "@/deps";
 import { NoContent, Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { drainDeletionQueue } from "@/modules/storage-deletion/service";
-import { acceptMultipart, bodyBeforeDeadline } from "@/plugins/body-limit";
+import { bodyBeforeDeadline } from "@/plugins/body-limit";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import {
   CompareQuery,
@@ -44,8 +44,6 @@ const UPLOAD_BODY: any = {
 export function fileController(deps: AppDeps) {
   const db = deps.database.db;
   const tags = ["file"];
-  acceptMultipart(`/api/v1${PREFIX}`);
-  acceptMultipart(`/api/v1${PREFIX}/:fileId/version`);
   const fileDeps = (auth: { actor: service.FileDeps["actor"] }): service.FileDeps => ({
     db,
     storage: deps.storage,

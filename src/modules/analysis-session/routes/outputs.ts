@@ -18,7 +18,8 @@ export function outputsRoutes(ctx: RouteContext) {
   return routeGroup(ctx, "analysis-session-outputs")
     .get(
       "/:sessionId/result",
-      ({ access, params }) => snapshots.sessionResults(ctx.db, access.project.id, params.sessionId),
+      ({ access, params }) =>
+        snapshots.sessionResults(ctx.db, access.project.id, params.sessionId, ctx.caches),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
@@ -36,7 +37,7 @@ export function outputsRoutes(ctx: RouteContext) {
       "/:sessionId/step/:stepId/chart",
       async ({ access, params, query, request }) => {
         const chart = await charts.findChart(
-          ctx.db,
+          { db: ctx.db, caches: ctx.caches },
           access.project.id,
           params.sessionId,
           params.stepId,
@@ -52,7 +53,7 @@ export function outputsRoutes(ctx: RouteContext) {
         };
         if (ifNoneMatch(request, etag)) return new Response(null, { status: 304, headers });
         const out = await charts.renderChart(
-          { db: ctx.db, storage: ctx.deps.storage, renderer: ctx.deps.chartRenderer },
+          { db: ctx.db, caches: ctx.caches, storage: ctx.deps.storage, renderer: ctx.deps.chartRenderer },
           params.sessionId,
           chart,
           format,
@@ -98,7 +99,7 @@ export function outputsRoutes(ctx: RouteContext) {
       async ({ auth, access, params, query }) => {
         const renderer = ctx.deps.chartRenderer;
         const out = await exportSession(
-          { db: ctx.db, storage: ctx.deps.storage, actor: auth.actor },
+          { db: ctx.db, storage: ctx.deps.storage, actor: auth.actor, caches: ctx.caches },
           access.project.id,
           params.sessionId,
           query,
