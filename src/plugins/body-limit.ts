@@ -104,10 +104,13 @@ export function bodyBeforeDeadline(request: Request): ReadableStream<Uint8Array>
   if (!body) return null;
   const deadlineAt = requestContext(request).deadlineAt;
   if (deadlineAt === undefined) return body;
-  const reader = body.getReader();
+  // Locked on first read, not here: a handler that refuses the request by its headers never reads,
+  // and a body the JSON parser already consumed must not fail before that refusal.
+  let reader: ChunkReader | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
+        reader ??= body.getReader() as ChunkReader;
         const { done, value } = await readBefore(reader, deadlineAt);
         if (done || !value) controller.close();
         else controller.enqueue(value);
@@ -116,7 +119,7 @@ export function bodyBeforeDeadline(request: Request): ReadableStream<Uint8Array>
       }
     },
     cancel(reason) {
-      return reader.cancel(reason);
+      return reader?.cancel(reason) ?? body.cancel(reason).catch(() => {});
     },
   });
 }

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
+import { rangedResponse } from "@/http/ranged-response";
 import { NoContent, Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { drainDeletionQueue } from "@/modules/storage-deletion/service";
@@ -105,15 +106,14 @@ export function fileController(deps: AppDeps) {
     .get(
       "/:fileId/download",
       async ({ auth, access, params, request, set }) => {
-        const d = await service.download(
-          fileDeps(auth),
-          access.project.id,
-          params.fileId,
-          request.headers.get("if-none-match"),
-          request.headers.get("range"),
-        );
-        Object.assign(set.headers, d.headers);
-        return new Response(d.body, { status: d.status, headers: d.headers });
+        const file = await service.download(fileDeps(auth), access.project.id, params.fileId);
+        return rangedResponse(request, set, {
+          etag: `"${file.checksumSha256}"`,
+          contentType: file.mimeType,
+          filename: file.filename,
+          size: file.size,
+          open: file.open,
+        });
       },
       {
         project: requireProjectRole("viewer"),

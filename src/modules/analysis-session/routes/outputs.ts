@@ -1,3 +1,4 @@
+import { ifNoneMatch } from "@/http/ranged-response";
 import { contentDisposition } from "@/lib/file-types";
 import { docSchema } from "@/lib/schema";
 import { requireProjectRole } from "@/plugins/project-access";
@@ -8,10 +9,6 @@ import * as snapshots from "../snapshots";
 import { EXPORT_MIME, EXPORT_RESPONSES, type RouteContext, routeGroup, sized, TAGS } from "./shared";
 
 const CHART_EXT = { png: "png", svg: "svg", plotly: "json", vegalite: "json" } as const;
-
-/* A weak or strong match of If-None-Match, or `*`. */
-const ifNoneMatch = (request: Request, etag: string) =>
-  (request.headers.get("if-none-match") ?? "").split(",").some((t) => t.trim() === etag || t.trim() === "*");
 
 /* Read-only outputs: summary results, chart images and exports. Headers are shaped here; the services return plain values. */
 export function outputsRoutes(ctx: RouteContext) {
@@ -51,7 +48,8 @@ export function outputsRoutes(ctx: RouteContext) {
           "X-Graph-Id": chart.graphId,
           "Content-Disposition": contentDisposition(`${chart.step.name}.${CHART_EXT[format]}`, "inline"),
         };
-        if (ifNoneMatch(request, etag)) return new Response(null, { status: 304, headers });
+        if (ifNoneMatch(request.headers.get("if-none-match"), etag))
+          return new Response(null, { status: 304, headers });
         const out = await charts.renderChart(
           { db: ctx.db, caches: ctx.caches, storage: ctx.deps.storage, renderer: ctx.deps.chartRenderer },
           params.sessionId,
