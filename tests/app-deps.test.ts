@@ -64,7 +64,7 @@ describe("two apps in one process", async () => {
     expect(b.deps.analysisCaches.inputs.misses).toBeGreaterThanOrEqual(1);
     expect(b.deps.analysisCaches.inputs.size).toBe(1);
     expect(a.deps.analysisCaches.inputs.hits).toBe(hitsBefore);
-  });
+  }, 30_000);
 
   test("have their own multipart route tables", async () => {
     const upload = () => {
@@ -110,5 +110,6 @@ describe("shutdown", () => {
       if (deps) await deps.enginePool.close();
       await own.drop().catch(() => {});
     }
-  });
+    // A fresh embedded database and a worker's first start take seconds on a loaded machine.
+  }, 60_000);
 });
