@@ -22,6 +22,7 @@ import { migrateUp } from "@/db/migrator";
 import { analysisFile, analysisSession, project } from "@/db/schema";
 import { type ColumnarJson, fromColumnarJson, toColumnarJson } from "@/engine";
 import { newId } from "@/lib/ids";
+import { createAnalysisCaches } from "@/modules/analysis-session/caches";
 import { inputOf } from "@/modules/analysis-session/results";
 import { seedIssue } from "../tests/helpers/analysis";
 import { replayFrame } from "./engine-data";
@@ -69,7 +70,7 @@ async function measure(url: string, sessionId: string) {
 
   // The app's path: drizzle select (postgres.js + json mapping) then fromColumnarJson.
   const full = await timed(async () => {
-    const { frame, hash } = await inputOf(handle.db, session);
+    const { frame, hash } = await inputOf(handle.db, session, createAnalysisCaches());
     return { rows: frame.rowCount, hash: hash.slice(0, 12) };
   });
   peak = Math.max(peak, process.memoryUsage.rss(), process.resourceUsage().maxRSS * 1024);

@@ -5,6 +5,7 @@ import { GENERATION_KEY, NearCache } from "@/lib/cache/near";
 import { metrics } from "@/lib/metrics";
 import { createRateLimiter, type RateLimiter } from "@/lib/rate-limit";
 import { createStorage, type Storage } from "@/lib/storage";
+import { EnginePool } from "@/modules/analysis/engine-pool";
 
 /*
  * The adapters chosen by configuration, in one place so the server and the tests build them the
@@ -59,4 +60,9 @@ export function rateLimiterFor(config: Config, cache: Cache, logger: Logger): Ra
       ? { generationKey: GENERATION_KEY, onGeneration: (g: number | null) => cache.syncGeneration(g) }
       : {}),
   });
+}
+
+/* The analysis parse workers: started on first use, so an app that never parses costs nothing. */
+export function enginePoolFor(config: Config): EnginePool {
+  return new EnginePool({ size: config.analysisWorkers });
 }

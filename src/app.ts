@@ -14,10 +14,10 @@ import { systemController } from "@/modules/system";
 import type { Probe } from "@/modules/system/service";
 import { userAccountController } from "@/modules/user-account";
 import {
-  acceptsMultipart,
   checkDeclaredLength,
   checkHeaderSize,
   JSON_LIMIT_BYTES,
+  multipartRoutes,
   payloadTooLarge,
   readLimited,
 } from "@/plugins/body-limit";
@@ -81,6 +81,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
   const { config, logger } = deps;
   const policy = createHeaderPolicy(config);
   let allowedMethods: ((path: string) => string[]) | null = null;
+  // Read from this app's route table on first use, when every controller has registered.
+  let multipart: ReadonlySet<string> | null = null;
 
   function baseHeaders(request: Request): Record<string, string> {
     const ctx = requestContext(request);
@@ -140,7 +142,10 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       }
       // Upload handlers stream the body themselves; returning a value stops the framework from
       // buffering it through formData().
-      if (ct.startsWith("multipart/form-data") && acceptsMultipart(route)) return {};
+      if (ct.startsWith("multipart/form-data")) {
+        multipart ??= multipartRoutes(app.routes);
+        if (multipart.has(route)) return {};
+      }
       if (!request.body || request.headers.get("content-length") === "0") return {};
       throw problem("UNSUPPORTED_MEDIA_TYPE", {
         detail: `Content-Type '${ct || "(none)"}' is not accepted here; send application/json.`,

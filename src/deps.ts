@@ -8,6 +8,8 @@ import type { LlmProvider } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
 import type { RateLimiter } from "@/lib/rate-limit";
 import type { Storage } from "@/lib/storage";
+import type { EnginePool } from "@/modules/analysis/engine-pool";
+import type { AnalysisCaches } from "@/modules/analysis-session/caches";
 
 /*
  * Everything the app needs from the outside world, built once by the entry point (or a test) and
@@ -22,6 +24,10 @@ export type AppDeps = {
   verifier: TokenVerifier;
   rateLimiter: RateLimiter;
   metrics: Metrics;
+  /** This app's analysis caches (inputs, step results, SVGs); cleared at shutdown. */
+  analysisCaches: AnalysisCaches;
+  /** This app's analysis parse workers; closed at shutdown. */
+  enginePool: EnginePool;
   /** The chat's model provider; null when none is configured (chat answers 503 LLM_NOT_CONFIGURED). */
   llm?: LlmProvider | null;
   /** Server-side chart images; absent or unavailable → the chart image route answers 503. */

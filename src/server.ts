@@ -1,5 +1,5 @@
 import { maxHeaderSize } from "node:http";
-import { cacheFor, rateLimiterFor, storageFor } from "@/adapters";
+import { cacheFor, enginePoolFor, rateLimiterFor, storageFor } from "@/adapters";
 import { type BuildOptions, buildApp } from "@/app";
 import type { Config } from "@/config";
 import { openDatabase } from "@/db/client";
@@ -14,6 +14,7 @@ import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
+import { clearAnalysisCaches, createAnalysisCaches } from "@/modules/analysis-session/caches";
 import { seedDatabase } from "@/modules/seed/service";
 import { startDeletionWorker } from "@/modules/storage-deletion/service";
 import { currentRequestId, setListeningServer } from "@/plugins/request-context";
@@ -62,11 +63,23 @@ export async function createDeps(
     verifier: createTokenVerifier(config),
     rateLimiter,
     metrics,
+    analysisCaches: createAnalysisCaches(),
+    enginePool: enginePoolFor(config),
     llm: createLlmProvider(config, { metrics, logger, onTrace: traceToLog(config, logger) }),
     chartRenderer: createChartRenderer(config, logger),
     shutdown: new AbortController(),
     renderMetrics: ipc ? () => ipc.collectClusterMetrics() : () => metrics.render(),
   };
+}
+
+/** Closes what `createDeps` opened, once the server has drained; each step runs even if one fails. */
+export async function closeDeps(deps: AppDeps, databaseGraceS = 5): Promise<void> {
+  const { logger } = deps;
+  await deps.enginePool.close().catch((err) => logger.error({ err }, "analysis worker pool close failed"));
+  clearAnalysisCaches(deps.analysisCaches);
+  await deps.database.close(databaseGraceS).catch((err) => logger.error({ err }, "database close failed"));
+  await deps.cache.close().catch(() => {});
+  await deps.storage.close?.().catch(() => {});
 }
 
 export async function startServer(
@@ -142,9 +155,7 @@ export async function startServer(
     }
     clearTimeout(abortTurns);
     stopDeletionWorker();
-    await database.close(5).catch((err) => logger.error({ err }, "database close failed"));
-    await deps.cache.close().catch(() => {});
-    await deps.storage.close?.().catch(() => {});
+    await closeDeps(deps);
     logger.info("stopped");
     logger.flush?.();
     process.exit(0);

@@ -295,6 +295,7 @@ describe("analysis session export", async () => {
         db,
         storage: deps.storage,
         actor: { userId: null, email: null, ip: null, userAgent: null, requestId: null },
+        caches: deps.analysisCaches,
       },
       project.id,
       sbase.split("/").at(-1)!,

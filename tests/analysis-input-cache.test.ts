@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { inputCacheStats } from "@/modules/analysis-session/results";
 import { seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { testApp } from "./helpers/context";
 import { json } from "./helpers/http";
@@ -21,10 +20,10 @@ describe("decoded inputs are shared between requests and never outlive a re-pars
     const first = await addStep();
     expect(Object.keys(first.resultData[0])).toEqual(["年度", "部門", "科目", "値"]);
 
-    const before = inputCacheStats().hits;
+    const before = deps.analysisCaches.inputs.hits;
     await request(w.sbase, { headers: w.user.auth });
     await request(w.sbase, { headers: w.user.auth });
-    expect(inputCacheStats().hits).toBeGreaterThanOrEqual(before + 2);
+    expect(deps.analysisCaches.inputs.hits).toBeGreaterThanOrEqual(before + 2);
 
     const detail = await json(await request(w.sbase, { headers: w.user.auth }));
     const fileId = detail.fileList[0].id;

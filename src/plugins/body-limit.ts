@@ -104,10 +104,13 @@ export function bodyBeforeDeadline(request: Request): ReadableStream<Uint8Array>
   if (!body) return null;
   const deadlineAt = requestContext(request).deadlineAt;
   if (deadlineAt === undefined) return body;
-  const reader = body.getReader();
+  // Locked on first read, not here: a handler that refuses the request by its headers never reads,
+  // and a body the JSON parser already consumed must not fail before that refusal.
+  let reader: ChunkReader | null = null;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
+        reader ??= body.getReader() as ChunkReader;
         const { done, value } = await readBefore(reader, deadlineAt);
         if (done || !value) controller.close();
         else controller.enqueue(value);
@@ -116,7 +119,7 @@ export function bodyBeforeDeadline(request: Request): ReadableStream<Uint8Array>
       }
     },
     cancel(reason) {
-      return reader.cancel(reason);
+      return reader?.cancel(reason) ?? body.cancel(reason).catch(() => {});
     },
   });
 }
@@ -160,13 +163,18 @@ export async function readLimited(
   return out;
 }
 
-/* Route templates that take a streamed multipart body; every other route refuses multipart. */
-const multipartRoutes = new Set<string>();
+type DeclaredRoute = { path: string; hooks?: { detail?: unknown } };
 
-export function acceptMultipart(routeTemplate: string): void {
-  multipartRoutes.add(routeTemplate);
+/*
+ * A route takes a streamed multipart body when it documents one (`detail.requestBody` with
+ * `multipart/form-data`, as the upload routes do): what the docs promise is what the parser
+ * accepts. Every other route refuses multipart.
+ */
+export function acceptsMultipart(route: DeclaredRoute): boolean {
+  const detail = route.hooks?.detail as { requestBody?: { content?: Record<string, unknown> } } | undefined;
+  return detail?.requestBody?.content?.["multipart/form-data"] !== undefined;
 }
 
-export function acceptsMultipart(routeTemplate: string): boolean {
-  return multipartRoutes.has(routeTemplate);
-}
+/** The templates of an app's multipart routes, for the parser's per-request lookup. */
+export const multipartRoutes = (routes: readonly DeclaredRoute[]): ReadonlySet<string> =>
+  new Set(routes.filter(acceptsMultipart).map((r) => r.path));

@@ -7,7 +7,7 @@ import { addProblemResponses } from "@/plugins/openapi-errors";
 export type DocumentedRoute = {
   method: string;
   path: string;
-  hooks: { body?: unknown; query?: unknown; params?: unknown };
+  hooks: { body?: unknown; query?: unknown; params?: unknown; detail?: unknown };
 };
 type Json = Record<string, any>;
 type Operation = {
@@ -56,7 +56,7 @@ export type ApiTag = (typeof API_TAGS)[number]["name"];
  * The openapi plugin only derives request media types from string parse hints; for a function
  * parser it leaves `requestBody.content` empty. The app's global parser (src/app.ts) is a function,
  * so every body-taking route would be documented without a schema. The media types it accepts are
- * known: JSON everywhere, multipart where `acceptMultipart` registered the route. This fills them
+ * known: JSON everywhere, multipart where the route documents it (`acceptsMultipart`). This fills them
  * in from each route's body schema, converted exactly as the plugin converts it.
  */
 export function fillRequestBodies(doc: Document, routes: readonly DocumentedRoute[]): Document {
@@ -71,7 +71,7 @@ export function fillRequestBodies(doc: Document, routes: readonly DocumentedRout
       const body = operation?.requestBody;
       if (!body || Object.keys(body.content ?? {}).length > 0) continue;
       body.content = { "application/json": { schema } };
-      if (acceptsMultipart(route.path)) body.content["multipart/form-data"] = { schema };
+      if (acceptsMultipart(route)) body.content["multipart/form-data"] = { schema };
     }
   }
   return doc;

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { cacheFor, rateLimiterFor, storageFor } from "@/adapters";
+import { cacheFor, enginePoolFor, rateLimiterFor, storageFor } from "@/adapters";
 import { type BuildOptions, buildApp } from "@/app";
 import { type Config, configFrom } from "@/config";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
@@ -14,6 +14,8 @@ import { createChartRenderer } from "@/lib/chart-render";
 import { newId } from "@/lib/ids";
 import { createLlmProvider } from "@/lib/llm";
 import { metrics } from "@/lib/metrics";
+import type { EnginePool } from "@/modules/analysis/engine-pool";
+import { createAnalysisCaches } from "@/modules/analysis-session/caches";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env";
 
 export const silentLogger = pino({ level: "silent" });
@@ -52,6 +54,17 @@ const renderer = (config: Config) => {
   return renderers.get(key)!;
 };
 
+/*
+ * Likewise one analysis worker pool per test process: a pool per app would leave an idle worker
+ * behind every test app that parsed a file. Caches stay per app; tests that need a pool of their
+ * own (shutdown) build one with `enginePoolFor`.
+ */
+let pool: EnginePool | null = null;
+const sharedPool = (config: Config) => {
+  pool ??= enginePoolFor(config);
+  return pool;
+};
+
 export async function testDeps(
   vars: Record<string, string | undefined> = {},
   database?: DatabaseHandle,
@@ -75,6 +88,8 @@ export async function testDeps(
     verifier: createTokenVerifier(config),
     rateLimiter: rateLimiterFor(config, cache, silentLogger),
     metrics,
+    analysisCaches: createAnalysisCaches(),
+    enginePool: sharedPool(config),
     // Tests never wait for real back-off; `retry-after` headers from the fake still count.
     llm: createLlmProvider(config, {
       metrics,

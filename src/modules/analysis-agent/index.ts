@@ -22,6 +22,7 @@ export function analysisAgentController(deps: AppDeps) {
   const agentDeps = (actor: Parameters<typeof runTurn>[0]["actor"]) => ({
     db: deps.database.db,
     actor,
+    caches: deps.analysisCaches,
     llm: deps.llm ?? null,
     config: deps.config,
     logger: deps.logger,

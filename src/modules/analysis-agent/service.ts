@@ -7,9 +7,10 @@ import { analysisIssueMaster, analysisSnapshot, auditLog } from "@/db/schema";
 import { AppError, problem } from "@/lib/errors";
 import { LlmError, type LlmProvider, type Msg } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
+import type { AnalysisCaches } from "@/modules/analysis-session/caches";
 import type { SessionDetail } from "@/modules/analysis-session/model";
 import * as repo from "@/modules/analysis-session/repository";
-import { inputOf, resultCache, toDef } from "@/modules/analysis-session/results";
+import { inputOf, toDef } from "@/modules/analysis-session/results";
 import { getSessionDetail, loadSession } from "@/modules/analysis-session/service";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
@@ -37,6 +38,7 @@ export type { TurnEvent, TurnUsage };
 export type AgentDeps = {
   db: Database;
   actor: AuditActor;
+  caches: AnalysisCaches;
   llm: LlmProvider | null;
   config: Config;
   logger: Logger;
@@ -197,12 +199,12 @@ async function turn(deps: AgentDeps, ctx: LoopContext, args: TurnArgs): Promise<
       .from(analysisIssueMaster)
       .where(eq(analysisIssueMaster.id, session.issueId)),
   ]);
-  const { frame, hash } = await inputOf(deps.db, session);
+  const { frame, hash } = await inputOf(deps.db, session, deps.caches);
   const copy = new WorkingCopy(
     frame,
     hash,
     rows.map((r) => ({ ...toDef(r), config: r.config })),
-    { cache: resultCache, signal: ctx.signal },
+    { cache: deps.caches.results, signal: ctx.signal },
   );
 
   const { kept, folded } = splitHistory(
@@ -255,7 +257,7 @@ async function turn(deps: AgentDeps, ctx: LoopContext, args: TurnArgs): Promise<
     return committed;
   });
   ctx.emit({ event: "snapshot", data: snapshot });
-  const detail = await getSessionDetail(deps.db, args.access.project.id, session.id);
+  const detail = await getSessionDetail(deps.db, args.access.project.id, session.id, deps.caches);
   return { outcome, detail, usage };
 }
 

@@ -24,7 +24,11 @@ import * as templates from "./templates";
 export function analysisCatalogueController(deps: AppDeps) {
   const db = deps.database.db;
   const tags = ["analysis"];
-  const tdeps = (auth: { actor: templates.TemplateDeps["actor"] }) => ({ db, actor: auth.actor });
+  const tdeps = (auth: { actor: templates.TemplateDeps["actor"] }) => ({
+    db,
+    actor: auth.actor,
+    caches: deps.analysisCaches,
+  });
   return (
     new Elysia({ name: "analysis-catalogue", prefix: "/project/:projectId/analysis/template" })
       .use(projectAccessPlugin(deps))

@@ -4,6 +4,7 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { page } from "@/lib/schema";
+import type { AnalysisCaches } from "@/modules/analysis-session/caches";
 import type { SessionDetail } from "@/modules/analysis-session/model";
 import { lockSession, type StepRow } from "@/modules/analysis-session/repository";
 import { getSessionDetail, loadSession, writableSession } from "@/modules/analysis-session/service";
@@ -44,7 +45,7 @@ import { getIssue } from "./service";
  * pipeline under fresh step keys, all-or-nothing.
  */
 
-export type TemplateDeps = { db: Database; actor: AuditActor };
+export type TemplateDeps = { db: Database; actor: AuditActor; caches: AnalysisCaches };
 type StoredConfig = {
   customSystemPrompt: string | null;
   initialMessage: string | null;
@@ -358,7 +359,7 @@ async function applyStepTemplate(
     input: keys.get(s.input) ?? s.input,
     config: s.config === null || s.config === undefined ? null : remapKeys(s.config, keys),
   }));
-  const results = await replayWithAppended(deps.db, session, existing, appended);
+  const results = await replayWithAppended(deps.db, session, existing, appended, deps.caches);
   // Unconfigured template steps stay unconfigured; a step blocked only by one of them is not a failure.
   const failing: FailingStep[] = [];
   const failedKeys = new Set<string>();
@@ -412,7 +413,7 @@ async function applyStepTemplate(
     });
     await recordUse(tx, deps.actor, projectId, template, { targetSessionId: session.id, snapshot: order });
   });
-  return getSessionDetail(deps.db, projectId, session.id);
+  return getSessionDetail(deps.db, projectId, session.id, deps.caches);
 }
 
 /**
@@ -465,5 +466,5 @@ export async function applyTemplate(
     await recordUse(tx, deps.actor, projectId, template, { sessionId: created });
     return created;
   });
-  return { status: 201, detail: await getSessionDetail(deps.db, projectId, sessionId) };
+  return { status: 201, detail: await getSessionDetail(deps.db, projectId, sessionId, deps.caches) };
 }

@@ -1,14 +1,15 @@
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { analysisSnapshot, analysisStep } from "@/db/schema";
-import { ResultCache, runPipeline } from "@/engine";
+import { runPipeline } from "@/engine";
 import type { ChartRenderer } from "@/lib/chart-render";
 import { problem } from "@/lib/errors";
 import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
+import type { AnalysisCaches } from "./caches";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { stepsOf } from "./repository";
-import { inputOf, resultCache, toDef } from "./results";
+import { inputOf, toDef } from "./results";
 import { loadSession } from "./service";
 
 /*
@@ -20,10 +21,9 @@ import { loadSession } from "./service";
 export type ChartFormat = "png" | "svg" | "plotly" | "vegalite";
 export type ChartQuery = { format?: ChartFormat; width?: number; height?: number; scale?: number };
 
-export type ChartDeps = { db: DbOrTx; storage: Storage; renderer: ChartRenderer | null | undefined };
-
-// Rendered SVGs by graphId, bounded by bytes like the engine's own result cache.
-const svgCache = new ResultCache<string>(32 * 1024 * 1024);
+/** What finding a chart reads: the database and the app's analysis caches. */
+export type ChartReadDeps = { db: DbOrTx; caches: AnalysisCaches };
+export type ChartDeps = ChartReadDeps & { storage: Storage; renderer: ChartRenderer | null | undefined };
 
 const unavailable = (reason?: string) =>
   problem("CHART_RENDERER_UNAVAILABLE", {
@@ -31,7 +31,7 @@ const unavailable = (reason?: string) =>
   });
 
 /** The chart model and Plotly figure of a summary step of any snapshot of the session. */
-async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId: string) {
+async function chartOf({ db, caches }: ChartReadDeps, projectId: string, sessionId: string, stepId: string) {
   const session = await loadSession(db, projectId, sessionId);
   const [row] = await db
     .select({ step: analysisStep })
@@ -44,9 +44,9 @@ async function chartOf(db: DbOrTx, projectId: string, sessionId: string, stepId:
   if (step.type !== "summary" || !config?.chartConfig) {
     throw problem("CHART_NOT_AVAILABLE");
   }
-  const { frame, hash } = await inputOf(db, session);
+  const { frame, hash } = await inputOf(db, session, caches);
   const defs = (await stepsOf(db, step.snapshotId)).map(toDef);
-  const result = runPipeline(frame, hash, defs, { cache: resultCache }).byKey.get(step.stepKey);
+  const result = runPipeline(frame, hash, defs, { cache: caches.results }).byKey.get(step.stepKey);
   if (result?.status !== "ok" || !result.summary?.chartModel) {
     const error = result?.error;
     throw problem("STEP_CONFIG_INVALID", {
@@ -64,7 +64,7 @@ export type ChartSize = { width: number; height: number; scale: number };
 
 /** The chart of `stepId` at the queried size, with its content id (analysis.md §4.5). */
 export async function findChart(
-  db: DbOrTx,
+  deps: ChartReadDeps,
   projectId: string,
   sessionId: string,
   stepId: string,
@@ -75,7 +75,7 @@ export async function findChart(
     height: query.height ?? DEFAULT_CHART_SIZE.height,
     scale: query.scale ?? DEFAULT_CHART_SIZE.scale,
   };
-  const chart = await chartOf(db, projectId, sessionId, stepId);
+  const chart = await chartOf(deps, projectId, sessionId, stepId);
   return { ...chart, size, graphId: graphIdOf(chart.model, size) };
 }
 
@@ -102,10 +102,10 @@ export async function renderChart(
   if (!deps.renderer?.available) throw unavailable(deps.renderer?.reason);
   if (format === "svg") {
     const key = `${graphId}:svg`;
-    let svg = svgCache.get(key);
+    let svg = deps.caches.svgs.get(key);
     if (!svg) {
       svg = deps.renderer.renderSvg(model, size);
-      svgCache.set(key, svg, svg.length * 2);
+      deps.caches.svgs.set(key, svg, svg.length * 2);
     }
     return { body: svg, contentType: "image/svg+xml; charset=utf-8" };
   }

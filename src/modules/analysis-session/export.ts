@@ -16,7 +16,7 @@ import {
 } from "@/engine";
 import { type AppError, problem } from "@/lib/errors";
 import { type Storage, snapshotKey } from "@/lib/storage";
-
+import type { AnalysisCaches } from "./caches";
 import { stepsOf } from "./repository";
 import { inputOf, toDef } from "./results";
 import { getSessionDetail, loadSession } from "./service";
@@ -32,7 +32,7 @@ export type RenderPng = (
   model: ChartModel,
   size: { width: number; height: number; scale: number },
 ) => Promise<Uint8Array>;
-export type ExportDeps = { db: Database; storage: Storage; actor: AuditActor };
+export type ExportDeps = { db: Database; storage: Storage; actor: AuditActor; caches: AnalysisCaches };
 /** A download: the service names it, the controller turns it into headers. */
 export type ExportResult = {
   format: ExportFormat;
@@ -116,10 +116,15 @@ type Loaded = {
   inputFile: { sourceFilename: string; sheetName: string | null };
 };
 
-async function loadAndRun(db: Database, projectId: string, sessionId: string): Promise<Loaded> {
+async function loadAndRun(
+  db: Database,
+  projectId: string,
+  sessionId: string,
+  caches: AnalysisCaches,
+): Promise<Loaded> {
   const session = await loadSession(db, projectId, sessionId);
   if (!session.inputFileId) throw inputRequired();
-  const { frame: input, hash } = await inputOf(db, session);
+  const { frame: input, hash } = await inputOf(db, session, caches);
   const [[inputFile], steps] = await Promise.all([
     db
       .select({ sourceFilename: analysisFile.sourceFilename, sheetName: analysisFile.sheetName })
@@ -491,7 +496,7 @@ export async function exportSession(
         );
       if (!step) throw stepNotFound();
     }
-    const detail = await getSessionDetail(deps.db, projectId, sessionId);
+    const detail = await getSessionDetail(deps.db, projectId, sessionId, deps.caches);
     const bytes = encoder.encode(JSON.stringify(detail));
     await deps.storage.put("analysis", snapshotKey(sessionId, exportTimestamp(now)), bytes, {
       contentType: "application/json",
@@ -500,7 +505,7 @@ export async function exportSession(
     length = bytes.byteLength;
     filename = `${stem}.json`;
   } else {
-    const l = await loadAndRun(deps.db, projectId, sessionId);
+    const l = await loadAndRun(deps.db, projectId, sessionId, deps.caches);
     if (query.stepId) findStep(l, query.stepId);
     if (query.format === "csv") {
       const { frame, step } = csvFrame(l, query.stepId);

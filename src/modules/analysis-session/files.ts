@@ -9,6 +9,7 @@ import { type Storage, StorageNotFoundError } from "@/lib/storage";
 import { type FileParser, inProcessParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
+import type { AnalysisCaches } from "./caches";
 import * as repo from "./repository";
 import { getSessionDetail, loadSession, writableSession } from "./service";
 
@@ -19,7 +20,13 @@ import { getSessionDetail, loadSession, writableSession } from "./service";
  */
 
 /** `parser`: the worker pool in the app (analysis.md §1.7); in process when absent. */
-export type AnalysisFileDeps = { db: Database; storage: Storage; actor: AuditActor; parser?: FileParser };
+export type AnalysisFileDeps = {
+  db: Database;
+  storage: Storage;
+  actor: AuditActor;
+  caches: AnalysisCaches;
+  parser?: FileParser;
+};
 type FileRow = typeof analysisFile.$inferSelect;
 
 const ANALYSABLE = ["xlsx", "xlsm", "xls", "csv", "txt"];
@@ -254,7 +261,7 @@ export async function selectInput(
       metadata: { operation: "select_input" },
     });
   });
-  return getSessionDetail(deps.db, access.project.id, sessionId);
+  return getSessionDetail(deps.db, access.project.id, sessionId, deps.caches);
 }
 
 /** Moves the session back to snapshot `order`: every later snapshot is deleted (analysis.md §2.3). */
@@ -279,5 +286,5 @@ export async function restoreSnapshot(
       metadata: { operation: "restore_snapshot" },
     });
   });
-  return getSessionDetail(deps.db, access.project.id, sessionId);
+  return getSessionDetail(deps.db, access.project.id, sessionId, deps.caches);
 }

@@ -4,17 +4,15 @@ import { analysisFile } from "@/db/schema";
 import {
   type ChartModel,
   type ColumnarJson,
-  createResultCache,
-  type Frame,
   frameBytes,
   fromColumnarJson,
   materialiseRows,
-  ResultCache,
   runPipeline,
   type StepDef,
   type StepResult,
 } from "@/engine";
 import { problem } from "@/lib/errors";
+import type { AnalysisCaches, Input } from "./caches";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
 import { type SessionRow, type StepRow, stepsOf } from "./repository";
 
@@ -23,9 +21,6 @@ import { type SessionRow, type StepRow, stepsOf } from "./repository";
  * engine; unchanged prefixes come from the content-addressed result cache, so an edit near the end
  * of a long pipeline is cheap. Reads only: writes go through the repository.
  */
-
-// Process-wide and bounded by bytes (analysis.md §3.9); keys are content hashes, so it never serves stale data.
-export const resultCache = createResultCache(256 * 1024 * 1024);
 
 const inputRequired = () => problem("INPUT_FILE_REQUIRED");
 
@@ -51,16 +46,9 @@ export type StepView = {
   truncated?: boolean;
 };
 
-type Input = { frame: Frame; hash: string };
-/*
- * Decoded inputs by (analysis file, version). A 1M-row input costs ~100 ms to load and decode
- * (bench P2c) and every read of the session needs it; frames are immutable, so requests share
- * them, and the only writer of `data` (re-parse) also moves `updated_at`.
- */
-const inputs = new ResultCache<Input>(128 * 1024 * 1024);
-export const inputCacheStats = () => ({ hits: inputs.hits, misses: inputs.misses });
-
-export async function inputOf(db: DbOrTx, session: SessionRow): Promise<Input> {
+/** The session's decoded input, from the app's input cache when its version is there. */
+export async function inputOf(db: DbOrTx, session: SessionRow, caches: AnalysisCaches): Promise<Input> {
+  const inputs = caches.inputs;
   if (!session.inputFileId) throw inputRequired();
   const id = session.inputFileId;
   const [version] = await db
@@ -130,11 +118,16 @@ export function stepView(row: StepRow, result: StepResult | undefined, rowLimit:
 }
 
 /** Results of every step of the session's current snapshot (empty without an input). */
-export async function currentResults(db: DbOrTx, session: SessionRow, rowLimit = 1000): Promise<StepView[]> {
+export async function currentResults(
+  db: DbOrTx,
+  session: SessionRow,
+  caches: AnalysisCaches,
+  rowLimit = 1000,
+): Promise<StepView[]> {
   if (!session.currentSnapshotId) return [];
   const rows = await stepsOf(db, session.currentSnapshotId);
   if (!session.inputFileId || rows.length === 0) return rows.map((r) => stepView(r, undefined, rowLimit));
-  const { frame, hash } = await inputOf(db, session);
-  const { byKey } = runPipeline(frame, hash, rows.map(toDef), { cache: resultCache });
+  const { frame, hash } = await inputOf(db, session, caches);
+  const { byKey } = runPipeline(frame, hash, rows.map(toDef), { cache: caches.results });
   return rows.map((r) => stepView(r, byKey.get(r.stepKey), rowLimit));
 }

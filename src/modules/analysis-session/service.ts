@@ -19,6 +19,7 @@ import { likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
+import type { AnalysisCaches } from "./caches";
 import type {
   SessionCreate,
   SessionDetail,
@@ -37,7 +38,7 @@ import { currentResults } from "./results";
  * build on this.
  */
 
-export type SessionDeps = { db: Database; actor: AuditActor };
+export type SessionDeps = { db: Database; actor: AuditActor; caches: AnalysisCaches };
 export { sessionNotFound };
 
 const creator = alias(userAccount, "creator");
@@ -195,6 +196,7 @@ export async function getSessionDetail(
   db: DbOrTx,
   projectId: string,
   sessionId: string,
+  caches: AnalysisCaches,
 ): Promise<SessionDetail> {
   const [row] = await summarySelect(db).where(
     and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)),
@@ -215,7 +217,7 @@ export async function getSessionDetail(
   // Results belong to the current snapshot only (api.md §2.7).
   const current = snapshotList.find((s) => s.id === row.s.currentSnapshotId);
   if (current && row.s.inputFileId && current.step.length > 0) {
-    current.step = (await currentResults(db, row.s)) as unknown as typeof current.step;
+    current.step = (await currentResults(db, row.s, caches)) as unknown as typeof current.step;
   }
   return {
     ...toSummary(row),
@@ -268,7 +270,7 @@ export async function createSession(
     });
     return created.sessionId;
   });
-  return getSessionDetail(deps.db, projectId, sessionId);
+  return getSessionDetail(deps.db, projectId, sessionId, deps.caches);
 }
 
 const leaseHeld = (s: SessionRow) => s.chatLeaseUntil !== null && s.chatLeaseUntil.getTime() > Date.now();

@@ -5,6 +5,7 @@ import { analysisChat, analysisSnapshot } from "@/db/schema";
 import { problem } from "@/lib/errors";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
+import type { AnalysisCaches } from "./caches";
 import type { Snapshot } from "./model";
 import * as repo from "./repository";
 import { currentResults } from "./results";
@@ -18,15 +19,16 @@ import { assertNoTurn, getSessionDetail, loadSession, lockAgainstTurn, writableS
 
 type PageQuery = { skip?: number; limit?: number };
 
-export type SnapshotDeps = { db: Database; actor: AuditActor };
+export type SnapshotDeps = { db: Database; actor: AuditActor; caches: AnalysisCaches };
 
 export async function listSnapshots(
   db: Database,
   projectId: string,
   sessionId: string,
   { skip = 0, limit = 50 }: PageQuery,
+  caches: AnalysisCaches,
 ) {
-  const detail = await getSessionDetail(db, projectId, sessionId);
+  const detail = await getSessionDetail(db, projectId, sessionId, caches);
   // Listing carries no results (api.md §2.7).
   const items: Snapshot[] = detail.snapshotList.map((s) => ({
     ...s,
@@ -75,7 +77,7 @@ export async function saveSnapshot(
     });
     return saved.snapshotId;
   });
-  const detail = await getSessionDetail(deps.db, access.project.id, sessionId);
+  const detail = await getSessionDetail(deps.db, access.project.id, sessionId, deps.caches);
   return detail.snapshotList.find((s) => s.id === id)!;
 }
 
@@ -115,8 +117,9 @@ export async function listMessages(
   projectId: string,
   sessionId: string,
   { skip = 0, limit = 50 }: PageQuery,
+  caches: AnalysisCaches,
 ) {
-  const detail = await getSessionDetail(db, projectId, sessionId);
+  const detail = await getSessionDetail(db, projectId, sessionId, caches);
   const current = detail.snapshotList.find((s) => s.order === detail.currentSnapshot);
   const chat = current?.chat ?? [];
   return { items: chat.slice(skip, skip + limit), total: chat.length, skip, limit };
@@ -155,7 +158,12 @@ export async function deleteMessage(
 }
 
 /** Summary results of the current snapshot (api.md §2.7 `/result`). */
-export async function sessionResults(db: Database, projectId: string, sessionId: string) {
+export async function sessionResults(
+  db: Database,
+  projectId: string,
+  sessionId: string,
+  caches: AnalysisCaches,
+) {
   const session = await loadSession(db, projectId, sessionId);
   if (!session.inputFileId) {
     throw problem("INPUT_FILE_REQUIRED");
@@ -164,7 +172,7 @@ export async function sessionResults(db: Database, projectId: string, sessionId:
     .select({ order: analysisSnapshot.snapshotOrder })
     .from(analysisSnapshot)
     .where(eq(analysisSnapshot.id, session.currentSnapshotId ?? sessionId));
-  const steps = await currentResults(db, session);
+  const steps = await currentResults(db, session, caches);
   return {
     sessionId,
     snapshot: snap?.order ?? 0,
@@ -210,5 +218,5 @@ export async function duplicateSession(
     });
     return copyId;
   });
-  return getSessionDetail(deps.db, access.project.id, copyId);
+  return getSessionDetail(deps.db, access.project.id, copyId, deps.caches);
 }

@@ -5,9 +5,10 @@ import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
+import type { AnalysisCaches } from "./caches";
 import * as repo from "./repository";
 import { type StepRow, stepsOf } from "./repository";
-import { inputOf, resultCache, type StepView, stepView, toDef } from "./results";
+import { inputOf, type StepView, stepView, toDef } from "./results";
 import { lockAgainstTurn, writableSession } from "./service";
 
 /*
@@ -15,7 +16,7 @@ import { lockAgainstTurn, writableSession } from "./service";
  * against the stored input before anything is written.
  */
 
-export type StepDeps = { db: Database; actor: AuditActor };
+export type StepDeps = { db: Database; actor: AuditActor; caches: AnalysisCaches };
 
 const stepNotFound = () => problem("STEP_NOT_FOUND");
 const inputRequired = () => problem("INPUT_FILE_REQUIRED");
@@ -27,8 +28,14 @@ async function writableWithSnapshot(db: DbOrTx, access: ProjectAccess, caller: C
 }
 
 /* Replays the would-be pipeline; the edited step must validate, others may stay invalid (§3.2). */
-function validate(frame: Frame, hash: string, defs: StepDef[], editedKey: string): StepResult {
-  const { byKey } = runPipeline(frame, hash, defs, { cache: resultCache });
+function validate(
+  caches: AnalysisCaches,
+  frame: Frame,
+  hash: string,
+  defs: StepDef[],
+  editedKey: string,
+): StepResult {
+  const { byKey } = runPipeline(frame, hash, defs, { cache: caches.results });
   const result = byKey.get(editedKey)!;
   if (result.exception && result.status === "invalid") throw result.exception;
   return result;
@@ -44,7 +51,7 @@ export async function createStep(
   body: Required<Pick<StepInput, "name" | "type" | "input">> & { config?: unknown },
 ): Promise<StepView> {
   const session = await writableWithSnapshot(deps.db, access, caller, sessionId);
-  const { frame, hash } = await inputOf(deps.db, session);
+  const { frame, hash } = await inputOf(deps.db, session, deps.caches);
   const snapshotId = session.currentSnapshotId!;
   const existing = await stepsOf(deps.db, snapshotId);
   const row: StepRow = {
@@ -60,7 +67,7 @@ export async function createStep(
     createdAt: new Date(),
     updatedAt: new Date(),
   };
-  const result = validate(frame, hash, [...existing, row].map(toDef), row.stepKey);
+  const result = validate(deps.caches, frame, hash, [...existing, row].map(toDef), row.stepKey);
   await deps.db.transaction(async (tx) => {
     await lockAgainstTurn(tx, sessionId, snapshotId);
     await repo.insertStep(tx, row);
@@ -86,7 +93,7 @@ export async function updateStep(
   body: StepInput,
 ): Promise<StepView> {
   const session = await writableWithSnapshot(deps.db, access, caller, sessionId);
-  const { frame, hash } = await inputOf(deps.db, session);
+  const { frame, hash } = await inputOf(deps.db, session, deps.caches);
   const steps = await stepsOf(deps.db, session.currentSnapshotId!);
   const before = steps.find((s) => s.id === stepId);
   if (!before) throw stepNotFound();
@@ -100,6 +107,7 @@ export async function updateStep(
     updatedAt: new Date(),
   };
   const result = validate(
+    deps.caches,
     frame,
     hash,
     steps.map((s) => toDef(s.id === stepId ? after : s)),

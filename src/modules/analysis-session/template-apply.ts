@@ -1,9 +1,10 @@
 import type { DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { runPipeline, type StepDef, type StepResult } from "@/engine";
+import type { AnalysisCaches } from "./caches";
 import type { NewSessionIssue, SessionRow, StepRow } from "./repository";
 import * as repo from "./repository";
-import { inputOf, resultCache, toDef } from "./results";
+import { inputOf, toDef } from "./results";
 
 /*
  * Session writes that saved analysis templates (analysis.md §6.5) need inside their own
@@ -59,10 +60,11 @@ export async function replayWithAppended(
   session: SessionRow,
   existing: StepRow[],
   appended: AppendedStep[],
+  caches: AnalysisCaches,
 ): Promise<StepResult[]> {
-  const { frame, hash } = await inputOf(db, session);
+  const { frame, hash } = await inputOf(db, session, caches);
   const defs: StepDef[] = [...existing.map(toDef), ...appended];
-  const { byKey } = runPipeline(frame, hash, defs, { cache: resultCache });
+  const { byKey } = runPipeline(frame, hash, defs, { cache: caches.results });
   return appended.map((s) => byKey.get(s.stepKey)!);
 }
 

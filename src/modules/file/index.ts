@@ -1,9 +1,10 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
+import { rangedResponse } from "@/http/ranged-response";
 import { NoContent, Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { drainDeletionQueue } from "@/modules/storage-deletion/service";
-import { acceptMultipart, bodyBeforeDeadline } from "@/plugins/body-limit";
+import { bodyBeforeDeadline } from "@/plugins/body-limit";
 import { projectAccessPlugin, requireProjectRole } from "@/plugins/project-access";
 import {
   CompareQuery,
@@ -44,8 +45,6 @@ const UPLOAD_BODY: any = {
 export function fileController(deps: AppDeps) {
   const db = deps.database.db;
   const tags = ["file"];
-  acceptMultipart(`/api/v1${PREFIX}`);
-  acceptMultipart(`/api/v1${PREFIX}/:fileId/version`);
   const fileDeps = (auth: { actor: service.FileDeps["actor"] }): service.FileDeps => ({
     db,
     storage: deps.storage,
@@ -107,15 +106,14 @@ export function fileController(deps: AppDeps) {
     .get(
       "/:fileId/download",
       async ({ auth, access, params, request, set }) => {
-        const d = await service.download(
-          fileDeps(auth),
-          access.project.id,
-          params.fileId,
-          request.headers.get("if-none-match"),
-          request.headers.get("range"),
-        );
-        Object.assign(set.headers, d.headers);
-        return new Response(d.body, { status: d.status, headers: d.headers });
+        const file = await service.download(fileDeps(auth), access.project.id, params.fileId);
+        return rangedResponse(request, set, {
+          etag: `"${file.checksumSha256}"`,
+          contentType: file.mimeType,
+          filename: file.filename,
+          size: file.size,
+          open: file.open,
+        });
       },
       {
         project: requireProjectRole("viewer"),

@@ -1,15 +1,8 @@
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { csvOutline, DEFAULT_LIMITS, type Outline, workbookOutline } from "@/engine";
-import { type AppError, problem } from "@/lib/errors";
-import {
-  ContentSniffer,
-  contentDisposition,
-  type FileKind,
-  kindFromFilename,
-  MIME,
-  SPREADSHEET_KINDS,
-} from "@/lib/file-types";
+import { problem } from "@/lib/errors";
+import { ContentSniffer, type FileKind, kindFromFilename, MIME, SPREADSHEET_KINDS } from "@/lib/file-types";
 import { newId } from "@/lib/ids";
 import { badStringReason, inputRefused } from "@/lib/input-guard";
 import { MultipartError, readMultipart, readTextPart } from "@/lib/multipart";
@@ -475,71 +468,45 @@ export async function deleteChain(
   });
 }
 
+/**
+ * One stored version as the edge serves it (api.md §2.5): what conditional and range requests
+ * need, and `open`, which streams the bytes (all, or one inclusive range) and records the access.
+ */
 export type Download = {
-  status: 200 | 206 | 304;
-  headers: Record<string, string>;
-  body: ReadableStream | null;
+  checksumSha256: string;
+  mimeType: string;
+  filename: string;
+  size: number;
+  open(range?: { start: number; end: number }): Promise<ReadableStream<Uint8Array>>;
 };
 
-/** Streams one version with ETag/If-None-Match and single-range support (api.md §2.5). */
-export async function download(
-  deps: FileDeps,
-  projectId: string,
-  fileId: string,
-  ifNoneMatch: string | null,
-  range: string | null,
-): Promise<Download> {
+export async function download(deps: FileDeps, projectId: string, fileId: string): Promise<Download> {
   const row = (await loadFile(deps.db, projectId, fileId)).f;
-  const etag = `"${row.checksumSha256}"`;
-  const headers: Record<string, string> = {
-    "Content-Type": row.mimeType,
-    "Content-Disposition": contentDisposition(row.originalFilename),
-    ETag: etag,
-    "Cache-Control": "private, no-cache",
-    "Accept-Ranges": "bytes",
-  };
-  if (ifNoneMatch?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
-    return { status: 304, headers: { ETag: etag, "Cache-Control": "private, no-cache" }, body: null };
-  }
   const size = row.sizeBytes;
-  let start = 0;
-  let end = size - 1;
-  let partial = false;
-  if (range) {
-    const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-    const satisfiable = m && (m[1] !== "" || m[2] !== "");
-    if (!satisfiable) throw rangeError(size);
-    if (m[1] === "") {
-      start = Math.max(0, size - Number(m[2]));
-    } else {
-      start = Number(m[1]);
-      if (m[2] !== "") end = Math.min(Number(m[2]), size - 1);
-    }
-    if (start > end || start >= size) throw rangeError(size);
-    partial = true;
-  }
-  let object: { stream: ReadableStream<Uint8Array> };
-  try {
-    object = await deps.storage.get(CONTAINER, row.storageKey, partial ? { start, end } : {});
-  } catch (error) {
-    if (error instanceof StorageNotFoundError) throw contentMissing();
-    throw error;
-  }
-  await writeAudit(deps.db, deps.actor, {
-    eventType: "ACCESS",
-    action: "EXPORT",
-    resourceType: "project_file",
-    resourceId: row.id,
-    projectId,
-    metadata: { operation: "download", bytes: end - start + 1 },
-  });
-  headers["Content-Length"] = String(end - start + 1);
-  if (partial) headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
-  return { status: partial ? 206 : 200, headers, body: object.stream };
-}
-
-function rangeError(size: number): AppError {
-  return problem("RANGE_NOT_SATISFIABLE", { headers: { "Content-Range": `bytes */${size}` } });
+  return {
+    checksumSha256: row.checksumSha256,
+    mimeType: row.mimeType,
+    filename: row.originalFilename,
+    size,
+    async open(range) {
+      let object: { stream: ReadableStream<Uint8Array> };
+      try {
+        object = await deps.storage.get(CONTAINER, row.storageKey, range ?? {});
+      } catch (error) {
+        if (error instanceof StorageNotFoundError) throw contentMissing();
+        throw error;
+      }
+      await writeAudit(deps.db, deps.actor, {
+        eventType: "ACCESS",
+        action: "EXPORT",
+        resourceType: "project_file",
+        resourceId: row.id,
+        projectId,
+        metadata: { operation: "download", bytes: range ? range.end - range.start + 1 : size },
+      });
+      return object.stream;
+    },
+  };
 }
 
 async function outline(deps: FileDeps, row: FileRow): Promise<Outline | null> {

@@ -1,3 +1,4 @@
+import { ifNoneMatch } from "@/http/ranged-response";
 import { contentDisposition } from "@/lib/file-types";
 import { docSchema } from "@/lib/schema";
 import { requireProjectRole } from "@/plugins/project-access";
@@ -9,16 +10,13 @@ import { EXPORT_MIME, EXPORT_RESPONSES, type RouteContext, routeGroup, sized, TA
 
 const CHART_EXT = { png: "png", svg: "svg", plotly: "json", vegalite: "json" } as const;
 
-/* A weak or strong match of If-None-Match, or `*`. */
-const ifNoneMatch = (request: Request, etag: string) =>
-  (request.headers.get("if-none-match") ?? "").split(",").some((t) => t.trim() === etag || t.trim() === "*");
-
 /* Read-only outputs: summary results, chart images and exports. Headers are shaped here; the services return plain values. */
 export function outputsRoutes(ctx: RouteContext) {
   return routeGroup(ctx, "analysis-session-outputs")
     .get(
       "/:sessionId/result",
-      ({ access, params }) => snapshots.sessionResults(ctx.db, access.project.id, params.sessionId),
+      ({ access, params }) =>
+        snapshots.sessionResults(ctx.db, access.project.id, params.sessionId, ctx.caches),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
@@ -36,7 +34,7 @@ export function outputsRoutes(ctx: RouteContext) {
       "/:sessionId/step/:stepId/chart",
       async ({ access, params, query, request }) => {
         const chart = await charts.findChart(
-          ctx.db,
+          { db: ctx.db, caches: ctx.caches },
           access.project.id,
           params.sessionId,
           params.stepId,
@@ -50,9 +48,10 @@ export function outputsRoutes(ctx: RouteContext) {
           "X-Graph-Id": chart.graphId,
           "Content-Disposition": contentDisposition(`${chart.step.name}.${CHART_EXT[format]}`, "inline"),
         };
-        if (ifNoneMatch(request, etag)) return new Response(null, { status: 304, headers });
+        if (ifNoneMatch(request.headers.get("if-none-match"), etag))
+          return new Response(null, { status: 304, headers });
         const out = await charts.renderChart(
-          { db: ctx.db, storage: ctx.deps.storage, renderer: ctx.deps.chartRenderer },
+          { db: ctx.db, caches: ctx.caches, storage: ctx.deps.storage, renderer: ctx.deps.chartRenderer },
           params.sessionId,
           chart,
           format,
@@ -98,7 +97,7 @@ export function outputsRoutes(ctx: RouteContext) {
       async ({ auth, access, params, query }) => {
         const renderer = ctx.deps.chartRenderer;
         const out = await exportSession(
-          { db: ctx.db, storage: ctx.deps.storage, actor: auth.actor },
+          { db: ctx.db, storage: ctx.deps.storage, actor: auth.actor, caches: ctx.caches },
           access.project.id,
           params.sessionId,
           query,

@@ -63,7 +63,8 @@ export function sessionsRoutes(ctx: RouteContext) {
     )
     .get(
       "/:sessionId",
-      ({ access, params }) => service.getSessionDetail(ctx.db, access.project.id, params.sessionId),
+      ({ access, params }) =>
+        service.getSessionDetail(ctx.db, access.project.id, params.sessionId, ctx.caches),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,

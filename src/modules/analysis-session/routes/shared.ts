@@ -1,7 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import type { ProblemCode } from "@/lib/problems";
-import { sharedEnginePool } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
 import { projectAccessPlugin } from "@/plugins/project-access";
@@ -79,18 +78,20 @@ export function noContent(set: Set, _done?: unknown): undefined {
 export type RouteContext = {
   deps: AppDeps;
   db: AppDeps["database"]["db"];
+  caches: AppDeps["analysisCaches"];
   sessionDeps: (auth: Actor) => SessionDeps;
   fileDeps: (auth: Actor) => AnalysisFileDeps;
 };
 
 export function routeContext(deps: AppDeps): RouteContext {
   const db = deps.database.db;
-  const parser = sharedEnginePool(deps.config);
+  const { analysisCaches: caches, enginePool: parser } = deps;
   return {
     deps,
     db,
-    sessionDeps: (auth) => ({ db, actor: auth.actor }),
-    fileDeps: (auth) => ({ db, storage: deps.storage, actor: auth.actor, parser }),
+    caches,
+    sessionDeps: (auth) => ({ db, actor: auth.actor, caches }),
+    fileDeps: (auth) => ({ db, storage: deps.storage, actor: auth.actor, caches, parser }),
   };
 }
 

@@ -3,7 +3,6 @@
  * engine, run in a pool of Bun workers. Results are the objects the in-process functions return;
  * EngineErrors arrive as EngineErrors, so callers and 422 bodies cannot tell the difference.
  */
-import type { Config } from "@/config";
 import {
   parseFileSheet,
   type ReadOptions,
@@ -115,12 +114,4 @@ export class EnginePool implements FileParser {
       throw error;
     }
   }
-}
-
-let shared: EnginePool | null = null;
-
-/** The process-wide pool (workers start on first use and never hold the process open when idle). */
-export function sharedEnginePool(config: Pick<Config, "analysisWorkers">): EnginePool {
-  shared ??= new EnginePool({ size: config.analysisWorkers });
-  return shared;
 }
