@@ -85,6 +85,11 @@ export function mapError(
   }
   switch (code) {
     case "VALIDATION":
+      // An answer that fails its own schema is the server's bug, not the client's input.
+      if ((error as { type?: string }).type === "response") {
+        logger.error({ ...log, err: error }, "response failed its schema");
+        return mappedProblem("INTERNAL_ERROR");
+      }
       return mappedProblem("VALIDATION_FAILED", { errors: validationErrors(error) });
     case "PARSE":
       return mappedProblem("MALFORMED_REQUEST", { detail: "The request body could not be parsed." });

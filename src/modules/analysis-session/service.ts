@@ -124,7 +124,7 @@ export async function listSessions(db: DbOrTx, projectId: string, q: SessionList
 const authorRef = (id: string | null, email: string | null, name: string | null) =>
   id ? { id, email: email!, displayName: name } : null;
 
-async function snapshotsOf(db: DbOrTx, sessionId: string): Promise<Snapshot[]> {
+export async function snapshotsOf(db: DbOrTx, sessionId: string): Promise<Snapshot[]> {
   const snaps = await db
     .select({
       s: analysisSnapshot,

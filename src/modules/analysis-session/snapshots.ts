@@ -9,7 +9,14 @@ import type { AnalysisCaches } from "./caches";
 import type { Snapshot } from "./model";
 import * as repo from "./repository";
 import { currentResults } from "./results";
-import { assertNoTurn, getSessionDetail, loadSession, lockAgainstTurn, writableSession } from "./service";
+import {
+  assertNoTurn,
+  getSessionDetail,
+  loadSession,
+  lockAgainstTurn,
+  snapshotsOf,
+  writableSession,
+} from "./service";
 
 /*
  * Snapshots and the chat of the current snapshot (analysis.md §2.3, §2.6): manual save copies the
@@ -55,7 +62,9 @@ export async function saveSnapshot(
   body: { name?: string; description?: string },
 ): Promise<Snapshot> {
   await writableSession(deps.db, access, caller, sessionId);
-  const id = await deps.db.transaction(async (tx) => {
+  // The answer is read inside the transaction: a restore committed right after may already have
+  // removed the snapshot again, and a 201 must still describe what was created.
+  return deps.db.transaction(async (tx) => {
     const saved = await repo.appendSnapshot(
       tx,
       sessionId,
@@ -75,10 +84,10 @@ export async function saveSnapshot(
       projectId: access.project.id,
       newValue: { sessionId, order: saved.order, trigger: "manual", name: body.name ?? null },
     });
-    return saved.snapshotId;
+    const created = (await snapshotsOf(tx, sessionId)).find((s) => s.id === saved.snapshotId);
+    if (!created) throw new Error("a snapshot saved in this transaction is missing");
+    return created;
   });
-  const detail = await getSessionDetail(deps.db, access.project.id, sessionId, deps.caches);
-  return detail.snapshotList.find((s) => s.id === id)!;
 }
 
 export async function deleteSnapshot(
