@@ -63,7 +63,7 @@ function label(ast: Ast, counter: Leaves = { ids: 0, nums: 0 }): Ast & { i?: num
   return { t: "bin", op: ast.op, l: label(ast.l, counter), r: label(ast.r, counter) };
 }
 
-const idx = (a: Ast) => (a as { i: number }).i;
+const idx = (a: Ast) => (a as unknown as { i: number }).i;
 const name = (i: number) => `${NAMES[i % NAMES.length]}${i}`;
 
 /* a + (b + c) → (a + b) + c, so the fold order equals JavaScript's left-to-right evaluation. */
@@ -136,7 +136,7 @@ function evaluateFormula(src: string, values: number[]): number | null {
   const plan = planImport(empty, [src], { newId: () => `n${++seq}` });
   if (!plan.ok) throw new Error(`${src}: ${JSON.stringify(plan)}`);
   const tree = applyImportPlan(empty, plan);
-  const valueOf = new Map(values.map((v, i) => [name(i), v]));
+  const inputValues = new Map(values.map((v, i) => [name(i), v]));
   const constants = new Map(plan.createNodes.map((n) => [n.id, n.value]));
   const result = evaluateTree({
     periods: ["total"],
@@ -145,7 +145,7 @@ function evaluateFormula(src: string, values: number[]): number | null {
       id: n.id,
       label: n.label,
       nodeType: n.nodeType,
-      value: n.nodeType === "constant" ? (constants.get(n.id) ?? null) : (valueOf.get(n.label) ?? null),
+      value: n.nodeType === "constant" ? (constants.get(n.id) ?? null) : (inputValues.get(n.label) ?? null),
     })),
     relationships: tree.relationships,
     policies: [],
