@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { findCycle } from "@/engine/driver-tree/graph";
 import {
   applyImportPlan,
+  formulaListIssue,
   type ImportPlan,
   type ImportRefusal,
   planImport,
@@ -257,5 +258,48 @@ describe("findCycle", () => {
     expect(findCycle(["a"], (id) => g.get(id))).toBeNull();
     g.set("d", ["c"]);
     expect(findCycle(["a"], (id) => g.get(id))).toEqual(["d", "c", "d"]);
+  });
+});
+
+describe("formulaListIssue (masters, §7.10)", () => {
+  const SALES: Record<string, string[]> = {
+    "キャパシティ×稼働率型①": [
+      "売上 = 稼働部屋数 * 単価",
+      "稼働部屋数 = キャパシティ * 稼働率 * 期間",
+      "キャパシティ = 施設数 * 施設当たり部屋数",
+    ],
+    客数客単価型: ["売上 = 客数 * 客単価", "客数 = 新規客数 + リピート客数", "客単価 = 買上点数 * 商品単価"],
+    店舗数店舗売上型: ["売上 = 店舗数 * 店舗当たり売上", "店舗当たり売上 = 売場面積 * 坪効率"],
+    数量単価型: ["売上 = 販売数量 * 販売単価"],
+    サブスクリプション型: [
+      "売上 = 契約数 * 月額単価 * 期間",
+      "契約数 = 期首契約数 + 新規契約数 - 解約数",
+      "解約数 = 期首契約数 * 解約率",
+    ],
+    人員生産性型: ["売上 = 稼働人数 * 稼働時間 * 時間単価", "稼働時間 = 所定時間 * 稼働率"],
+  };
+  for (const [type, list] of Object.entries(SALES)) {
+    test(`${type}: the 売上 list of the spec is valid`, () => {
+      expect(formulaListIssue(list, "売上")).toBeNull();
+    });
+  }
+
+  test("数量×単価型 as printed in §7.10 mixes 原価 into the 売上 list: two roots", () => {
+    const list = [
+      "売上 = 販売数量 * 販売単価",
+      "原価 = 販売数量 * 単位原価",
+      "単位原価 = 材料費単価 + 加工費単価",
+    ];
+    expect(formulaListIssue(list, "売上")).toMatchObject({
+      code: "FORMULA_INVALID",
+      errors: [{ labels: ["売上", "原価"] }],
+    });
+    expect(formulaListIssue(list.slice(1), "原価")).toBeNull();
+  });
+
+  test("wrong root, empty list, cycle", () => {
+    expect(formulaListIssue(["粗利 = 売上 - 原価"], "売上")).toMatchObject({ code: "FORMULA_INVALID" });
+    expect(formulaListIssue([])).toMatchObject({ code: "FORMULA_INVALID" });
+    expect(formulaListIssue(["a = b + 1", "b = a * 2"])).toMatchObject({ code: "TREE_CYCLE" });
   });
 });

@@ -339,3 +339,38 @@ export function applyImportPlan(tree: TreeState, plan: ImportPlan): TreeState {
     relationships: [...tree.relationships, ...plan.createRelationships],
   };
 }
+
+/**
+ * A formula master's list (analysis.md §7.10, admin `FORMULA_INVALID`): it must parse, be acyclic
+ * and, when `kpi` is given, have that KPI as its single root. Returns the refusal, or null.
+ */
+export function formulaListIssue(formulas: readonly string[], kpi?: string): ImportRefusal | null {
+  if (formulas.length === 0) {
+    return {
+      ok: false,
+      code: "FORMULA_INVALID",
+      errors: [{ line: 0, index: 0, message: "expected at least one formula" }],
+    };
+  }
+  let n = 0;
+  const plan = planImport({ rootId: null, nodes: [], relationships: [] }, formulas, {
+    newId: () => `f${n++}`,
+  });
+  if (!plan.ok) return plan;
+  const root = plan.createNodes.find((x) => x.id === plan.rootId)?.label;
+  if (kpi !== undefined && root !== kpi) {
+    return {
+      ok: false,
+      code: "FORMULA_INVALID",
+      errors: [
+        {
+          line: 0,
+          index: 0,
+          message: `expected the root 「${kpi}」, found 「${root}」`,
+          labels: [root ?? ""],
+        },
+      ],
+    };
+  }
+  return null;
+}
