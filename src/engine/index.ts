@@ -6,6 +6,7 @@
 export * from "@/engine/cache";
 export * from "@/engine/chart-render";
 export * from "@/engine/contract";
+export * from "@/engine/driver-tree";
 export * from "@/engine/errors";
 export {
   type CellValue,

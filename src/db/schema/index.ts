@@ -1,4 +1,5 @@
 export * from "./analysis";
 export * from "./audit";
+export * from "./driver-tree";
 export * from "./identity";
 export * from "./projects";
