@@ -6,9 +6,10 @@ import { project, projectMember } from "@/db/schema";
  * The project reads behind every project page, as constant SQL (see `readRows`): one statement
  * for a project with its creator, the caller's role and the member/file/session counts, and one
  * statement per (sort order × filters) for the caller's page of projects. The page is chosen
- * first (with the total as a window count), then its counts come from one grouped scan per table
- * over the page's ids — no correlated sub-select per row — and no optional filter is written as
- * `$n is null or …`, which would cost a full evaluation per row and a worse generic plan.
+ * first (with the total as a window count), then joined to its projects and creators; the counts
+ * are columns kept by triggers (migration 0004), so no row counts another table — and no
+ * optional filter is written as `$n is null or …`, which would cost a full evaluation per row
+ * and a worse generic plan.
  */
 
 /* Milliseconds since the epoch, truncated like a JavaScript Date (the caller prints ISO-8601). */
@@ -19,7 +20,7 @@ const COLUMNS = `p.id::text as id, p.name, p.code, p.description, p.is_active,
   p.storage_bytes::float8 as storage_bytes, ${ms("p.last_activity_at")} as last_activity_at,
   ${ms("p.deactivated_at")} as deactivated_at, ${ms("p.created_at")} as created_at,
   ${ms("p.updated_at")} as updated_at, u.id::text as creator_id, u.email as creator_email,
-  u.display_name as creator_name`;
+  u.display_name as creator_name, p.member_count, p.file_count, p.session_count`;
 
 export type ProjectRow = {
   id: string;
@@ -45,10 +46,7 @@ export type ProjectRow = {
 };
 
 const ONE = `select ${COLUMNS},
-  (select m.role from project_member m where m.project_id = p.id and m.user_id = $2) as my_role,
-  (select count(*)::int from project_member m where m.project_id = p.id) as member_count,
-  (select count(*)::int from project_file f where f.project_id = p.id and f.is_latest) as file_count,
-  (select count(*)::int from analysis_session s where s.project_id = p.id) as session_count
+  (select m.role from project_member m where m.project_id = p.id and m.user_id = $2) as my_role
 from project p left join user_account u on u.id = p.created_by
 where p.id = $1`;
 
@@ -91,21 +89,10 @@ function listText(order: string, active: boolean, like: boolean): string {
   where ${where}
   order by ${order}, p.id
   offset $2 limit $3
-),
-members as (select project_id, count(*)::int as n from project_member
-  where project_id = any(array(select id from page)) group by project_id),
-files as (select project_id, count(*)::int as n from project_file
-  where project_id = any(array(select id from page)) and is_latest group by project_id),
-sessions as (select project_id, count(*)::int as n from analysis_session
-  where project_id = any(array(select id from page)) group by project_id)
-select ${COLUMNS}, page.role as my_role, page.total,
-  coalesce(members.n, 0) as member_count, coalesce(files.n, 0) as file_count,
-  coalesce(sessions.n, 0) as session_count
+)
+select ${COLUMNS}, page.role as my_role, page.total
 from page join project p on p.id = page.id
 left join user_account u on u.id = p.created_by
-left join members on members.project_id = p.id
-left join files on files.project_id = p.id
-left join sessions on sessions.project_id = p.id
 order by ${order}, p.id`;
 }
 
