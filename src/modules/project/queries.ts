@@ -1,7 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { type DbOrTx, readRows } from "@/db/client";
 import { project, projectMember } from "@/db/schema";
-import type { Project } from "./model";
 
 /*
  * The project reads behind every project page, as constant SQL (see `readRows`): one statement
@@ -74,25 +73,6 @@ export type ProjectListFilter = {
   limit: number;
 };
 
-/* ISO-8601 in UTC with milliseconds, truncated like `Date#toISOString` of a driver-read value. */
-const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/*
- * A list item already in the API's shape (see `toProject`), one text column per row: decoding
- * twenty columns per row and re-shaping them in JavaScript cost more than the whole statement.
- * `project-list.test.ts` holds every item equal to the single read of the same project.
- */
-const ITEM = `json_build_object('id', p.id, 'name', p.name, 'code', p.code,
-  'description', p.description, 'isActive', p.is_active, 'startDate', p.start_date::text,
-  'endDate', p.end_date::text, 'budget', p.budget::float8,
-  'createdBy', case when u.id is null then null
-    else json_build_object('id', u.id, 'email', u.email, 'displayName', u.display_name) end,
-  'myRole', page.role, 'viaSystemAdmin', false, 'lastActivityAt', ${iso("p.last_activity_at")},
-  'deactivatedAt', ${iso("p.deactivated_at")},
-  'stats', json_build_object('memberCount', p.member_count, 'fileCount', p.file_count,
-    'sessionCount', p.session_count, 'treeCount', 0, 'storageBytes', p.storage_bytes::float8),
-  'createdAt', ${iso("p.created_at")}, 'updatedAt', ${iso("p.updated_at")})::text`;
-
 /* $1 caller, $2 offset, $3 limit, then $4 isActive and/or the pattern when those filters are on. */
 function listText(order: string, active: boolean, like: boolean): string {
   const patternParam = active ? "$5" : "$4";
@@ -110,7 +90,7 @@ function listText(order: string, active: boolean, like: boolean): string {
   order by ${order}, p.id
   offset $2 limit $3
 )
-select page.total, ${ITEM} as item
+select ${COLUMNS}, page.role as my_role, page.total
 from page join project p on p.id = page.id
 left join user_account u on u.id = p.created_by
 order by ${order}, p.id`;
@@ -140,21 +120,21 @@ export async function selectMyProjects(
   db: DbOrTx,
   callerId: string,
   filter: ProjectListFilter,
-): Promise<{ items: Project[]; total: number }> {
+): Promise<{ rows: ProjectRow[]; total: number }> {
   const active = filter.isActive !== null;
   const like = filter.like !== null;
   const key = `${active ? "A" : "-"}${like ? "L" : "-"}`;
   const extra = [...(active ? [filter.isActive] : []), ...(like ? [filter.like] : [])];
-  const rows = await readRows<{ total: number; item: string }>(db, LIST[filter.sort][key], [
+  const rows = await readRows<ProjectRow & { total: number }>(db, LIST[filter.sort][key], [
     callerId,
     filter.skip,
     filter.limit,
     ...extra,
   ]);
-  if (rows.length > 0) return { items: rows.map((r) => JSON.parse(r.item)), total: rows[0].total };
+  if (rows.length > 0) return { rows, total: rows[0].total };
   // An empty page (past the end, or nothing matches) still reports how many there are.
   const [{ total }] = await readRows<{ total: number }>(db, COUNT[key], [callerId, ...extra]);
-  return { items: [], total };
+  return { rows, total };
 }
 
 /* The facts every project-scoped request checks: existence, display name, the read-only flag. */
