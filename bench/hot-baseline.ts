@@ -2,7 +2,8 @@
  * The hand-written comparison of `bun run bench:hot` (issue 14): plain `Bun.serve` + postgres.js
  * (`max_pipeline: 1`, named prepared statements) doing the work of `GET /api/v1/project/{id}`
  * without a framework, middleware or cache: token → user (session hash joined to the account),
- * membership, project with member/file/session/tree counts. `/health` is plain Bun.serve.
+ * membership, project with member/file/session/tree counts (the counter columns the product
+ * reads, kept by the triggers of migration 0004). `/health` is plain Bun.serve.
  *
  *   DATABASE_URL=… PORT=… bun bench/hot-baseline.ts
  */
@@ -24,9 +25,7 @@ const projectColumns = (callerId: string) => sql`
   p.end_date::text as end_date, p.budget, p.last_activity_at, p.deactivated_at, p.storage_bytes,
   p.created_at, p.updated_at, u.id as creator_id, u.email as creator_email, u.display_name as creator_name,
   (select m.role from project_member m where m.project_id = p.id and m.user_id = ${callerId}) as my_role,
-  (select count(*)::int from project_member m where m.project_id = p.id) as member_count,
-  (select count(*)::int from project_file f where f.project_id = p.id and f.is_latest) as file_count,
-  (select count(*)::int from analysis_session s where s.project_id = p.id) as session_count`;
+  p.member_count, p.file_count, p.session_count`;
 
 type Row = Record<string, any>;
 const view = (r: Row) => ({

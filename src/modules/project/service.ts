@@ -88,19 +88,14 @@ export async function findProjectIdByCode(db: DbOrTx, code: string): Promise<str
 export async function listMyProjects(db: DbOrTx, caller: Caller, q: ProjectListQuery) {
   const skip = q.skip ?? 0;
   const limit = q.limit ?? 50;
-  const { rows, total } = await selectMyProjects(db, caller.user.id, {
+  const { items, total } = await selectMyProjects(db, caller.user.id, {
     isActive: q.isActive ?? null,
     like: q.q ? likePattern(q.q) : null,
     sort: q.sort ?? "-updatedAt",
     skip,
     limit,
   });
-  return page(
-    rows.map((r) => toProject(r)),
-    total,
-    skip,
-    limit,
-  );
+  return page(items, total, skip, limit);
 }
 
 export async function createProject(
