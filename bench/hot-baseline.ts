@@ -3,7 +3,7 @@
  * (`max_pipeline: 1`, named prepared statements) doing the work of `GET /api/v1/project/{id}`
  * without a framework, middleware or cache: token → user (session hash joined to the account),
  * membership, project with member/file/session/tree counts (the counter columns the product
- * reads, kept by the triggers of migration 0004). `/health` is plain Bun.serve.
+ * reads, kept by the triggers of migration 0005). `/health` is plain Bun.serve.
  *
  *   DATABASE_URL=… PORT=… bun bench/hot-baseline.ts
  */

@@ -48,7 +48,7 @@ export const project = pgTable(
     budget: numeric("budget", { precision: 15, scale: 2 }),
     storageBytes: bigint("storage_bytes", { mode: "number" }).notNull().default(0),
     lastActivityAt: ts("last_activity_at").notNull().defaultNow(),
-    // Kept by triggers (0004_project_counters) in the transaction that adds or removes the row,
+    // Kept by triggers (0005_project_counters) in the transaction that adds or removes the row,
     // so a page of projects is one indexed read instead of three grouped scans.
     memberCount: integer("member_count").notNull().default(0),
     fileCount: integer("file_count").notNull().default(0),

@@ -8,7 +8,7 @@ import type { Project } from "./model";
  * for a project with its creator, the caller's role and the member/file/session counts, and one
  * statement per (sort order × filters) for the caller's page of projects. The page is chosen
  * first (with the total as a window count), then joined to its projects and creators; the counts
- * are columns kept by triggers (migration 0004), so no row counts another table — and no
+ * are columns kept by triggers (migration 0005), so no row counts another table — and no
  * optional filter is written as `$n is null or …`, which would cost a full evaluation per row
  * and a worse generic plan.
  */
