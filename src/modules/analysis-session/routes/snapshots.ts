@@ -50,7 +50,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     .get(
       "/:sessionId/snapshot",
       ({ access, params, query }) =>
-        snapshots.listSnapshots(ctx.db, access.project.id, params.sessionId, query, ctx.caches),
+        snapshots.listSnapshots(ctx.db, access.project.id, params.sessionId, query),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
@@ -102,7 +102,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     .get(
       "/:sessionId/messages",
       ({ access, params, query }) =>
-        snapshots.listMessages(ctx.db, access.project.id, params.sessionId, query, ctx.caches),
+        snapshots.listMessages(ctx.db, access.project.id, params.sessionId, query),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
