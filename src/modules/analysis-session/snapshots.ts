@@ -74,7 +74,11 @@ export async function saveSnapshot(
     return saved.snapshotId;
   });
   const detail = await getSessionDetail(deps.db, access.project.id, sessionId, deps.caches);
-  return detail.snapshotList.find((s) => s.id === id)!;
+  const saved = detail.snapshotList.find((s) => s.id === id);
+  // A restore that committed right after this save removed it again.
+  if (!saved)
+    throw problem("SNAPSHOT_NOT_FOUND", { detail: "A concurrent restore removed the new snapshot." });
+  return saved;
 }
 
 export async function deleteSnapshot(

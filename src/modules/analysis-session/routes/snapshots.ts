@@ -78,7 +78,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
           operationId: "session.snapshot.create",
           description: "Saves the current snapshot as a new one (trigger manual), which becomes current.",
           summary: "Save the current snapshot as a new one (trigger manual); it becomes current",
-          "x-problem-codes": [...WRITE_PROBLEMS, "INPUT_FILE_REQUIRED"],
+          "x-problem-codes": [...WRITE_PROBLEMS, "INPUT_FILE_REQUIRED", "SNAPSHOT_NOT_FOUND"],
         },
       },
     )
