@@ -1,14 +1,13 @@
-import { and, asc, count, eq, gt } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Config } from "@/config";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { analysisIssueMaster, analysisSnapshot, auditLog } from "@/db/schema";
 import { AppError, problem } from "@/lib/errors";
 import { LlmError, type LlmProvider, type Msg } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
 import type { AnalysisCaches } from "@/modules/analysis-session/caches";
 import type { SessionDetail } from "@/modules/analysis-session/model";
+import * as sessionQueries from "@/modules/analysis-session/queries";
 import * as repo from "@/modules/analysis-session/repository";
 import { inputOf, toDef } from "@/modules/analysis-session/results";
 import { getSessionDetail, loadSession } from "@/modules/analysis-session/service";
@@ -24,6 +23,7 @@ import {
   splitHistory,
 } from "./context";
 import { conversationSummary, type LoopContext, runLoop, type TurnEvent, type TurnUsage } from "./loop";
+import { countTurnsSince, oldestTurnSince } from "./queries";
 import { WorkingCopy } from "./working-copy";
 
 /*
@@ -68,32 +68,12 @@ async function preflight(deps: AgentDeps, caller: Caller, access: ProjectAccess,
     throw problem("SESSION_ARCHIVED");
   }
   const hourAgo = new Date(Date.now() - 3600_000);
-  const [{ n }] = await deps.db
-    .select({ n: count() })
-    .from(auditLog)
-    .where(
-      and(
-        eq(auditLog.userId, caller.user.id),
-        eq(auditLog.action, "CHAT_TURN"),
-        gt(auditLog.createdAt, hourAgo),
-      ),
-    );
+  const n = await countTurnsSince(deps.db, caller.user.id, hourAgo);
   if (n >= deps.config.llmMaxTurnsPerUserPerHour) {
-    const [oldest] = await deps.db
-      .select({ at: auditLog.createdAt })
-      .from(auditLog)
-      .where(
-        and(
-          eq(auditLog.userId, caller.user.id),
-          eq(auditLog.action, "CHAT_TURN"),
-          gt(auditLog.createdAt, hourAgo),
-        ),
-      )
-      .orderBy(asc(auditLog.createdAt))
-      .limit(1);
+    const oldest = await oldestTurnSince(deps.db, caller.user.id, hourAgo);
     const retryAfter = Math.max(
       1,
-      Math.ceil(((oldest?.at.getTime() ?? Date.now()) + 3600_000 - Date.now()) / 1000),
+      Math.ceil(((oldest?.getTime() ?? Date.now()) + 3600_000 - Date.now()) / 1000),
     );
     throw problem("LLM_QUOTA_EXCEEDED", {
       headers: { "Retry-After": String(retryAfter) },
@@ -190,14 +170,11 @@ type TurnArgs = {
 async function turn(deps: AgentDeps, ctx: LoopContext, args: TurnArgs): Promise<TurnResult> {
   const { session, message } = args;
   const baseId = session.currentSnapshotId!;
-  const [[base], chats, rows, [issue]] = await Promise.all([
-    deps.db.select().from(analysisSnapshot).where(eq(analysisSnapshot.id, baseId)),
+  const [base, chats, rows, issueName] = await Promise.all([
+    sessionQueries.findSnapshot(deps.db, baseId),
     repo.chatsOf(deps.db, baseId),
     repo.stepsOf(deps.db, baseId),
-    deps.db
-      .select({ name: analysisIssueMaster.name })
-      .from(analysisIssueMaster)
-      .where(eq(analysisIssueMaster.id, session.issueId)),
+    sessionQueries.issueName(deps.db, session.issueId),
   ]);
   const { frame, hash } = await inputOf(deps.db, session, deps.caches);
   const copy = new WorkingCopy(
@@ -214,7 +191,7 @@ async function turn(deps: AgentDeps, ctx: LoopContext, args: TurnArgs): Promise<
   );
   const summary = await conversationSummary(ctx, folded, base?.conversationSummary ?? null);
   const sessionText = sessionBlock({
-    issueName: issue?.name ?? "",
+    issueName: issueName ?? "",
     recipe: chats.find((c) => c.role === "system")?.message ?? null,
     customSystemPrompt: session.customSystemPrompt,
     initialMessage: session.initialMessage,

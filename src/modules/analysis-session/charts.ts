@@ -1,6 +1,4 @@
-import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { analysisSnapshot, analysisStep } from "@/db/schema";
 import { runPipeline } from "@/engine";
 import type { ChartRenderer } from "@/lib/chart-render";
 import { problem } from "@/lib/errors";
@@ -8,6 +6,7 @@ import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
 import type { AnalysisCaches } from "./caches";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
+import { findSessionStep } from "./queries";
 import { stepsOf } from "./repository";
 import { inputOf, toDef } from "./results";
 import { loadSession } from "./service";
@@ -33,13 +32,8 @@ const unavailable = (reason?: string) =>
 /** The chart model and Plotly figure of a summary step of any snapshot of the session. */
 async function chartOf({ db, caches }: ChartReadDeps, projectId: string, sessionId: string, stepId: string) {
   const session = await loadSession(db, projectId, sessionId);
-  const [row] = await db
-    .select({ step: analysisStep })
-    .from(analysisStep)
-    .innerJoin(analysisSnapshot, eq(analysisSnapshot.id, analysisStep.snapshotId))
-    .where(and(eq(analysisStep.id, stepId), eq(analysisSnapshot.sessionId, sessionId)));
-  if (!row) throw problem("STEP_NOT_FOUND", { detail: "No such step in this session." });
-  const step = row.step;
+  const step = await findSessionStep(db, sessionId, stepId);
+  if (!step) throw problem("STEP_NOT_FOUND", { detail: "No such step in this session." });
   const config = step.config as { chartConfig?: unknown } | null;
   if (step.type !== "summary" || !config?.chartConfig) {
     throw problem("CHART_NOT_AVAILABLE");

@@ -1,9 +1,7 @@
 import { PassThrough, Readable } from "node:stream";
-import { and, asc, eq } from "drizzle-orm";
 import type ExcelJSModule from "exceljs";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { analysisChat, analysisFile, analysisIssueMaster, analysisSnapshot, analysisStep } from "@/db/schema";
 import {
   type CellValue,
   type ChartModel,
@@ -17,7 +15,8 @@ import {
 import { type AppError, problem } from "@/lib/errors";
 import { type Storage, snapshotKey } from "@/lib/storage";
 import type { AnalysisCaches } from "./caches";
-import { stepsOf } from "./repository";
+import * as q from "./queries";
+import { type StepRow, stepsOf } from "./repository";
 import { inputOf, toDef } from "./results";
 import { getSessionDetail, loadSession } from "./service";
 
@@ -103,8 +102,6 @@ export const exportTimestamp = (at: Date) =>
     .replace(/\.\d{3}Z$/, "Z")
     .replace(/[-:]/g, "");
 
-type StepRow = typeof analysisStep.$inferSelect;
-
 const stepNotFound = () => problem("STEP_NOT_FOUND");
 const inputRequired = () => problem("INPUT_FILE_REQUIRED");
 
@@ -125,15 +122,14 @@ async function loadAndRun(
   const session = await loadSession(db, projectId, sessionId);
   if (!session.inputFileId) throw inputRequired();
   const { frame: input, hash } = await inputOf(db, session, caches);
-  const [[inputFile], steps] = await Promise.all([
-    db
-      .select({ sourceFilename: analysisFile.sourceFilename, sheetName: analysisFile.sheetName })
-      .from(analysisFile)
-      .where(eq(analysisFile.id, session.inputFileId)),
+  const [inputFile, steps] = await Promise.all([
+    q.fileNames(db, session.inputFileId),
     session.currentSnapshotId ? stepsOf(db, session.currentSnapshotId) : Promise.resolve([]),
   ]);
   // rowLimit 0: a summary's source table is taken whole from its input frame below.
   const { byKey } = runPipeline(input, hash, steps.map(toDef), { rowLimit: 0 });
+  // inputOf read the file a moment ago: only a concurrent deletion leaves it missing.
+  if (!inputFile) throw inputRequired();
   return { session, steps, input, byKey, inputFile };
 }
 
@@ -392,25 +388,11 @@ function countRows(l: Loaded): number {
 }
 
 async function workbookMeta(db: Database, l: Loaded, exportedAt: Date): Promise<BookMeta> {
-  const [issue] = await db
-    .select({ name: analysisIssueMaster.name })
-    .from(analysisIssueMaster)
-    .where(eq(analysisIssueMaster.id, l.session.issueId));
+  const issueName = await q.issueName(db, l.session.issueId);
   const snapId = l.session.currentSnapshotId;
-  const [snap] = snapId
-    ? await db
-        .select({ order: analysisSnapshot.snapshotOrder })
-        .from(analysisSnapshot)
-        .where(eq(analysisSnapshot.id, snapId))
-    : [];
-  const chats = snapId
-    ? await db
-        .select({ order: analysisChat.chatOrder, role: analysisChat.role, message: analysisChat.message })
-        .from(analysisChat)
-        .where(eq(analysisChat.snapshotId, snapId))
-        .orderBy(asc(analysisChat.chatOrder))
-    : [];
-  return { issueName: issue?.name ?? "", snapshotOrder: snap?.order ?? 0, chats, exportedAt };
+  const order = snapId ? await q.snapshotOrder(db, snapId) : null;
+  const chats = snapId ? await q.transcript(db, snapId) : [];
+  return { issueName: issueName ?? "", snapshotOrder: order ?? 0, chats, exportedAt };
 }
 
 async function xlsxExport(
@@ -485,16 +467,8 @@ export async function exportSession(
 
   if (query.format === "json") {
     if (query.stepId) {
-      const [step] = await deps.db
-        .select({ id: analysisStep.id })
-        .from(analysisStep)
-        .where(
-          and(
-            eq(analysisStep.id, query.stepId),
-            eq(analysisStep.snapshotId, session.currentSnapshotId ?? sessionId),
-          ),
-        );
-      if (!step) throw stepNotFound();
+      const found = await q.stepInSnapshot(deps.db, session.currentSnapshotId ?? sessionId, query.stepId);
+      if (!found) throw stepNotFound();
     }
     const detail = await getSessionDetail(deps.db, projectId, sessionId, deps.caches);
     const bytes = encoder.encode(JSON.stringify(detail));

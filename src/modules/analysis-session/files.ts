@@ -1,7 +1,5 @@
-import { and, asc, count, eq, getTableColumns, inArray } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { analysisFile, projectFile, userAccount } from "@/db/schema";
 import { type ColumnarJson, fromColumnarJson, materialiseRows, toColumnarJson } from "@/engine";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
@@ -10,6 +8,7 @@ import { type FileParser, inProcessParser } from "@/modules/analysis/engine-pool
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
 import type { AnalysisCaches } from "./caches";
+import * as q from "./queries";
 import * as repo from "./repository";
 import { getSessionDetail, loadSession, writableSession } from "./service";
 
@@ -27,7 +26,6 @@ export type AnalysisFileDeps = {
   caches: AnalysisCaches;
   parser?: FileParser;
 };
-type FileRow = typeof analysisFile.$inferSelect;
 
 const ANALYSABLE = ["xlsx", "xlsm", "xls", "csv", "txt"];
 const fileNotFound = () => problem("ANALYSIS_FILE_NOT_FOUND");
@@ -44,24 +42,7 @@ async function readProjectFile(storage: Storage, key: string): Promise<Uint8Arra
   }
 }
 
-type UserRef = { id: string; email: string; displayName: string | null };
-
-/* `addedBy` of api.md §2.7 (UserRef | null: null once the user is deleted). */
-async function userRefs(db: DbOrTx, ids: (string | null)[]): Promise<Map<string, UserRef>> {
-  const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
-  if (wanted.length === 0) return new Map();
-  const rows = await db
-    .select({ id: userAccount.id, email: userAccount.email, displayName: userAccount.displayName })
-    .from(userAccount)
-    .where(inArray(userAccount.id, wanted));
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
-export function toAnalysisFile(
-  f: Omit<FileRow, "data">,
-  addedBy: UserRef | null,
-  rows?: Record<string, unknown>[],
-) {
+export function toAnalysisFile(f: q.FileMeta, addedBy: q.UserRef | null, rows?: Record<string, unknown>[]) {
   return {
     id: f.id,
     projectFileId: f.projectFileId,
@@ -84,10 +65,7 @@ export async function registerAnalysisFile(
   projectFileId: string,
 ) {
   await writableSession(deps.db, access, caller, sessionId);
-  const [pf] = await deps.db
-    .select()
-    .from(projectFile)
-    .where(and(eq(projectFile.id, projectFileId), eq(projectFile.projectId, access.project.id)));
+  const pf = await q.findProjectFile(deps.db, projectFileId, access.project.id);
   if (!pf) throw problem("FILE_NOT_FOUND");
   if (!ANALYSABLE.includes(pf.kind)) {
     throw problem("FILE_NOT_ANALYSABLE", {
@@ -127,11 +105,8 @@ export async function registerAnalysisFile(
   };
 }
 
-async function loadFile(db: DbOrTx, sessionId: string, fileId: string): Promise<FileRow> {
-  const [f] = await db
-    .select()
-    .from(analysisFile)
-    .where(and(eq(analysisFile.id, fileId), eq(analysisFile.sessionId, sessionId)));
+async function loadFile(db: DbOrTx, sessionId: string, fileId: string): Promise<q.FileRow> {
+  const f = await q.findFile(db, sessionId, fileId);
   if (!f) throw fileNotFound();
   return f;
 }
@@ -152,7 +127,12 @@ export async function configureAnalysisFile(
       detail: "The project file behind this analysis file was deleted.",
     });
   }
-  const [pf] = await deps.db.select().from(projectFile).where(eq(projectFile.id, f.projectFileId));
+  const pf = await q.findProjectFile(deps.db, f.projectFileId);
+  // The foreign key nulls `projectFileId` when the project file goes: only a race lands here.
+  if (!pf)
+    throw problem("FILE_CONTENT_MISSING", {
+      detail: "The project file behind this analysis file was deleted.",
+    });
   const parsed = await (deps.parser ?? inProcessParser).parseFileSheet(
     await readProjectFile(deps.storage, pf.storageKey),
     pf.kind,
@@ -171,9 +151,9 @@ export async function configureAnalysisFile(
     if (session.inputFileId === fileId) await repo.resetToZero(tx, sessionId);
     return row;
   });
-  const adders = await userRefs(deps.db, [after.addedBy]);
+  const addedBy = after.addedBy ? await q.userRefOf(deps.db, after.addedBy) : null;
   return {
-    ...toAnalysisFile(after, adders.get(after.addedBy ?? "") ?? null, materialiseRows(parsed.frame, 0, 100)),
+    ...toAnalysisFile(after, addedBy, materialiseRows(parsed.frame, 0, 100)),
     dataHash: parsed.dataHash,
     duplicateCombinations: parsed.duplicateCombinations,
     warnings: parsed.warnings,
@@ -184,37 +164,25 @@ export async function listAnalysisFiles(
   db: DbOrTx,
   projectId: string,
   sessionId: string,
-  q: { skip?: number; limit?: number; includeData?: boolean; rowLimit?: number },
+  query: { skip?: number; limit?: number; includeData?: boolean; rowLimit?: number },
 ) {
   await loadSession(db, projectId, sessionId);
-  const skip = q.skip ?? 0;
-  const limit = q.limit ?? 50;
-  const where = eq(analysisFile.sessionId, sessionId);
-  // The parsed `data` can be megabytes per file: read only for the page, and only when asked for.
-  const { data: _data, ...meta } = getTableColumns(analysisFile);
-  const [page, [{ n }]] = await Promise.all([
-    db
-      .select({ ...meta, ...(q.includeData ? { data: analysisFile.data } : {}) })
-      .from(analysisFile)
-      .where(where)
-      .orderBy(asc(analysisFile.createdAt), asc(analysisFile.id))
-      .offset(skip)
-      .limit(limit),
-    db.select({ n: count() }).from(analysisFile).where(where),
-  ]);
-  const adders = await userRefs(
-    db,
-    page.map((f) => f.addedBy),
-  );
-  const items = page.map((f) => {
-    const data = (f as { data?: ColumnarJson | unknown[] }).data;
+  const skip = query.skip ?? 0;
+  const limit = query.limit ?? 50;
+  const { rows, total } = await q.filePage(db, sessionId, {
+    skip,
+    limit,
+    includeData: query.includeData ?? false,
+  });
+  const items = rows.map(({ f, addedBy }) => {
+    const data = f.data as ColumnarJson | unknown[] | undefined;
     const rowsOf =
       data && !Array.isArray(data)
-        ? materialiseRows(fromColumnarJson(data), 0, q.rowLimit ?? 1000)
+        ? materialiseRows(fromColumnarJson(data), 0, query.rowLimit ?? 1000)
         : undefined;
-    return toAnalysisFile(f, adders.get(f.addedBy ?? "") ?? null, rowsOf);
+    return toAnalysisFile(f, addedBy, rowsOf);
   });
-  return { items, total: n, skip, limit };
+  return { items, total, skip, limit };
 }
 
 export async function removeAnalysisFile(

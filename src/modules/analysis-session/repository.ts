@@ -9,6 +9,7 @@ import {
   analysisStep,
   analysisValidationMaster,
   project,
+  storageDeletionQueue,
 } from "@/db/schema";
 import type { StepDef } from "@/engine";
 import { problem } from "@/lib/errors";
@@ -204,6 +205,14 @@ export async function touchProject(tx: DbOrTx, projectId: string): Promise<void>
 
 export async function deleteSession(tx: DbOrTx, sessionId: string): Promise<void> {
   await tx.delete(analysisSession).where(eq(analysisSession.id, sessionId));
+}
+
+/** Queues a deleted session's storage prefix; the drain after the commit removes the objects. */
+export async function queueStorageDeletion(tx: DbOrTx, prefix: string): Promise<void> {
+  await tx
+    .insert(storageDeletionQueue)
+    .values({ id: newId(), container: "analysis", storageKey: prefix, reason: "session_deleted" })
+    .onConflictDoNothing();
 }
 
 /** Status after a write that gives the session content: draft and completed become active. */

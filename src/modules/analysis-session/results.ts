@@ -1,6 +1,4 @@
-import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { analysisFile } from "@/db/schema";
 import {
   type ChartModel,
   type ColumnarJson,
@@ -14,6 +12,7 @@ import {
 import { problem } from "@/lib/errors";
 import type { AnalysisCaches, Input } from "./caches";
 import { DEFAULT_CHART_SIZE, graphIdOf } from "./chart-id";
+import { fileData, fileVersion } from "./queries";
 import { type SessionRow, type StepRow, stepsOf } from "./repository";
 
 /*
@@ -51,19 +50,13 @@ export async function inputOf(db: DbOrTx, session: SessionRow, caches: AnalysisC
   const inputs = caches.inputs;
   if (!session.inputFileId) throw inputRequired();
   const id = session.inputFileId;
-  const [version] = await db
-    .select({ updatedAt: analysisFile.updatedAt })
-    .from(analysisFile)
-    .where(eq(analysisFile.id, id));
+  const version = await fileVersion(db, id);
   if (!version) throw inputRequired();
-  const hit = inputs.get(`${id}:${version.updatedAt.getTime()}`);
+  const hit = inputs.get(`${id}:${version.getTime()}`);
   if (hit) return hit;
-  const [f] = await db
-    .select({ data: analysisFile.data, updatedAt: analysisFile.updatedAt })
-    .from(analysisFile)
-    .where(eq(analysisFile.id, id));
+  const f = await fileData(db, id);
   const data = f?.data as ColumnarJson | undefined;
-  if (!data || Array.isArray(data)) throw inputRequired();
+  if (!f || !data || Array.isArray(data)) throw inputRequired();
   const input = { frame: fromColumnarJson(data), hash: data.hash };
   // Keyed by the version read together with the data, so a concurrent re-parse cannot mislabel it.
   inputs.set(`${id}:${f.updatedAt.getTime()}`, input, frameBytes(input.frame));

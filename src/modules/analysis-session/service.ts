@@ -1,21 +1,7 @@
-import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
 import type { Database, DbOrTx } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import {
-  analysisChat,
-  analysisFile,
-  analysisIssueMaster,
-  analysisSession,
-  analysisSnapshot,
-  analysisStep,
-  analysisValidationMaster,
-  storageDeletionQueue,
-  userAccount,
-} from "@/db/schema";
 import { problem } from "@/lib/errors";
-import { newId } from "@/lib/ids";
-import { likePattern, page } from "@/lib/schema";
+import { page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
@@ -28,6 +14,7 @@ import type {
   SessionSummary,
   Snapshot,
 } from "./model";
+import * as q from "./queries";
 import * as repo from "./repository";
 import { type SessionRow, sessionNotFound } from "./repository";
 import { currentResults } from "./results";
@@ -41,31 +28,7 @@ import { currentResults } from "./results";
 export type SessionDeps = { db: Database; actor: AuditActor; caches: AnalysisCaches };
 export { sessionNotFound };
 
-const creator = alias(userAccount, "creator");
-const inputFile = alias(analysisFile, "input_file");
-
-function summarySelect(db: DbOrTx) {
-  return db
-    .select({
-      s: analysisSession,
-      issueName: analysisIssueMaster.name,
-      validationName: analysisValidationMaster.name,
-      cId: creator.id,
-      cEmail: creator.email,
-      cName: creator.displayName,
-      inputFileName: inputFile.sourceFilename,
-      currentSnapshot: sql<number>`coalesce((select max(o.snapshot_order) from analysis_snapshot o where o.session_id = ${analysisSession.id}), 0)`,
-      snapshotCount: sql<number>`(select count(*)::int from analysis_snapshot o where o.session_id = ${analysisSession.id})`,
-    })
-    .from(analysisSession)
-    .innerJoin(analysisIssueMaster, eq(analysisIssueMaster.id, analysisSession.issueId))
-    .innerJoin(analysisValidationMaster, eq(analysisValidationMaster.id, analysisIssueMaster.validationId))
-    .leftJoin(creator, eq(creator.id, analysisSession.creatorId))
-    .leftJoin(inputFile, eq(inputFile.id, analysisSession.inputFileId));
-}
-type SummaryView = Awaited<ReturnType<ReturnType<typeof summarySelect>["execute"]>>[number];
-
-function toSummary(r: SummaryView): SessionSummary {
+function toSummary(r: q.SummaryRow): SessionSummary {
   const s = r.s;
   return {
     id: s.id,
@@ -88,94 +51,38 @@ function toSummary(r: SummaryView): SessionSummary {
 
 /** The session row of this project, or 404 for unknown ids and ids of other projects alike. */
 export async function loadSession(db: DbOrTx, projectId: string, sessionId: string): Promise<SessionRow> {
-  const [row] = await db
-    .select()
-    .from(analysisSession)
-    .where(and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)));
+  const row = await q.findSession(db, projectId, sessionId);
   if (!row) throw sessionNotFound();
   return row;
 }
 
-export async function listSessions(db: DbOrTx, projectId: string, q: SessionListQuery) {
-  const skip = q.skip ?? 0;
-  const limit = q.limit ?? 50;
-  const where = and(
-    eq(analysisSession.projectId, projectId),
-    q.status ? eq(analysisSession.status, q.status) : undefined,
-    q.issueId ? eq(analysisSession.issueId, q.issueId) : undefined,
-    q.creatorId ? eq(analysisSession.creatorId, q.creatorId) : undefined,
-    q.q ? sql`lower(${analysisSession.name}) like lower(${likePattern(q.q)})` : undefined,
-  );
-  const order: SQL[] =
-    q.sort === "name"
-      ? [asc(sql`lower(${analysisSession.name})`)]
-      : q.sort === "-createdAt"
-        ? [desc(analysisSession.createdAt)]
-        : [desc(analysisSession.updatedAt)];
-  const rows = await summarySelect(db)
-    .where(where)
-    .orderBy(...order, asc(analysisSession.id))
-    .offset(skip)
-    .limit(limit);
-  const [{ n }] = await db.select({ n: count() }).from(analysisSession).where(where);
-  return page(rows.map(toSummary), n, skip, limit);
+export async function listSessions(db: DbOrTx, projectId: string, query: SessionListQuery) {
+  const skip = query.skip ?? 0;
+  const limit = query.limit ?? 50;
+  const { rows, total } = await q.listSessionSummaries(db, projectId, query, { skip, limit });
+  return page(rows.map(toSummary), total, skip, limit);
 }
 
-const authorRef = (id: string | null, email: string | null, name: string | null) =>
-  id ? { id, email: email!, displayName: name } : null;
-
-export async function snapshotsOf(db: DbOrTx, sessionId: string): Promise<Snapshot[]> {
-  const snaps = await db
-    .select({
-      s: analysisSnapshot,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
-    })
-    .from(analysisSnapshot)
-    .leftJoin(userAccount, eq(userAccount.id, analysisSnapshot.createdBy))
-    .where(eq(analysisSnapshot.sessionId, sessionId))
-    .orderBy(asc(analysisSnapshot.snapshotOrder));
+/** Snapshots with their chats and steps (steps without results), in order. */
+export async function snapshotsOf(
+  db: DbOrTx,
+  sessionId: string,
+  pageArgs?: { skip: number; limit: number },
+): Promise<Snapshot[]> {
+  const snaps = await q.snapshotsWithAuthors(db, sessionId, pageArgs);
   const ids = snaps.map((s) => s.s.id);
   if (ids.length === 0) return [];
-  const [chats, steps] = await Promise.all([
-    db
-      .select({
-        c: analysisChat,
-        uId: userAccount.id,
-        uEmail: userAccount.email,
-        uName: userAccount.displayName,
-      })
-      .from(analysisChat)
-      .leftJoin(userAccount, eq(userAccount.id, analysisChat.authorId))
-      .where(inArray(analysisChat.snapshotId, ids))
-      .orderBy(asc(analysisChat.chatOrder)),
-    db
-      .select()
-      .from(analysisStep)
-      .where(inArray(analysisStep.snapshotId, ids))
-      .orderBy(asc(analysisStep.stepOrder)),
-  ]);
-  return snaps.map(({ s, uId, uEmail, uName }) => ({
+  const [chats, steps] = await Promise.all([q.chatsWithAuthors(db, ids), q.stepsOfSnapshots(db, ids)]);
+  return snaps.map(({ s, author }) => ({
     id: s.id,
     order: s.snapshotOrder,
     parentSnapshotId: s.parentSnapshotId,
     name: s.name,
     description: s.description,
     trigger: s.trigger as Snapshot["trigger"],
-    createdBy: authorRef(uId, uEmail, uName),
+    createdBy: author,
     createdAt: s.createdAt.toISOString(),
-    chat: chats
-      .filter((c) => c.c.snapshotId === s.id)
-      .map(({ c, uId: a, uEmail: e, uName: n }) => ({
-        id: c.id,
-        order: c.chatOrder,
-        role: c.role as Snapshot["chat"][number]["role"],
-        message: c.message,
-        author: authorRef(a, e, n),
-        toolTrace: (c.toolTrace as unknown[] | null) ?? null,
-        createdAt: c.createdAt.toISOString(),
-      })),
+    chat: chats.filter((c) => c.c.snapshotId === s.id).map(toChat),
     step: steps
       .filter((st) => st.snapshotId === s.id)
       .map((st) => ({
@@ -192,27 +99,27 @@ export async function snapshotsOf(db: DbOrTx, sessionId: string): Promise<Snapsh
   }));
 }
 
+export function toChat({ c, author }: q.ChatWithAuthor): Snapshot["chat"][number] {
+  return {
+    id: c.id,
+    order: c.chatOrder,
+    role: c.role as Snapshot["chat"][number]["role"],
+    message: c.message,
+    author,
+    toolTrace: (c.toolTrace as unknown[] | null) ?? null,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
 export async function getSessionDetail(
   db: DbOrTx,
   projectId: string,
   sessionId: string,
   caches: AnalysisCaches,
 ): Promise<SessionDetail> {
-  const [row] = await summarySelect(db).where(
-    and(eq(analysisSession.id, sessionId), eq(analysisSession.projectId, projectId)),
-  );
+  const row = await q.sessionSummary(db, sessionId, projectId);
   if (!row) throw sessionNotFound();
-  const files = await db
-    .select({
-      f: analysisFile,
-      uId: userAccount.id,
-      uEmail: userAccount.email,
-      uName: userAccount.displayName,
-    })
-    .from(analysisFile)
-    .leftJoin(userAccount, eq(userAccount.id, analysisFile.addedBy))
-    .where(eq(analysisFile.sessionId, sessionId))
-    .orderBy(asc(analysisFile.createdAt));
+  const files = await q.filesWithAdders(db, sessionId);
   const snapshotList = await snapshotsOf(db, sessionId);
   // Results belong to the current snapshot only (api.md §2.7).
   const current = snapshotList.find((s) => s.id === row.s.currentSnapshotId);
@@ -224,7 +131,7 @@ export async function getSessionDetail(
     customSystemPrompt: row.s.customSystemPrompt,
     initialMessage: row.s.initialMessage,
     snapshotList,
-    fileList: files.map(({ f, uId, uEmail, uName }) => ({
+    fileList: files.map(({ f, addedBy }) => ({
       id: f.id,
       projectFileId: f.projectFileId,
       fileName: f.sourceFilename,
@@ -232,7 +139,7 @@ export async function getSessionDetail(
       axisConfig: f.axisConfig as Record<string, string>,
       configList: f.configList as unknown[],
       rowCount: f.rowCount,
-      addedBy: authorRef(uId, uEmail, uName),
+      addedBy,
       createdAt: f.createdAt.toISOString(),
     })),
   };
@@ -362,8 +269,8 @@ export async function updateSession(
     });
     // Notification hook point: `session_completed` once user_notification exists.
   });
-  const [row] = await summarySelect(deps.db).where(eq(analysisSession.id, sessionId));
-  return toSummary(row);
+  const row = await q.sessionSummary(deps.db, sessionId);
+  return toSummary(row!);
 }
 
 /** Deletes the session; returns the storage prefix queued for deletion (drain it after the commit). */
@@ -387,10 +294,7 @@ export async function deleteSession(
       oldValue: { name: before.name, status: before.status, issueId: before.issueId },
     });
     await repo.deleteSession(tx, sessionId);
-    await tx
-      .insert(storageDeletionQueue)
-      .values({ id: newId(), container: "analysis", storageKey: prefix, reason: "session_deleted" })
-      .onConflictDoNothing();
+    await repo.queueStorageDeletion(tx, prefix);
   });
   return [prefix];
 }

@@ -1,12 +1,11 @@
-import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import { analysisChat, analysisSnapshot } from "@/db/schema";
 import { problem } from "@/lib/errors";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
 import type { AnalysisCaches } from "./caches";
 import type { Snapshot } from "./model";
+import * as q from "./queries";
 import * as repo from "./repository";
 import { currentResults } from "./results";
 import {
@@ -15,6 +14,7 @@ import {
   loadSession,
   lockAgainstTurn,
   snapshotsOf,
+  toChat,
   writableSession,
 } from "./service";
 
@@ -28,30 +28,19 @@ type PageQuery = { skip?: number; limit?: number };
 
 export type SnapshotDeps = { db: Database; actor: AuditActor; caches: AnalysisCaches };
 
+/* Listing carries no results (api.md §2.7): the steps are read, never run. */
 export async function listSnapshots(
   db: Database,
   projectId: string,
   sessionId: string,
   { skip = 0, limit = 50 }: PageQuery,
-  caches: AnalysisCaches,
 ) {
-  const detail = await getSessionDetail(db, projectId, sessionId, caches);
-  // Listing carries no results (api.md §2.7).
-  const items: Snapshot[] = detail.snapshotList.map((s) => ({
-    ...s,
-    step: s.step.map(({ id, stepKey, name, type, input, order, config, configured, error }) => ({
-      id,
-      stepKey,
-      name,
-      type,
-      input,
-      order,
-      config,
-      configured,
-      error,
-    })),
-  }));
-  return { items: items.slice(skip, skip + limit), total: items.length, skip, limit };
+  await loadSession(db, projectId, sessionId);
+  const [items, total] = await Promise.all([
+    snapshotsOf(db, sessionId, { skip, limit }),
+    q.countSnapshots(db, sessionId),
+  ]);
+  return { items, total, skip, limit };
 }
 
 export async function saveSnapshot(
@@ -101,10 +90,7 @@ export async function deleteSnapshot(
   await deps.db.transaction(async (tx) => {
     // Under the session lock the current snapshot cannot move, and deletions queue behind restores.
     const session = await repo.lockSession(tx, sessionId);
-    const [target] = await tx
-      .select()
-      .from(analysisSnapshot)
-      .where(and(eq(analysisSnapshot.id, snapshotId), eq(analysisSnapshot.sessionId, sessionId)));
+    const target = await q.findSessionSnapshot(tx, sessionId, snapshotId);
     if (!target) throw problem("SNAPSHOT_NOT_FOUND");
     if (target.snapshotOrder === 0 || target.id === session.currentSnapshotId) {
       throw problem("SNAPSHOT_NOT_DELETABLE");
@@ -121,17 +107,18 @@ export async function deleteSnapshot(
   });
 }
 
+/* The chat of the session's latest snapshot (the `currentSnapshot` of its summary), paged in SQL. */
 export async function listMessages(
   db: Database,
   projectId: string,
   sessionId: string,
   { skip = 0, limit = 50 }: PageQuery,
-  caches: AnalysisCaches,
 ) {
-  const detail = await getSessionDetail(db, projectId, sessionId, caches);
-  const current = detail.snapshotList.find((s) => s.order === detail.currentSnapshot);
-  const chat = current?.chat ?? [];
-  return { items: chat.slice(skip, skip + limit), total: chat.length, skip, limit };
+  await loadSession(db, projectId, sessionId);
+  const latest = await q.latestSnapshotId(db, sessionId);
+  if (!latest) return { items: [], total: 0, skip, limit };
+  const { rows, total } = await q.chatPage(db, latest, { skip, limit });
+  return { items: rows.map(toChat), total, skip, limit };
 }
 
 export async function deleteMessage(
@@ -142,12 +129,7 @@ export async function deleteMessage(
   chatId: string,
 ): Promise<void> {
   const session = await writableSession(deps.db, access, caller, sessionId);
-  const [chat] = await deps.db
-    .select()
-    .from(analysisChat)
-    .where(
-      and(eq(analysisChat.id, chatId), eq(analysisChat.snapshotId, session.currentSnapshotId ?? chatId)),
-    );
+  const chat = await q.findChat(deps.db, session.currentSnapshotId ?? chatId, chatId);
   if (!chat) throw problem("CHAT_NOT_FOUND");
   if (chat.role === "system") {
     throw problem("CHAT_NOT_DELETABLE");
@@ -177,14 +159,11 @@ export async function sessionResults(
   if (!session.inputFileId) {
     throw problem("INPUT_FILE_REQUIRED");
   }
-  const [snap] = await db
-    .select({ order: analysisSnapshot.snapshotOrder })
-    .from(analysisSnapshot)
-    .where(eq(analysisSnapshot.id, session.currentSnapshotId ?? sessionId));
+  const order = await q.snapshotOrder(db, session.currentSnapshotId ?? sessionId);
   const steps = await currentResults(db, session, caches);
   return {
     sessionId,
-    snapshot: snap?.order ?? 0,
+    snapshot: order ?? 0,
     results: steps
       .filter((s) => s.type === "summary")
       .map((s) => ({

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
 import type { Config } from "@/config";
 import type { Database, DbOrTx } from "@/db/client";
 import { isUniqueViolation } from "@/db/pg-errors";
@@ -11,12 +10,18 @@ import {
   findUserByOid,
   type UserRow,
 } from "@/db/queries/users";
-import { userAccount, userSession } from "@/db/schema";
 import type { VerifiedIdentity } from "@/lib/auth";
 import type { Cache } from "@/lib/cache";
 import { authSessionKey, authSessionTtlS, cached, userKey, userTtlS } from "@/lib/cache";
 import { type AppError, problem } from "@/lib/errors";
-import { newId } from "@/lib/ids";
+import {
+  countLogin,
+  insertAuthSession,
+  insertSsoUser,
+  touchAuthSession,
+  type UserSync,
+  updateUserIdentity,
+} from "./queries";
 
 /*
  * From a verified token to the calling user: provisioning on first sight, one auth session per
@@ -132,32 +137,19 @@ export async function provisionUser(
       }
       user = byEmail;
       if (identity.oid && !byEmail.azureOid) {
-        [user] = await tx
-          .update(userAccount)
-          .set({ azureOid: identity.oid, updatedAt: new Date() })
-          .where(eq(userAccount.id, byEmail.id))
-          .returning();
+        user = await updateUserIdentity(tx, byEmail.id, { azureOid: identity.oid });
       }
     }
   }
   if (!user) {
     const devAdmin =
       config.environment === "development" && email.toLowerCase() === config.devMockUserEmail.toLowerCase();
-    const [created] = await tx
-      .insert(userAccount)
-      .values({
-        id: newId(),
-        azureOid: identity.oid,
-        email,
-        displayName: identity.name,
-        idpName: identity.name,
-        roles: devAdmin ? ["system_admin", "user"] : ["user"],
-        source: "sso",
-      })
-      // A new user's first page load sends several requests at once: the losers of the race
-      // wait for the winner's commit, insert nothing, and read its row like any later request.
-      .onConflictDoNothing()
-      .returning();
+    const created = await insertSsoUser(tx, {
+      azureOid: identity.oid,
+      email,
+      name: identity.name,
+      roles: devAdmin ? ["system_admin", "user"] : ["user"],
+    });
     if (created) return created;
     user =
       (identity.oid ? await findUserByOid(tx, identity.oid) : null) ?? (await findUserByEmail(tx, email));
@@ -165,7 +157,7 @@ export async function provisionUser(
       throw problem("IDENTITY_CONFLICT");
     }
   }
-  const patch: Partial<typeof userAccount.$inferInsert> = {};
+  const patch: UserSync = {};
   if (user.email !== email && identity.kind !== "dev-mock") {
     const holder = await findUserByEmail(tx, email);
     if (holder && holder.id !== user.id) {
@@ -179,12 +171,7 @@ export async function provisionUser(
     patch.displayName = identity.name;
   }
   if (Object.keys(patch).length === 0) return user;
-  [user] = await tx
-    .update(userAccount)
-    .set({ ...patch, updatedAt: new Date() })
-    .where(eq(userAccount.id, user.id))
-    .returning();
-  return user;
+  return updateUserIdentity(tx, user.id, patch);
 }
 
 /**
@@ -219,7 +206,7 @@ export async function resolveCaller(
     checkUsable(user, identity, session.ended);
     if (Date.now() - session.lastActivityAt > ACTIVITY_WRITE_INTERVAL_MS) {
       const now = new Date();
-      await deps.db.update(userSession).set({ lastActivityAt: now }).where(eq(userSession.id, session.id));
+      await touchAuthSession(deps.db, session.id, now);
       await deps.cache.set(
         key,
         { ...session, lastActivityAt: now.getTime() },
@@ -235,24 +222,16 @@ export async function resolveCaller(
       const row = await provisionUser(tx, deps.config, identity);
       const user = toCallerUser(row);
       checkUsable(user, identity, false);
-      const [created] = await tx
-        .insert(userSession)
-        .values({
-          id: newId(),
-          userId: user.id,
-          sessionKeyHash: hash,
-          keySource: source,
-          ipAddress: actor.ip && /^[0-9a-fA-F:.]+$/.test(actor.ip) ? actor.ip : null,
-          userAgent: actor.userAgent?.slice(0, 500) ?? null,
-          expiresAt,
-        })
-        .onConflictDoNothing()
-        .returning({ id: userSession.id });
-      if (!created) return null; // a concurrent request created it; read it below
-      await tx
-        .update(userAccount)
-        .set({ lastLoginAt: new Date(), loginCount: sql`${userAccount.loginCount} + 1` })
-        .where(eq(userAccount.id, user.id));
+      const createdId = await insertAuthSession(tx, {
+        userId: user.id,
+        sessionKeyHash: hash,
+        keySource: source,
+        ipAddress: actor.ip && /^[0-9a-fA-F:.]+$/.test(actor.ip) ? actor.ip : null,
+        userAgent: actor.userAgent?.slice(0, 500) ?? null,
+        expiresAt,
+      });
+      if (!createdId) return null; // a concurrent request created it; read it below
+      await countLogin(tx, user.id);
       await writeAudit(
         tx,
         { ...actor, userId: user.id, email: user.email },
@@ -260,11 +239,11 @@ export async function resolveCaller(
           eventType: "ACCESS",
           action: "LOGIN_SUCCESS",
           resourceType: "user_session",
-          resourceId: created.id,
+          resourceId: createdId,
           metadata: { kind: identity.kind, keySource: source },
         },
       );
-      return { user, sessionId: created.id };
+      return { user, sessionId: createdId };
     });
   let result: Awaited<ReturnType<typeof provision>>;
   try {

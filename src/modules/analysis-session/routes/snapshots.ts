@@ -50,7 +50,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     .get(
       "/:sessionId/snapshot",
       ({ access, params, query }) =>
-        snapshots.listSnapshots(ctx.db, access.project.id, params.sessionId, query, ctx.caches),
+        snapshots.listSnapshots(ctx.db, access.project.id, params.sessionId, query),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
@@ -78,7 +78,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
           operationId: "session.snapshot.create",
           description: "Saves the current snapshot as a new one (trigger manual), which becomes current.",
           summary: "Save the current snapshot as a new one (trigger manual); it becomes current",
-          "x-problem-codes": [...WRITE_PROBLEMS, "INPUT_FILE_REQUIRED"],
+          "x-problem-codes": [...WRITE_PROBLEMS, "INPUT_FILE_REQUIRED", "SNAPSHOT_NOT_FOUND"],
         },
       },
     )
@@ -102,7 +102,7 @@ export function snapshotsRoutes(ctx: RouteContext) {
     .get(
       "/:sessionId/messages",
       ({ access, params, query }) =>
-        snapshots.listMessages(ctx.db, access.project.id, params.sessionId, query, ctx.caches),
+        snapshots.listMessages(ctx.db, access.project.id, params.sessionId, query),
       {
         project: requireProjectRole("viewer"),
         params: SessionParams,
