@@ -15,10 +15,11 @@ export function childrenMap(relationships: readonly TreeRelationship[]): Map<str
 }
 
 /**
- * The first cycle reachable from `ids` (in order), as a path that starts and ends with the same id
- * (`[a, b, a]`), or null when the graph is acyclic.
+ * Depth-first walk from each of `ids` (in order) with an explicit stack. `done` sees each node
+ * once, after all its children (post-order); the walk stops at the first back edge and returns
+ * that cycle as a path that starts and ends with the same id (`[a, b, a]`), else null.
  */
-export function findCycle(ids: Iterable<string>, childrenOf: ChildrenOf): string[] | null {
+function walk(ids: Iterable<string>, childrenOf: ChildrenOf, done?: (id: string) => void): string[] | null {
   const state = new Map<string, 1 | 2>(); // 1 = on the current path, 2 = done
   for (const start of ids) {
     if (state.has(start)) continue;
@@ -31,6 +32,7 @@ export function findCycle(ids: Iterable<string>, childrenOf: ChildrenOf): string
       const i = cursor[cursor.length - 1];
       if (i >= kids.length) {
         state.set(top, 2);
+        done?.(top);
         path.pop();
         cursor.pop();
         continue;
@@ -49,37 +51,16 @@ export function findCycle(ids: Iterable<string>, childrenOf: ChildrenOf): string
   return null;
 }
 
+/** The first cycle reachable from `ids` (in order), as `[a, b, a]`, or null when acyclic. */
+export function findCycle(ids: Iterable<string>, childrenOf: ChildrenOf): string[] | null {
+  return walk(ids, childrenOf);
+}
+
 /** Children before parents; every id once. Throws `CycleError` on a cycle. */
 export function topologicalOrder(ids: readonly string[], childrenOf: ChildrenOf): string[] {
   const order: string[] = [];
-  const state = new Map<string, 1 | 2>();
-  for (const start of ids) {
-    if (state.has(start)) continue;
-    const path: string[] = [start];
-    const cursor: number[] = [0];
-    state.set(start, 1);
-    while (path.length > 0) {
-      const top = path[path.length - 1];
-      const kids = childrenOf(top) ?? [];
-      const i = cursor[cursor.length - 1];
-      if (i >= kids.length) {
-        state.set(top, 2);
-        order.push(top);
-        path.pop();
-        cursor.pop();
-        continue;
-      }
-      cursor[cursor.length - 1] = i + 1;
-      const next = kids[i];
-      const s = state.get(next);
-      if (s === 1) throw new CycleError([...path.slice(path.indexOf(next)), next]);
-      if (s === undefined) {
-        state.set(next, 1);
-        path.push(next);
-        cursor.push(0);
-      }
-    }
-  }
+  const cycle = walk(ids, childrenOf, (id) => order.push(id));
+  if (cycle) throw new CycleError(cycle);
   return order;
 }
 
