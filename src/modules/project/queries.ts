@@ -1,6 +1,7 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { type DbOrTx, readRows } from "@/db/client";
-import { project, projectMember } from "@/db/schema";
+import { analysisSession, project, projectFile, projectMember } from "@/db/schema";
+import { newId } from "@/lib/ids";
 import type { Project } from "./model";
 
 /*
@@ -174,4 +175,90 @@ export async function selectMemberRole(db: DbOrTx, projectId: string, userId: st
     .where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
     .limit(1);
   return row?.role ?? null;
+}
+
+/* The writes behind creating, editing and deleting a project (service.ts keeps the rules). */
+
+export type ProjectRecord = typeof project.$inferSelect;
+export type ProjectValues = Omit<typeof project.$inferInsert, "createdAt" | "updatedAt" | "lastActivityAt">;
+export type ProjectChanges = Partial<
+  Pick<
+    typeof project.$inferInsert,
+    | "name"
+    | "description"
+    | "startDate"
+    | "endDate"
+    | "budget"
+    | "isActive"
+    | "deactivatedAt"
+    | "updatedAt"
+    | "lastActivityAt"
+  >
+>;
+
+/** The id of the project with this code, compared case-insensitively. */
+export async function selectProjectIdByCode(db: DbOrTx, code: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: project.id })
+    .from(project)
+    .where(sql`lower(${project.code}) = lower(${code})`)
+    .limit(1);
+  return row?.id ?? null;
+}
+
+export async function insertProject(tx: DbOrTx, values: ProjectValues): Promise<ProjectRecord> {
+  const [created] = await tx.insert(project).values(values).returning();
+  return created;
+}
+
+export async function insertProjectMember(
+  tx: DbOrTx,
+  values: { projectId: string; userId: string; role: string; addedBy: string },
+): Promise<void> {
+  await tx.insert(projectMember).values({ id: newId(), ...values });
+}
+
+/** The project row, locked FOR UPDATE until the transaction ends. */
+export async function lockProject(tx: DbOrTx, id: string): Promise<ProjectRecord | null> {
+  const [row] = await tx.select().from(project).where(eq(project.id, id)).for("update");
+  return row ?? null;
+}
+
+/** Applies the changes (undefined fields stay as they are) and returns the updated row. */
+export async function updateProjectRow(
+  tx: DbOrTx,
+  id: string,
+  changes: ProjectChanges,
+): Promise<ProjectRecord> {
+  const [after] = await tx.update(project).set(changes).where(eq(project.id, id)).returning();
+  return after;
+}
+
+export async function selectProjectMemberIds(tx: DbOrTx, projectId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ userId: projectMember.userId })
+    .from(projectMember)
+    .where(eq(projectMember.projectId, projectId));
+  return rows.map((m) => m.userId);
+}
+
+export async function selectProjectFileKeys(tx: DbOrTx, projectId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ key: projectFile.storageKey })
+    .from(projectFile)
+    .where(eq(projectFile.projectId, projectId));
+  return rows.map((f) => f.key);
+}
+
+export async function selectProjectSessionIds(tx: DbOrTx, projectId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ id: analysisSession.id })
+    .from(analysisSession)
+    .where(eq(analysisSession.projectId, projectId));
+  return rows.map((s) => s.id);
+}
+
+/** Deletes the project; the database cascades to everything inside it. */
+export async function deleteProjectRow(tx: DbOrTx, id: string): Promise<void> {
+  await tx.delete(project).where(eq(project.id, id));
 }

@@ -1,24 +1,31 @@
-import { eq, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { isUniqueViolation } from "@/db/pg-errors";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
-import {
-  analysisSession,
-  project,
-  projectFile,
-  projectMember,
-  roleHistory,
-  storageDeletionQueue,
-} from "@/db/schema";
+import { insertRoleHistory } from "@/db/queries/role-history";
 import type { Cache } from "@/lib/cache";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
+import { queueDeletions } from "@/modules/storage-deletion/queries";
 import { invalidateProject, type ProjectAccess, type ProjectRole, projectNotFound } from "./access";
 import type { Project, ProjectCreate, ProjectListQuery, ProjectPatch } from "./model";
-import { type ProjectRow, selectMyProjects, selectProject } from "./queries";
+import {
+  deleteProjectRow,
+  insertProject,
+  insertProjectMember,
+  lockProject,
+  type ProjectRecord,
+  type ProjectRow,
+  selectMyProjects,
+  selectProject,
+  selectProjectFileKeys,
+  selectProjectIdByCode,
+  selectProjectMemberIds,
+  selectProjectSessionIds,
+  updateProjectRow,
+} from "./queries";
 
 export type ProjectDeps = { db: Database; cache: Cache; actor: AuditActor };
 
@@ -54,7 +61,7 @@ function toProject(r: ProjectRow, viaSystemAdmin = false): Project {
   };
 }
 
-const auditView = (p: typeof project.$inferSelect) => ({
+const auditView = (p: ProjectRecord) => ({
   name: p.name,
   code: p.code,
   description: p.description,
@@ -76,13 +83,8 @@ export async function getProject(db: DbOrTx, caller: Caller, access: ProjectAcce
   return toProject(row, access.viaSystemAdmin);
 }
 
-export async function findProjectIdByCode(db: DbOrTx, code: string): Promise<string | null> {
-  const [row] = await db
-    .select({ id: project.id })
-    .from(project)
-    .where(sql`lower(${project.code}) = lower(${code})`)
-    .limit(1);
-  return row?.id ?? null;
+export function findProjectIdByCode(db: DbOrTx, code: string): Promise<string | null> {
+  return selectProjectIdByCode(db, code);
 }
 
 export async function listMyProjects(db: DbOrTx, caller: Caller, q: ProjectListQuery) {
@@ -114,28 +116,23 @@ export async function createProject(
   const id = newId();
   try {
     await deps.db.transaction(async (tx) => {
-      const [created] = await tx
-        .insert(project)
-        .values({
-          id,
-          name,
-          code: body.code,
-          description: body.description?.trim() || null,
-          startDate: body.startDate ?? null,
-          endDate: body.endDate ?? null,
-          budget: body.budget === undefined ? null : String(body.budget),
-          createdBy: caller.user.id,
-        })
-        .returning();
-      await tx.insert(projectMember).values({
-        id: newId(),
+      const created = await insertProject(tx, {
+        id,
+        name,
+        code: body.code,
+        description: body.description?.trim() || null,
+        startDate: body.startDate ?? null,
+        endDate: body.endDate ?? null,
+        budget: body.budget === undefined ? null : String(body.budget),
+        createdBy: caller.user.id,
+      });
+      await insertProjectMember(tx, {
         projectId: id,
         userId: caller.user.id,
         role: "project_manager",
         addedBy: caller.user.id,
       });
-      await tx.insert(roleHistory).values({
-        id: newId(),
+      await insertRoleHistory(tx, {
         userId: caller.user.id,
         changedById: caller.user.id,
         roleType: "project",
@@ -173,7 +170,7 @@ export async function updateProject(
 ): Promise<Project> {
   const id = access.project.id;
   await deps.db.transaction(async (tx) => {
-    const [before] = await tx.select().from(project).where(eq(project.id, id)).for("update");
+    const before = await lockProject(tx, id);
     if (!before) throw projectNotFound();
     if (!before.isActive && body.isActive !== true) {
       throw problem("PROJECT_INACTIVE", {
@@ -191,22 +188,18 @@ export async function updateProject(
     const end = body.endDate === undefined ? before.endDate : body.endDate;
     checkDates(start, end);
     const now = new Date();
-    const [after] = await tx
-      .update(project)
-      .set({
-        name,
-        description: body.description === undefined ? undefined : body.description?.trim() || null,
-        startDate: body.startDate,
-        endDate: body.endDate,
-        budget: body.budget === undefined ? undefined : body.budget === null ? null : String(body.budget),
-        isActive: body.isActive,
-        deactivatedAt:
-          body.isActive === false && before.isActive ? now : body.isActive === true ? null : undefined,
-        updatedAt: now,
-        lastActivityAt: now,
-      })
-      .where(eq(project.id, id))
-      .returning();
+    const after = await updateProjectRow(tx, id, {
+      name,
+      description: body.description === undefined ? undefined : body.description?.trim() || null,
+      startDate: body.startDate,
+      endDate: body.endDate,
+      budget: body.budget === undefined ? undefined : body.budget === null ? null : String(body.budget),
+      isActive: body.isActive,
+      deactivatedAt:
+        body.isActive === false && before.isActive ? now : body.isActive === true ? null : undefined,
+      updatedAt: now,
+      lastActivityAt: now,
+    });
     const deactivating = body.isActive === false && before.isActive;
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
@@ -233,32 +226,16 @@ export async function deleteProject(deps: ProjectDeps, access: ProjectAccess): P
   const id = access.project.id;
   let memberIds: string[] = [];
   const keys = await deps.db.transaction(async (tx) => {
-    const [before] = await tx.select().from(project).where(eq(project.id, id)).for("update");
+    const before = await lockProject(tx, id);
     if (!before) throw projectNotFound();
-    memberIds = (
-      await tx
-        .select({ userId: projectMember.userId })
-        .from(projectMember)
-        .where(eq(projectMember.projectId, id))
-    ).map((m) => m.userId);
-    const files = await tx
-      .select({ key: projectFile.storageKey })
-      .from(projectFile)
-      .where(eq(projectFile.projectId, id));
-    const sessions = await tx
-      .select({ id: analysisSession.id })
-      .from(analysisSession)
-      .where(eq(analysisSession.projectId, id));
+    memberIds = await selectProjectMemberIds(tx, id);
+    const files = await selectProjectFileKeys(tx, id);
+    const sessions = await selectProjectSessionIds(tx, id);
     const queued = [
-      ...files.map((f) => ({ container: "uploads", storageKey: f.key })),
-      ...sessions.map((s) => ({ container: "analysis", storageKey: sessionPrefix(s.id) })),
+      ...files.map((key) => ({ container: "uploads", storageKey: key })),
+      ...sessions.map((sid) => ({ container: "analysis", storageKey: sessionPrefix(sid) })),
     ];
-    if (queued.length > 0) {
-      await tx
-        .insert(storageDeletionQueue)
-        .values(queued.map((q) => ({ id: newId(), ...q, reason: "project_deleted" })))
-        .onConflictDoNothing();
-    }
+    await queueDeletions(tx, queued, "project_deleted");
     await writeAudit(tx, deps.actor, {
       eventType: "DATA_CHANGE",
       action: "DELETE",
@@ -269,7 +246,7 @@ export async function deleteProject(deps: ProjectDeps, access: ProjectAccess): P
       oldValue: auditView(before),
       metadata: { files: files.length, members: memberIds.length },
     });
-    await tx.delete(project).where(eq(project.id, id));
+    await deleteProjectRow(tx, id);
     return queued.map((q) => q.storageKey);
   });
   await invalidateProject(deps.cache, id, memberIds);

@@ -1,6 +1,7 @@
 import { asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { storageDeletionQueue } from "@/db/schema";
+import { newId } from "@/lib/ids";
 
 export type DeletionRow = typeof storageDeletionQueue.$inferSelect;
 
@@ -42,4 +43,15 @@ export async function postponeDeletion(
       updatedAt: new Date(),
     })
     .where(eq(storageDeletionQueue.id, id));
+}
+
+export type DeletionItem = { container: string; storageKey: string };
+
+/** Queues stored objects for deletion (a key already queued stays as it is). */
+export async function queueDeletions(tx: DbOrTx, items: DeletionItem[], reason: string): Promise<void> {
+  if (items.length === 0) return;
+  await tx
+    .insert(storageDeletionQueue)
+    .values(items.map((q) => ({ id: newId(), ...q, reason })))
+    .onConflictDoNothing();
 }
