@@ -10,7 +10,7 @@ import type { ProjectAccess } from "@/modules/project/access";
 import type { AnalysisCaches } from "./caches";
 import * as q from "./queries";
 import * as repo from "./repository";
-import { getSessionDetail, loadSession, writableSession } from "./service";
+import { getSessionDetail, loadSession, toAnalysisFile, writableSession } from "./service";
 
 /*
  * Analysis files (api.md §2.7, analysis.md §1–2): registering a project file parses every sheet
@@ -40,21 +40,6 @@ async function readProjectFile(storage: Storage, key: string): Promise<Uint8Arra
     }
     throw error;
   }
-}
-
-export function toAnalysisFile(f: q.FileMeta, addedBy: q.UserRef | null, rows?: Record<string, unknown>[]) {
-  return {
-    id: f.id,
-    projectFileId: f.projectFileId,
-    fileName: f.sourceFilename,
-    sheetName: f.sheetName,
-    axisConfig: f.axisConfig as Record<string, string>,
-    configList: f.configList as unknown[],
-    rowCount: f.rowCount,
-    addedBy,
-    createdAt: f.createdAt.toISOString(),
-    ...(rows ? { data: rows } : {}),
-  };
 }
 
 export async function registerAnalysisFile(

@@ -111,6 +111,22 @@ export function toChat({ c, author }: q.ChatWithAuthor): Snapshot["chat"][number
   };
 }
 
+/** An analysis file as the API shows it; `rows` only where the caller asked for data. */
+export function toAnalysisFile(f: q.FileMeta, addedBy: q.UserRef | null, rows?: Record<string, unknown>[]) {
+  return {
+    id: f.id,
+    projectFileId: f.projectFileId,
+    fileName: f.sourceFilename,
+    sheetName: f.sheetName,
+    axisConfig: f.axisConfig as Record<string, string>,
+    configList: f.configList as unknown[],
+    rowCount: f.rowCount,
+    addedBy,
+    createdAt: f.createdAt.toISOString(),
+    ...(rows ? { data: rows } : {}),
+  };
+}
+
 export async function getSessionDetail(
   db: DbOrTx,
   projectId: string,
@@ -131,17 +147,7 @@ export async function getSessionDetail(
     customSystemPrompt: row.s.customSystemPrompt,
     initialMessage: row.s.initialMessage,
     snapshotList,
-    fileList: files.map(({ f, addedBy }) => ({
-      id: f.id,
-      projectFileId: f.projectFileId,
-      fileName: f.sourceFilename,
-      sheetName: f.sheetName,
-      axisConfig: f.axisConfig as Record<string, string>,
-      configList: f.configList as unknown[],
-      rowCount: f.rowCount,
-      addedBy,
-      createdAt: f.createdAt.toISOString(),
-    })),
+    fileList: files.map(({ f, addedBy }) => toAnalysisFile(f, addedBy)),
   };
 }
 
