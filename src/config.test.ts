@@ -29,6 +29,12 @@ function problems(vars: Record<string, string | undefined>): string[] {
 }
 
 describe("configuration", () => {
+  test("a TRUSTED_PROXIES entry that is neither an address nor a CIDR block is refused", () => {
+    expect(problems({ TRUSTED_PROXIES: "10.0.0.0/8, 10.0.0.300, cloudflare" })).toEqual([
+      "TRUSTED_PROXIES entries must be addresses or CIDR blocks, got: 10.0.0.300, cloudflare",
+    ]);
+    expect(configFrom({ TRUSTED_PROXIES: "10.0.0.0/8,::1,173.245.48.0/20" }).trustedProxies).toHaveLength(3);
+  });
   test("development defaults follow the seed's .env.local", () => {
     const c = configFrom({});
     expect(c.environment).toBe("development");

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
+import { invalidTrustedProxyEntries } from "@/lib/client-ip";
 
 /*
  * The one place that reads the process environment. Everything else receives a frozen `Config`.
@@ -417,6 +418,11 @@ export function loadConfig(
   }
   if (config.databaseUrl && !/^postgresql:\/\//.test(config.databaseUrl)) {
     problems.push("DATABASE_URL must be a PostgreSQL URL (postgresql://…)");
+  }
+  // A mistyped entry would otherwise be ignored, and the client IP silently taken from the peer.
+  const badProxies = invalidTrustedProxyEntries(config.trustedProxies);
+  if (badProxies.length > 0) {
+    problems.push(`TRUSTED_PROXIES entries must be addresses or CIDR blocks, got: ${badProxies.join(", ")}`);
   }
 
   if (environment !== "development") problems.push(...productionProblems(config, environment));
