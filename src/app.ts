@@ -95,8 +95,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
   }
 
   let app = new Elysia({ name: "camp-backend", normalize: false })
-    .onRequest(({ request, set }) => {
-      const ctx = beginRequest(request);
+    .onRequest(({ request, set, server }) => {
+      const ctx = beginRequest(request, server);
       const origin = request.headers.get("origin");
       if (request.method === "OPTIONS") {
         const preflight = policy.preflightHeaders(origin);

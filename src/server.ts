@@ -17,7 +17,7 @@ import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
 import { clearAnalysisCaches, createAnalysisCaches } from "@/modules/analysis-session/caches";
 import { seedDatabase } from "@/modules/seed/service";
 import { startDeletionWorker } from "@/modules/storage-deletion/service";
-import { currentRequestId, setListeningServer } from "@/plugins/request-context";
+import { currentRequestId } from "@/plugins/request-context";
 
 /*
  * Process lifecycle: open dependencies, optionally migrate, listen, and on SIGTERM/SIGINT stop
@@ -130,7 +130,6 @@ export async function startServer(
     );
   }
   const server = app.server!;
-  setListeningServer(server);
   logger.info({ url: server.url.toString(), database: database.kind }, "listening");
 
   let stopping = false;

@@ -3,6 +3,7 @@ import { enginePoolFor } from "@/adapters";
 import { buildApp } from "@/app";
 import type { AppDeps } from "@/deps";
 import { WorkerPoolError } from "@/lib/worker-pool";
+import { peerIpOf } from "@/plugins/request-context";
 import { closeDeps } from "@/server";
 import { f1Bytes, seedIssue, sessionOnF1 } from "./helpers/analysis";
 import { isolatedDatabase, testDeps } from "./helpers/context";
@@ -112,4 +113,23 @@ describe("shutdown", () => {
     }
     // A fresh embedded database and a worker's first start take seconds on a loaded machine.
   }, 60_000);
+});
+
+describe("socket peers", () => {
+  test("each listening app reads the peer from its own server; app.handle has none", async () => {
+    const probe = (app: any) =>
+      app.get("/probe-peer", ({ request }: { request: Request }) => peerIpOf(request) ?? "none");
+    const apps = await Promise.all([0, 1].map(async () => buildApp(await testDeps(), { extend: probe })));
+    const servers = apps.map((app) => app.listen({ hostname: "127.0.0.1", port: 0 }).server!);
+    try {
+      for (const server of servers) {
+        const res = await fetch(`http://127.0.0.1:${server.port}/probe-peer`);
+        expect(await res.text()).toBe("127.0.0.1");
+      }
+      const handled = await apps[0].handle(new Request("http://localhost/probe-peer"));
+      expect(await handled.text()).toBe("none");
+    } finally {
+      for (const server of servers) server.stop(true);
+    }
+  });
 });

@@ -19,16 +19,19 @@ export type RequestContext = {
   inputError?: AppError;
   /** performance.now() by which the body must have arrived (REQUEST_TIMEOUT_S); set by the app. */
   deadlineAt?: number;
+  /** The server that received the request, for its socket peer; null under `app.handle`. */
+  server?: IpSource | null;
 };
+
+type IpSource = { requestIP(request: Request): { address: string } | null };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /*
  * The request the running code serves, for the crash policy's log line (timers inherit it). Only
- * under a listening server, where each request starts in a fresh async context: `enterWith` from
- * an `app.handle` call in a test would leak into the caller's context.
+ * for requests a listening server hands over, where each starts in a fresh async context:
+ * `enterWith` from an `app.handle` call in a test would leak into the caller's context.
  */
 const current = new AsyncLocalStorage<RequestContext>();
-let trackCurrent = false;
 /* Kept on the Request itself: a WeakMap entry per request costs more than the property. */
 const CONTEXT = Symbol("camp.requestContext");
 type WithContext = Request & { [CONTEXT]?: RequestContext };
@@ -37,14 +40,19 @@ export function acceptRequestId(header: string | null): string {
   return header && REQUEST_ID.test(header) ? header : randomUUIDv7();
 }
 
-export function beginRequest(request: Request): RequestContext {
+/**
+ * `server`: the Bun server that received the request (null under `app.handle`), kept per request
+ * so two apps listening in one process each read their own socket peers.
+ */
+export function beginRequest(request: Request, server: IpSource | null = null): RequestContext {
   const ctx: RequestContext = {
     requestId: acceptRequestId(request.headers.get("x-request-id")),
     startedAt: performance.now(),
     userId: null,
+    server,
   };
   (request as WithContext)[CONTEXT] = ctx;
-  if (trackCurrent) current.enterWith(ctx);
+  if (server) current.enterWith(ctx);
   return ctx;
 }
 
@@ -66,16 +74,10 @@ export function pathOf(request: Request): string {
 }
 
 type PeerRequest = Request & { peerIp?: string };
-type IpSource = { requestIP(request: Request): { address: string } | null };
-let listening: IpSource | null = null;
-
-/** Set by the entry point once it listens, so the socket peer of any request can be read. */
-export function setListeningServer(server: IpSource | null): void {
-  listening = server;
-  trackCurrent = server !== null;
-}
 
 /** The socket peer address (tests may set `peerIp` on a hand-made Request). */
 export function peerIpOf(request: Request): string | null {
-  return (request as PeerRequest).peerIp ?? listening?.requestIP(request)?.address ?? null;
+  const peer = (request as PeerRequest).peerIp;
+  if (peer !== undefined) return peer;
+  return (request as WithContext)[CONTEXT]?.server?.requestIP(request)?.address ?? null;
 }
