@@ -109,10 +109,11 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
           },
         });
       }
-      Object.assign(set.headers, policy.securityHeaders(pathOf(request)), policy.corsHeaders(origin), {
-        "X-Request-ID": ctx.requestId,
-        "Cache-Control": "no-store",
-      });
+      const headers = set.headers as Record<string, string>;
+      Object.assign(headers, policy.securityHeaders(pathOf(request)));
+      if (origin !== null) Object.assign(headers, policy.corsHeaders(origin));
+      headers["X-Request-ID"] = ctx.requestId;
+      headers["Cache-Control"] = "no-store";
       ctx.deadlineAt = ctx.startedAt + config.requestTimeoutS * 1000;
       checkHeaderSize(config, request);
       checkDeclaredLength(config, request);
