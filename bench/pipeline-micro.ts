@@ -18,7 +18,12 @@ import { createLogger } from "@/lib/logger";
 import { createDeps } from "@/server";
 
 const { values: flags } = parseArgs({
-  options: { n: { type: "string", default: "20000" }, rounds: { type: "string", default: "3" } },
+  options: {
+    n: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "3" },
+    /* Only the cases whose name contains this text (e.g. `health`, for a profile of one route). */
+    case: { type: "string" },
+  },
 });
 const N = Number(flags.n);
 const ROUNDS = Number(flags.rounds);
@@ -64,26 +69,34 @@ const cases: [string, () => Promise<Response>][] = [
   ["GET /api/v1/project/{id}", () => call(`/api/v1/project/${projectId}`, { headers: auth })],
 ];
 
-async function measure(run: () => Promise<Response>, n: number): Promise<number> {
+/* Wall and CPU (user + system) microseconds per request; CPU is the steadier under a busy machine. */
+async function measure(run: () => Promise<Response>, n: number): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const res = await run();
     if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   }
-  return ((performance.now() - t0) * 1000) / n;
+  const wall = ((performance.now() - t0) * 1000) / n;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / n };
 }
 
+if (flags.case) cases.splice(0, cases.length, ...cases.filter(([name]) => name.includes(flags.case!)));
 for (const [, run] of cases) await measure(run, Math.min(N, 2000));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
 for (const [name, run] of cases) {
-  const runs: number[] = [];
+  const runs: { wall: number; cpu: number }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     Bun.gc(true);
     runs.push(await measure(run, N));
   }
-  const sorted = [...runs].sort((a, b) => a - b);
+  const wall = runs.map((r) => r.wall);
+  const cpu = runs.map((r) => r.cpu);
   console.log(
-    `${name.padEnd(28)} µs/req median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)}  runs ${runs.map((x) => x.toFixed(1)).join(" ")}`,
+    `${name.padEnd(26)} wall µs/req median ${median(wall).toFixed(1)} [${fmt(wall)}]  cpu µs/req median ${median(cpu).toFixed(1)} [${fmt(cpu)}]`,
   );
 }
 console.log(`load ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);

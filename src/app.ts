@@ -185,8 +185,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     .onTransform({ as: "global" }, ({ request, query, params }) => {
       const ctx = requestContext(request);
       if (ctx.inputError) return;
-      const errors = [...inspectValue(params, "/params"), ...inspectValue(query, "/query")];
-      if (errors.length > 0) ctx.inputError = inputRefused(errors);
+      const errors = inspectValue(params, "/params");
+      const queryErrors = inspectValue(query, "/query");
+      if (errors.length + queryErrors.length > 0) ctx.inputError = inputRefused(errors.concat(queryErrors));
     })
     // Public routes have no auth macro: refused input is raised here, or by onError when the
     // placeholder body failed validation first.
