@@ -109,10 +109,11 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
           },
         });
       }
-      Object.assign(set.headers, policy.securityHeaders(pathOf(request)), policy.corsHeaders(origin), {
-        "X-Request-ID": ctx.requestId,
-        "Cache-Control": "no-store",
-      });
+      const headers = set.headers as Record<string, string>;
+      Object.assign(headers, policy.securityHeaders(pathOf(request)));
+      if (origin !== null) Object.assign(headers, policy.corsHeaders(origin));
+      headers["X-Request-ID"] = ctx.requestId;
+      headers["Cache-Control"] = "no-store";
       ctx.deadlineAt = ctx.startedAt + config.requestTimeoutS * 1000;
       checkHeaderSize(config, request);
       checkDeclaredLength(config, request);
@@ -184,8 +185,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     .onTransform({ as: "global" }, ({ request, query, params }) => {
       const ctx = requestContext(request);
       if (ctx.inputError) return;
-      const errors = [...inspectValue(params, "/params"), ...inspectValue(query, "/query")];
-      if (errors.length > 0) ctx.inputError = inputRefused(errors);
+      const errors = inspectValue(params, "/params");
+      const queryErrors = inspectValue(query, "/query");
+      if (errors.length + queryErrors.length > 0) ctx.inputError = inputRefused(errors.concat(queryErrors));
     })
     // Public routes have no auth macro: refused input is raised here, or by onError when the
     // placeholder body failed validation first.

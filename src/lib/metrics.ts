@@ -22,6 +22,7 @@ import type { PrimaryMessage, WorkerMessage } from "@/cluster";
 export const UNMATCHED_ENDPOINT = "__unmatched__";
 
 export const HTTP_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BUCKET_KEYS = HTTP_DURATION_BUCKETS.map(String);
 export const LLM_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 
 /** Bounded reasons for `llm_api_errors_total`; anything else is reported as `other`. */
@@ -163,15 +164,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registers: [registry],
   });
 
-  const requestSeries = new Map<
-    string,
-    {
-      totalHash: string;
-      totalLabels: Record<string, string>;
-      durationHash: string;
-      durationLabels: Record<string, string>;
-    }
-  >();
+  type RequestSeries = {
+    totalHash: string;
+    totalLabels: Record<string, string>;
+    durationHash: string;
+    durationLabels: Record<string, string>;
+  };
+  // Endpoint, then method, then status: no key string is built per request.
+  const requestSeries = new Map<string, Map<string, Map<number | string, RequestSeries>>>();
 
   return {
     registry,
@@ -195,21 +195,30 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     },
 
     observeRequest({ method, endpoint, status, durationS }: RequestObservation): void {
-      const m = method.toUpperCase();
       const e = endpoint || UNMATCHED_ENDPOINT;
-      const st = String(status);
+      let byMethod = requestSeries.get(e);
+      if (!byMethod) {
+        byMethod = new Map();
+        requestSeries.set(e, byMethod);
+      }
+      let byStatus = byMethod.get(method);
+      if (!byStatus) {
+        byStatus = new Map();
+        byMethod.set(method, byStatus);
+      }
       // Every request lands here: prom-client's own inc/observe hash and validate the label object
-      // each time, so the series are kept under a precomputed key and updated in place.
-      const key = `${m} ${e} ${st}`;
-      let series = requestSeries.get(key);
+      // each time, so the series are kept under precomputed keys and updated in place.
+      let series = byStatus.get(status);
       if (!series) {
+        const m = method.toUpperCase();
+        const st = String(status);
         series = {
           totalHash: `endpoint:${e},method:${m},status:${st},`,
           totalLabels: { method: m, endpoint: e, status: st },
           durationHash: `endpoint:${e},method:${m},`,
           durationLabels: { method: m, endpoint: e },
         };
-        requestSeries.set(key, series);
+        byStatus.set(status, series);
       }
       const totals = (httpRequestsTotal as unknown as PromInternals).hashMap;
       let total = totals[series.totalHash];
@@ -226,9 +235,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       }
       d.sum += durationS;
       d.count += 1;
-      for (const bound of HTTP_DURATION_BUCKETS) {
-        if (durationS <= bound) {
-          d.bucketValues[bound] += 1;
+      // By the bound's precomputed text: indexing with the number converts it to a string each time.
+      for (let i = 0; i < HTTP_DURATION_BUCKETS.length; i++) {
+        if (durationS <= HTTP_DURATION_BUCKETS[i]) {
+          d.bucketValues[BUCKET_KEYS[i]] += 1;
           break;
         }
       }

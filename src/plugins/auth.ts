@@ -185,24 +185,24 @@ export const authenticateFirst =
   };
 
 export function authPlugin(deps: AppDeps) {
-  return new Elysia({ name: "auth" })
-    .derive({ as: "global" }, ({ request }) => ({ authState: () => authStateOf(deps, request) }))
-    .macro({
-      auth: {
-        detail: { "x-problem-codes": CALLER_PROBLEMS },
-        transform: authenticateFirst(deps),
-        resolve: ({ request }) => requireCaller(deps, request),
+  // No global derive: it would run on every request of the app, /health included, and the state
+  // is already reachable through `authStateOf` by whoever needs it.
+  return new Elysia({ name: "auth" }).macro({
+    auth: {
+      detail: { "x-problem-codes": CALLER_PROBLEMS },
+      transform: authenticateFirst(deps),
+      resolve: ({ request }) => requireCaller(deps, request),
+    },
+    admin: {
+      detail: { "x-problem-codes": [...CALLER_PROBLEMS, "ADMIN_REQUIRED"] },
+      transform: authenticateFirst(deps),
+      async resolve({ request }) {
+        const { caller, auth } = await requireCaller(deps, request);
+        if (!caller.isSystemAdmin) {
+          throw await denied(deps, request, auth, problem("ADMIN_REQUIRED"));
+        }
+        return { caller, auth };
       },
-      admin: {
-        detail: { "x-problem-codes": [...CALLER_PROBLEMS, "ADMIN_REQUIRED"] },
-        transform: authenticateFirst(deps),
-        async resolve({ request }) {
-          const { caller, auth } = await requireCaller(deps, request);
-          if (!caller.isSystemAdmin) {
-            throw await denied(deps, request, auth, problem("ADMIN_REQUIRED"));
-          }
-          return { caller, auth };
-        },
-      },
-    });
+    },
+  });
 }
