@@ -7,7 +7,7 @@ import type { Subprocess } from "bun";
 import { eq } from "drizzle-orm";
 import { DEV_SECRET_KEY } from "@/config";
 import { openDatabase } from "@/db/client";
-import { projectFile } from "@/db/schema";
+import { projectFile, storageDeletionQueue } from "@/db/schema";
 import { signDevToken } from "@/lib/auth/dev-token";
 import { testConfig } from "../helpers/context";
 import { TEST_DATABASE_URL } from "../helpers/env";
@@ -146,15 +146,24 @@ describe.skipIf(skip !== null)("storage read-only, then full, during uploads", (
     const full = samples.filter((s) => s.at >= fullAt + 100 && s.at < freedAt);
     const after = samples.filter((s) => s.at >= freedAt + 200);
 
-    // Orphans: rows without objects, objects without rows, temp files left behind.
+    // Orphans: rows without objects, objects without rows, temp files left behind. An object whose
+    // delete storage refused is queued for the deletion worker: accounted for, not an orphan.
     const db = await openDatabase(testConfig());
     const rows = await db.db.select().from(projectFile).where(eq(projectFile.projectId, project.id));
+    const queued = new Set(
+      (
+        await db.db
+          .select({ key: storageDeletionQueue.storageKey })
+          .from(storageDeletionQueue)
+          .where(eq(storageDeletionQueue.container, "uploads"))
+      ).map((r) => r.key),
+    );
     await db.close(1);
     const uploads = join(dir, "uploads");
     const onDisk = new Set(filesUnder(uploads).map((p) => relative(uploads, p)));
     const keys = new Set(rows.map((r) => r.storageKey));
     const rowsWithoutObject = [...keys].filter((k) => !onDisk.has(k));
-    const objectsWithoutRow = [...onDisk].filter((k) => !keys.has(k));
+    const objectsWithoutRow = [...onDisk].filter((k) => !keys.has(k) && !queued.has(k));
     const sizesOk = rows.every((r) => statSync(join(uploads, r.storageKey)).size === Number(r.sizeBytes));
 
     report("storage", {
@@ -165,6 +174,7 @@ describe.skipIf(skip !== null)("storage read-only, then full, during uploads", (
       rows: rows.length,
       rowsWithoutObject: rowsWithoutObject.length,
       objectsWithoutRow: objectsWithoutRow.length,
+      queuedForDeletion: [...onDisk].filter((k) => queued.has(k)).length,
       alive: proc.exitCode === null,
       load: loadAverage(),
     });

@@ -11,6 +11,7 @@ import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
+import { queueDeletions } from "@/modules/storage-deletion/queries";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
 import {
   addProjectStorage,
@@ -95,6 +96,21 @@ type Stored = {
   safe: string;
 };
 
+/*
+ * An object no row points at. Removed now; when storage refuses the delete (read-only, full,
+ * unreachable) it goes to the deletion queue, whose worker removes it once storage is back,
+ * instead of staying behind as an orphan.
+ */
+async function discardObject(deps: FileDeps, key: string): Promise<void> {
+  try {
+    await deps.storage.delete(CONTAINER, key);
+  } catch {
+    await queueDeletions(deps.db, [{ container: CONTAINER, storageKey: key }], "upload failed").catch(
+      () => {},
+    );
+  }
+}
+
 /**
  * An upload as the controller hands it over: the declared content type and the body stream (the
  * HTTP edge wraps it so it ends at the request deadline), opened only once the type is accepted.
@@ -139,7 +155,7 @@ async function receiveUpload(
       stored = await storePart(deps, projectId, part.filename, part.stream);
     }
   } catch (error) {
-    if (stored) await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+    if (stored) await discardObject(deps, stored.key);
     if (error instanceof MultipartError) throw malformed(`The multipart body is malformed: ${error.message}`);
     throw error;
   }
@@ -195,7 +211,7 @@ async function storePart(
       contentType: MIME[kind],
     });
   } catch (error) {
-    await deps.storage.delete(CONTAINER, key).catch(() => {});
+    await discardObject(deps, key);
     if (error instanceof StorageTooLargeError) {
       throw problem("FILE_TOO_LARGE", {
         detail: `The upload exceeds the limit of ${deps.maxMb} MiB.`,
@@ -207,7 +223,7 @@ async function storePart(
   }
   const jsonText = kind === "json" ? await readAllText(deps.storage, key) : undefined;
   if (!(await sniffer.matches(kind, () => jsonText ?? ""))) {
-    await deps.storage.delete(CONTAINER, key).catch(() => {});
+    await discardObject(deps, key);
     throw unsupported(`The content of ${base} does not match its .${kind} extension.`);
   }
   return {
@@ -307,7 +323,7 @@ export async function uploadFile(deps: FileDeps, caller: Caller, projectId: stri
     );
   } catch (error) {
     // The row failed, so the object it would describe must not stay behind.
-    await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+    await discardObject(deps, stored.key);
     throw error;
   }
 }
@@ -352,7 +368,7 @@ async function addToChain(
       action,
     );
   } catch (error) {
-    await deps.storage.delete(CONTAINER, stored.key).catch(() => {});
+    await discardObject(deps, stored.key);
     throw error;
   }
 }
@@ -377,7 +393,7 @@ export async function restoreVersion(
     const { stream } = await deps.storage.get(CONTAINER, source.f.storageKey);
     result = await deps.storage.put(CONTAINER, key, stream, { contentType: source.f.mimeType });
   } catch (error) {
-    await deps.storage.delete(CONTAINER, key).catch(() => {});
+    await discardObject(deps, key);
     if (error instanceof StorageNotFoundError) throw contentMissing();
     throw error;
   }
