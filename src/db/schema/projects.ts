@@ -53,6 +53,7 @@ export const project = pgTable(
     memberCount: integer("member_count").notNull().default(0),
     fileCount: integer("file_count").notNull().default(0),
     sessionCount: integer("session_count").notNull().default(0),
+    treeCount: integer("tree_count").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

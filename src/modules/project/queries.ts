@@ -22,7 +22,7 @@ const COLUMNS = `p.id::text as id, p.name, p.code, p.description, p.is_active,
   p.storage_bytes::float8 as storage_bytes, ${ms("p.last_activity_at")} as last_activity_at,
   ${ms("p.deactivated_at")} as deactivated_at, ${ms("p.created_at")} as created_at,
   ${ms("p.updated_at")} as updated_at, u.id::text as creator_id, u.email as creator_email,
-  u.display_name as creator_name, p.member_count, p.file_count, p.session_count`;
+  u.display_name as creator_name, p.member_count, p.file_count, p.session_count, p.tree_count`;
 
 export type ProjectRow = {
   id: string;
@@ -45,6 +45,7 @@ export type ProjectRow = {
   member_count: number;
   file_count: number;
   session_count: number;
+  tree_count: number;
 };
 
 const ONE = `select ${COLUMNS},
@@ -91,7 +92,7 @@ const ITEM = `json_build_object('id', p.id, 'name', p.name, 'code', p.code,
   'myRole', page.role, 'viaSystemAdmin', false, 'lastActivityAt', ${iso("p.last_activity_at")},
   'deactivatedAt', ${iso("p.deactivated_at")},
   'stats', json_build_object('memberCount', p.member_count, 'fileCount', p.file_count,
-    'sessionCount', p.session_count, 'treeCount', 0, 'storageBytes', p.storage_bytes::float8),
+    'sessionCount', p.session_count, 'treeCount', p.tree_count, 'storageBytes', p.storage_bytes::float8),
   'createdAt', ${iso("p.created_at")}, 'updatedAt', ${iso("p.updated_at")})`;
 
 /* $1 caller, $2 offset, $3 limit, then $4 isActive and/or the pattern when those filters are on. */

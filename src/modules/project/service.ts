@@ -53,7 +53,7 @@ function toProject(r: ProjectRow, viaSystemAdmin = false): Project {
       fileCount: r.file_count,
       sessionCount: r.session_count,
       // Driver trees arrive with their issue; none can exist before.
-      treeCount: 0,
+      treeCount: r.tree_count,
       storageBytes: r.storage_bytes,
     },
     createdAt: isoMs(r.created_at),
