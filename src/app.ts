@@ -7,6 +7,7 @@ import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
+import { driverTreeController } from "@/modules/driver-tree";
 import { fileController } from "@/modules/file";
 import { memberController } from "@/modules/member";
 import { projectController } from "@/modules/project";
@@ -232,6 +233,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(fileController(deps))
         .use(analysisCatalogueController(deps))
         .use(analysisSessionController(deps))
+        .use(driverTreeController(deps))
         .use(adminAnalysisMasterController(deps))
         .use(analysisAgentController(deps)),
     );

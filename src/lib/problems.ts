@@ -138,25 +138,21 @@ export const PROBLEMS = {
     status: 404,
     title: "Driver tree not found",
     detail: "No such driver tree in this project.",
-    planned: true,
   },
   NODE_NOT_FOUND: {
     status: 404,
     title: "Node not found",
     detail: "No such node in a tree of this project.",
-    planned: true,
   },
   POLICY_NOT_FOUND: {
     status: 404,
     title: "Policy not found",
     detail: "No such policy on this node.",
-    planned: true,
   },
   SHEET_NOT_FOUND: {
     status: 404,
     title: "Sheet not found",
     detail: "No such sheet in this file.",
-    planned: true,
   },
   COLUMN_NOT_FOUND: {
     status: 404,
@@ -168,7 +164,6 @@ export const PROBLEMS = {
     status: 404,
     title: "Formula not found",
     detail: "No formula master for this driver type and KPI.",
-    planned: true,
   },
   NOTIFICATION_NOT_FOUND: {
     status: 404,
@@ -440,31 +435,26 @@ export const PROBLEMS = {
     status: 422,
     title: "Formula invalid",
     detail: "The formula line cannot be parsed.",
-    planned: true,
   },
   TREE_CYCLE: {
     status: 422,
     title: "Tree cycle",
     detail: "The child list would create a cycle.",
-    planned: true,
   },
   NODE_NOT_IN_TREE: {
     status: 422,
     title: "Node not in tree",
     detail: "A referenced node belongs to another tree.",
-    planned: true,
   },
   OPERATOR_REQUIRED: {
     status: 422,
     title: "Operator required",
     detail: "Children need an operator on a node without a relationship.",
-    planned: true,
   },
   ROOT_NODE_PROTECTED: {
     status: 422,
     title: "Root node protected",
     detail: "The root node cannot be deleted.",
-    planned: true,
   },
   BINDING_INVALID: {
     status: 422,

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { Int, Ts, UserRef, Uuid } from "@/lib/schema";
+import { Closed, IdOf, INT32_MAX, Int, PageQuery, Ts, UserRef, Uuid } from "@/lib/schema";
 
 /* Shapes of api.md §2.8 shared by the tree, node, policy and template routes. Literal unions,
  * not t.UnionEnum: an optional UnionEnum in a body or query was filled with its first member. */
@@ -111,3 +111,218 @@ export type TreeSummaryOut = typeof TreeSummary.static;
 export type TreeDetailOut = typeof TreeDetail.static;
 export type TreeNodeOut = typeof TreeNode.static;
 export type PolicyOut = typeof Policy.static;
+
+/* ---------- requests (api.md §2.8) ---------- */
+
+const Position = (what: string) => Int({ minimum: -INT32_MAX - 1, maximum: INT32_MAX, description: what });
+const Name = t.String({ minLength: 1, maxLength: 255 });
+const Description = t.String({ maxLength: 2000 });
+
+/* Requests may send the reference system's Japanese node types; responses carry the English literal. */
+export const NodeTypeIn = t.Union(
+  [...NodeType.anyOf, t.Literal("計算"), t.Literal("入力"), t.Literal("定数")],
+  { description: "calculation | input | constant (also 計算 | 入力 | 定数)" },
+);
+export const NODE_TYPE_ALIASES: Record<string, "calculation" | "input" | "constant"> = {
+  calculation: "calculation",
+  input: "input",
+  constant: "constant",
+  計算: "calculation",
+  入力: "input",
+  定数: "constant",
+};
+
+export const TreeParams = Closed({ projectId: IdOf("Project"), treeId: IdOf("Driver tree") });
+export const NodeParams = Closed({ projectId: IdOf("Project"), nodeId: IdOf("Driver-tree node") });
+export const PolicyParams = Closed({
+  projectId: IdOf("Project"),
+  nodeId: IdOf("Driver-tree node"),
+  policyId: IdOf("Policy"),
+});
+
+export const TreeListQuery = Closed({
+  ...PageQuery,
+  status: t.Optional(t.Union(TreeStatus.anyOf, { description: "Only trees in this status" })),
+  q: t.Optional(
+    t.String({ minLength: 1, maxLength: 100, description: "Name or description contains this text" }),
+  ),
+  sort: t.Optional(
+    t.Union([t.Literal("-updatedAt"), t.Literal("name"), t.Literal("-createdAt")], {
+      description: "Sort order; a leading - sorts descending (default -updatedAt)",
+    }),
+  ),
+});
+
+export const TreeCreate = Closed(
+  {
+    name: Name,
+    description: t.Optional(Description),
+    formulaId: t.Optional(IdOf("Formula master; builds the tree from its formulas")),
+    positionX: t.Optional(Position("x of the root when built from a formula (default 0)")),
+    positionY: t.Optional(Position("y of the root when built from a formula (default 0)")),
+  },
+  { title: "TreeCreate" },
+);
+
+export const TreePatch = Closed(
+  {
+    name: t.Optional(Name),
+    description: t.Optional(Description),
+    status: t.Optional(TreeStatus),
+    rootNodeId: t.Optional(IdOf("A node of this tree to become the root")),
+  },
+  { title: "TreePatch" },
+);
+
+export const TreeImport = Closed(
+  {
+    formulas: t.Array(t.String({ minLength: 1, maxLength: 500 }), { minItems: 1, maxItems: 200 }),
+    positionX: t.Optional(Position("x of the import's origin (default 0)")),
+    positionY: t.Optional(Position("y of the import's origin (default 0)")),
+    sheetId: t.Optional(IdOf("A selected sheet; created input nodes named like its subjects are bound")),
+  },
+  { title: "TreeImport" },
+);
+
+export const TreeDuplicate = Closed(
+  { name: t.Optional(t.String({ minLength: 1, maxLength: 255, description: "Default `<name> (コピー)`" })) },
+  { title: "TreeDuplicate" },
+);
+
+export const TreeDataQuery = Closed({
+  withPolicies: t.Optional(
+    t.Boolean({ default: true, description: "Apply the tree's policies (default true)" }),
+  ),
+});
+
+export const PolicyListQuery = Closed({
+  ...PageQuery,
+  status: t.Optional(t.Union(PolicyStatus.anyOf, { description: "Only policies in this status" })),
+});
+export const NodePolicyListQuery = Closed({ ...PageQuery });
+
+export const NodeCreate = Closed(
+  {
+    label: Name,
+    nodeType: NodeTypeIn,
+    positionX: Position("Canvas x"),
+    positionY: Position("Canvas y"),
+    value: t.Optional(t.Number({ description: "Constant, or manual value of an unbound input" })),
+    unit: t.Optional(t.String({ maxLength: 20 })),
+    parentId: t.Optional(IdOf("Append the node to this parent's children")),
+    operator: t.Optional(Operator),
+  },
+  { title: "NodeCreate" },
+);
+
+export const NodePatch = Closed(
+  {
+    label: t.Optional(Name),
+    nodeType: t.Optional(NodeTypeIn),
+    positionX: t.Optional(Position("Canvas x")),
+    positionY: t.Optional(Position("Canvas y")),
+    value: t.Optional(Nullable(t.Number())),
+    unit: t.Optional(Nullable(t.String({ maxLength: 20 }))),
+    operator: t.Optional(Operator),
+    childrenIdList: t.Optional(
+      t.Array(IdOf("Child node"), {
+        maxItems: 100,
+        description: "The ordered children; creates the relationship when missing, [] removes it",
+      }),
+    ),
+  },
+  { title: "NodePatch" },
+);
+
+const Cost = t.Number({ minimum: 0, maximum: 9_999_999_999_999, description: "Cost of the policy (≥ 0)" });
+const Duration = Int({ minimum: 0, maximum: 600, description: "Duration in months" });
+const StartPeriod = t.String({
+  maxLength: 50,
+  description: "First period it applies in; null = every period",
+});
+
+export const PolicyCreate = Closed(
+  {
+    name: Name,
+    value: t.Number(),
+    valueKind: t.Optional(PolicyValueKind),
+    description: t.Optional(Description),
+    cost: t.Optional(Cost),
+    durationMonths: t.Optional(Duration),
+    startPeriod: t.Optional(StartPeriod),
+    status: t.Optional(PolicyStatus),
+  },
+  { title: "PolicyCreate" },
+);
+
+export const PolicyPatch = Closed(
+  {
+    name: t.Optional(Name),
+    value: t.Optional(t.Number()),
+    valueKind: t.Optional(PolicyValueKind),
+    description: t.Optional(Nullable(Description)),
+    cost: t.Optional(Nullable(Cost)),
+    durationMonths: t.Optional(Nullable(Duration)),
+    startPeriod: t.Optional(Nullable(StartPeriod)),
+    status: t.Optional(PolicyStatus),
+  },
+  { title: "PolicyPatch" },
+);
+
+/* ---------- responses ---------- */
+
+export const TreeDetailCreated = t.Composite([TreeDetail, t.Object({ createdNodeId: Uuid })], {
+  title: "TreeDetailWithCreatedNode",
+});
+
+export const NodeDetail = t.Object(
+  {
+    node: TreeNode,
+    relationship: Nullable(Relationship),
+    parentIds: t.Array(Uuid),
+    data: Nullable(t.Object({ periods: t.Array(t.String()), values: t.Array(Nullable(t.Number())) })),
+    policies: t.Array(Policy),
+  },
+  { title: "NodeDetail" },
+);
+
+const Series = t.Array(Nullable(t.Number()));
+export const TreeData = t.Object(
+  {
+    treeId: Uuid,
+    periods: t.Array(t.String()),
+    withPolicies: t.Boolean(),
+    calculatedAt: Ts,
+    calculatedDataList: t.Array(
+      t.Object({
+        nodeId: Uuid,
+        label: t.String(),
+        nodeType: NodeType,
+        unit: Nullable(t.String()),
+        baseline: Series,
+        simulated: Series,
+        delta: Series,
+        policyCost: t.Number(),
+        warnings: t.Array(t.String()),
+      }),
+    ),
+    summary: t.Object({
+      rootBaseline: Nullable(t.Number()),
+      rootSimulated: Nullable(t.Number()),
+      totalPolicyCost: t.Number(),
+      roi: Nullable(t.Number()),
+    }),
+  },
+  { title: "TreeData" },
+);
+
+export type TreeListQuery = typeof TreeListQuery.static;
+export type TreeCreate = typeof TreeCreate.static;
+export type TreePatch = typeof TreePatch.static;
+export type TreeImport = typeof TreeImport.static;
+export type NodeCreate = typeof NodeCreate.static;
+export type NodePatch = typeof NodePatch.static;
+export type NodeDetailOut = typeof NodeDetail.static;
+export type PolicyCreate = typeof PolicyCreate.static;
+export type PolicyPatch = typeof PolicyPatch.static;
+export type TreeDataOut = typeof TreeData.static;

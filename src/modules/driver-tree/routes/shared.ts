@@ -1,0 +1,48 @@
+import { Elysia } from "elysia";
+import type { AuditActor } from "@/db/queries/audit";
+import type { AppDeps } from "@/deps";
+import type { Caller } from "@/modules/auth/service";
+import type { ProjectAccess } from "@/modules/project/access";
+import { projectAccessPlugin } from "@/plugins/project-access";
+import type { TreeDeps } from "../service";
+
+/* What the driver-tree route groups share: the prefix with the project guard, and the write deps. */
+
+export const ROUTE_PREFIX = "/project/:projectId/driver-tree";
+export const TAGS = ["driver-tree"];
+
+export type RouteContext = {
+  deps: AppDeps;
+  db: AppDeps["database"]["db"];
+  treeDeps: (auth: { actor: AuditActor }) => TreeDeps;
+};
+
+export function routeContext(deps: AppDeps): RouteContext {
+  const db = deps.database.db;
+  return { deps, db, treeDeps: (auth) => ({ db, actor: auth.actor }) };
+}
+
+export const routeGroup = (ctx: RouteContext, name: string) =>
+  new Elysia({ name, prefix: ROUTE_PREFIX }).use(projectAccessPlugin(ctx.deps));
+
+type WriteRequest = { caller: Caller; auth: { actor: AuditActor }; access: ProjectAccess };
+
+/** The leading arguments of every write: deps, caller, access. */
+export const writer = (ctx: RouteContext, r: WriteRequest) =>
+  [ctx.treeDeps(r.auth), r.caller, r.access] as const;
+
+type Set = { status?: number | string; headers: Record<string, string | number> };
+
+export const treeUrl = (projectId: string, treeId: string) =>
+  `/api/v1/project/${projectId}/driver-tree/tree/${treeId}`;
+
+export function created<T>(set: Set, value: T, location?: string): T {
+  set.status = 201;
+  if (location) set.headers.Location = location;
+  return value;
+}
+
+export function noContent(set: Set): undefined {
+  set.status = 204;
+  return undefined;
+}
