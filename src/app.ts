@@ -47,6 +47,11 @@ const API_TAGS = [
     name: "analysis",
     description: "Analysis catalogue, sessions, steps, charts, exports and the analysis agent.",
   },
+  {
+    name: "driver-tree",
+    description:
+      "Driver trees: KPI decomposition from formulas, nodes, policies (施策) and evaluation with ROI.",
+  },
   { name: "admin", description: "System-admin maintenance of the analysis masters." },
 ];
 

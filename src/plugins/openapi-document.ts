@@ -46,6 +46,11 @@ export const API_TAGS = [
       "Analysis catalogue, saved templates, analysis sessions (files, steps, snapshots, charts, export) and the agent chat.",
   },
   {
+    name: "driver-tree",
+    description:
+      "Driver trees: KPI decomposition built from formulas, nodes and relationships, policies (施策) and evaluation with ROI.",
+  },
+  {
     name: "admin",
     description: "Analysis master data (validations, issues, axes, dummy data); system admins.",
   },
