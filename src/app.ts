@@ -7,6 +7,8 @@ import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
+import { adminDriverTreeMasterController, driverTreeMasterController } from "@/modules/driver-tree-master";
+import { driverTreeTemplateController } from "@/modules/driver-tree-template";
 import { fileController } from "@/modules/file";
 import { memberController } from "@/modules/member";
 import { projectController } from "@/modules/project";
@@ -233,6 +235,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(analysisCatalogueController(deps))
         .use(analysisSessionController(deps))
         .use(adminAnalysisMasterController(deps))
+        .use(driverTreeMasterController(deps))
+        .use(driverTreeTemplateController(deps))
+        .use(adminDriverTreeMasterController(deps))
         .use(analysisAgentController(deps)),
     );
 

@@ -138,7 +138,6 @@ export const PROBLEMS = {
     status: 404,
     title: "Driver tree not found",
     detail: "No such driver tree in this project.",
-    planned: true,
   },
   NODE_NOT_FOUND: {
     status: 404,
@@ -168,7 +167,6 @@ export const PROBLEMS = {
     status: 404,
     title: "Formula not found",
     detail: "No formula master for this driver type and KPI.",
-    planned: true,
   },
   NOTIFICATION_NOT_FOUND: {
     status: 404,
@@ -440,7 +438,6 @@ export const PROBLEMS = {
     status: 422,
     title: "Formula invalid",
     detail: "The formula line cannot be parsed.",
-    planned: true,
   },
   TREE_CYCLE: {
     status: 422,
