@@ -155,8 +155,10 @@ function readCategories(dir: string, p: Problems) {
   }
   const doc = parseYaml(p, join(dir, file));
   if (doc === undefined) return { driverTypes, rows };
-  const ok = checkShape(p, CategoriesFile, doc);
-  if (!ok("")) return { driverTypes, rows };
+  const before = p.list.length;
+  checkShape(p, CategoriesFile, doc);
+  // The cross-checks below walk the whole document, so any shape problem stops here.
+  if (p.list.length > before) return { driverTypes, rows };
   const d = doc as CategoriesDoc;
   duplicates(
     p,
@@ -240,6 +242,7 @@ function readFormulas(dir: string, p: Problems, driverTypes: Map<string, string>
   const ok = checkShape(p, FormulasFile, doc);
   if (!ok("")) return out;
   const d = doc as FormulasDoc;
+  const shapeProblems = p.list.filter((x) => x.file === file).map((x) => x.field);
   duplicates(
     p,
     d.map((f, i) => [`[${i}].driverType`, f.driverType]),
@@ -248,6 +251,7 @@ function readFormulas(dir: string, p: Problems, driverTypes: Map<string, string>
   const rowIdOf = new Map(rows.map((r) => [r.seedKey.slice(CATEGORY_PREFIX.length), r.id]));
   d.forEach((entry, i) => {
     const at = `[${i}]`;
+    if (shapeProblems.some((f) => f === at || f.startsWith(`${at}.`))) return;
     const name = driverTypes.get(entry.driverType);
     if (name === undefined) {
       p.add(`${at}.driverType`, `unknown driver type ${entry.driverType} (not in categories.yaml)`);
@@ -295,7 +299,8 @@ function readFormulas(dir: string, p: Problems, driverTypes: Map<string, string>
     }
   });
   for (const key of driverTypes.keys())
-    if (!d.some((f) => f.driverType === key)) p.add("", `has no formulas for driver type ${key}`);
+    if (shapeProblems.length === 0 && !d.some((f) => f.driverType === key))
+      p.add("", `has no formulas for driver type ${key}`);
   return out;
 }
 

@@ -93,7 +93,9 @@ async function load<S>(
   for (const i of kind.items) {
     const current = rows.get(i.id) ?? null;
     const desired = hashOf(i.state);
-    const stored = states.get(i.seedKey);
+    // An entry back in the files after its row was removed is simply new again.
+    const state = states.get(i.seedKey);
+    const stored = state?.contentHash === REMOVED ? undefined : state;
     const d = decide(stored, current, desired, force);
     if (d === "skip") {
       kind.counts.skipped++;
