@@ -48,7 +48,11 @@ const API_TAGS = [
     name: "analysis",
     description: "Analysis catalogue, sessions, steps, charts, exports and the analysis agent.",
   },
-  { name: "admin", description: "System-admin maintenance of the analysis masters." },
+  {
+    name: "driver-tree",
+    description: "KPI driver trees: category and formula masters, and tree templates.",
+  },
+  { name: "admin", description: "System-admin maintenance of the analysis and driver-tree masters." },
 ];
 
 export type BuildOptions = {

@@ -46,8 +46,13 @@ export const API_TAGS = [
       "Analysis catalogue, saved templates, analysis sessions (files, steps, snapshots, charts, export) and the agent chat.",
   },
   {
+    name: "driver-tree",
+    description: "KPI driver trees: category and formula masters, and tree templates.",
+  },
+  {
     name: "admin",
-    description: "Analysis master data (validations, issues, axes, dummy data); system admins.",
+    description:
+      "Analysis master data (validations, issues, axes, dummy data) and driver-tree masters (categories, formulas); system admins.",
   },
 ] as const;
 export type ApiTag = (typeof API_TAGS)[number]["name"];
