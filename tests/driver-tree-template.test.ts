@@ -184,13 +184,15 @@ describe("driver-tree templates", async () => {
   });
 
   test("visibility: private stays in its project, public is listed, read and applied everywhere", async () => {
+    // Public templates of earlier runs stay visible on a kept database: names carry a run tag.
+    const tg = crypto.randomUUID().slice(0, 8);
     const priv = await json(
       await post(base(), { name: "非公開", sourceTreeId: tree.id, category: "saas" }, users.member.auth),
     );
     const pub = await json(
       await post(
         base(),
-        { name: "公開テンプレート", sourceTreeId: tree.id, isPublic: true },
+        { name: `公開テンプレート ${tg}`, sourceTreeId: tree.id, isPublic: true },
         users.manager.auth,
       ),
     );
@@ -213,10 +215,14 @@ describe("driver-tree templates", async () => {
     const read = await json(await request(`${base(second.project.id)}/${pub.id}`, { headers: outside }));
     expect(read.config.nodes).toHaveLength(5);
 
-    const mine = await json(await request(`${base()}?category=saas`, { headers: users.viewer.auth }));
+    const mine = await json(
+      await request(`${base()}?category=saas&includePublic=false`, { headers: users.viewer.auth }),
+    );
     expect(mine.items.map((x: any) => x.id)).toEqual([priv.id]);
     const searched = await json(
-      await request(`${base()}?q=${encodeURIComponent("公開テンプ")}`, { headers: users.viewer.auth }),
+      await request(`${base()}?q=${encodeURIComponent(`テンプレート ${tg}`)}`, {
+        headers: users.viewer.auth,
+      }),
     );
     expect(searched.items.map((x: any) => x.id)).toEqual([pub.id]);
     expect(searched.total).toBe(1);
