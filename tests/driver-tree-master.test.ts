@@ -139,6 +139,22 @@ describe("driver-tree masters", async () => {
     expect((await auditOf(c.id)).map((r) => r.action)).toEqual(["CREATE", "UPDATE"]);
   });
 
+  test("concurrent creates under one new category name share one categoryId", async () => {
+    const t = tag();
+    const rows = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        created("/category", {
+          categoryName: `同時 ${t}`,
+          industryName: `業種 ${t} ${i}`,
+          driverType: `型 ${t}`,
+        }),
+      ),
+    );
+    expect(new Set(rows.map((r) => r.categoryId)).size).toBe(1);
+    expect(new Set(rows.map((r) => r.driverTypeId)).size).toBe(1);
+    expect(new Set(rows.map((r) => r.industryId)).size).toBe(5);
+  });
+
   test("formula: validation with line and index, KPI root, NAME_TAKEN, unknown category, patch, delete nulls trees", async () => {
     const driverTypeId = crypto.randomUUID();
     const driverType = `数量×単価型 ${tag()}`;

@@ -97,6 +97,15 @@ export async function shareLockCategory(tx: DbOrTx, id: string): Promise<boolean
   return row !== undefined;
 }
 
+/**
+ * Serialises creates that resolve ids by the same names until the transaction ends, so two
+ * concurrent creates of a new category name cannot mint two different category ids.
+ */
+export async function lockCategoryNames(tx: DbOrTx, names: string[]): Promise<void> {
+  for (const name of [...new Set(names)].sort())
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`driver-tree-category-name:${name}`}))`);
+}
+
 /* The ids already used for a name, so a new row joins its category, industry or driver type. */
 export async function categoryIdNamed(tx: DbOrTx, name: string): Promise<string | undefined> {
   const [r] = await tx

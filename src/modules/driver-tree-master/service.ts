@@ -37,6 +37,7 @@ import {
   listCategoryRows,
   listFormulaRows,
   lockCategory,
+  lockCategoryNames,
   lockFormula,
   shareLockCategory,
   treesFromFormula,
@@ -169,6 +170,11 @@ export async function createCategory(deps: MasterDeps, body: CategoryCreate): Pr
   const industryName = nonBlank(body.industryName, "/body/industryName");
   const driverType = nonBlank(body.driverType, "/body/driverType");
   return write(deps, categoryTaken, categoryTaken, async (tx) => {
+    await lockCategoryNames(tx, [
+      ...(body.categoryId ? [] : [`c:${categoryName}`]),
+      ...(body.industryId ? [] : [`i:${industryName}`]),
+      ...(body.driverTypeId ? [] : [`d:${driverType}`]),
+    ]);
     const row = await insertCategory(tx, {
       categoryId: body.categoryId ?? (await categoryIdNamed(tx, categoryName)) ?? newId(),
       categoryName,
