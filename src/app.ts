@@ -8,6 +8,8 @@ import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
 import { driverTreeController } from "@/modules/driver-tree";
+import { adminDriverTreeMasterController, driverTreeMasterController } from "@/modules/driver-tree-master";
+import { driverTreeTemplateController } from "@/modules/driver-tree-template";
 import { fileController } from "@/modules/file";
 import { memberController } from "@/modules/member";
 import { projectController } from "@/modules/project";
@@ -50,9 +52,9 @@ const API_TAGS = [
   {
     name: "driver-tree",
     description:
-      "Driver trees: KPI decomposition from formulas, nodes, policies (施策) and evaluation with ROI.",
+      "KPI driver trees: decomposition from formulas, nodes and relationships, policies (施策) and evaluation with ROI, category and formula masters, templates.",
   },
-  { name: "admin", description: "System-admin maintenance of the analysis masters." },
+  { name: "admin", description: "System-admin maintenance of the analysis and driver-tree masters." },
 ];
 
 export type BuildOptions = {
@@ -240,6 +242,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(analysisSessionController(deps))
         .use(driverTreeController(deps))
         .use(adminAnalysisMasterController(deps))
+        .use(driverTreeMasterController(deps))
+        .use(driverTreeTemplateController(deps))
+        .use(adminDriverTreeMasterController(deps))
         .use(analysisAgentController(deps)),
     );
 

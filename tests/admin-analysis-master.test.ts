@@ -50,6 +50,8 @@ describe("admin analysis masters", async () => {
       "graph-axis": { issueId: id, name: "x", option: "subject" },
       "dummy-formula": { issueId: id, name: "x", value: "y" },
       "dummy-chart": { issueId: id, chart: { data: [], layout: {} } },
+      category: { categoryName: "c", industryName: "i", driverType: "d" },
+      formula: { driverTypeId: id, driverType: "d", kpi: "売上", formulas: ["売上 = a * b"] },
     };
     expect(routes).toHaveLength(Object.keys(createBodies).length * 5);
     const user = await signIn(request, secret);

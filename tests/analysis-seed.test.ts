@@ -384,10 +384,16 @@ describe("bun run seed (CLI)", () => {
       expect(first.out).toContain(
         "analysis catalogue: created 24, updated 0, unchanged 0, skipped 0, archived 0",
       );
+      expect(first.out).toContain(
+        "driver-tree masters: created 52, updated 0, unchanged 0, skipped 0, removed 0",
+      );
       const second = run("seed");
       expect(second.code).toBe(0);
       expect(second.out).toContain(
         "analysis catalogue: created 0, updated 0, unchanged 24, skipped 0, archived 0",
+      );
+      expect(second.out).toContain(
+        "driver-tree masters: created 0, updated 0, unchanged 52, skipped 0, removed 0",
       );
       expect(run("seed", "--force").code).toBe(0);
       expect(run("seed", "--bogus").code).toBe(2);

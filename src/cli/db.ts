@@ -97,6 +97,14 @@ export async function runDbCommand(args: string[]): Promise<number> {
               await cache.close();
             }
           }
+          const d = report.driverTree;
+          if ("missing" in d) console.log(`driver-tree masters: seed folder ${d.missing} not found`);
+          else {
+            console.log(
+              `driver-tree masters: created ${d.created}, updated ${d.updated}, unchanged ${d.unchanged}, skipped ${d.skipped}, removed ${d.removed}`,
+            );
+            for (const p of d.problems ?? []) console.log(`  skipped ${p.seedKey}: ${p.message}`);
+          }
           console.log(`dev admin: ${report.devAdmin}`);
           return 0;
         } catch (error) {

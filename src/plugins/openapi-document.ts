@@ -48,11 +48,12 @@ export const API_TAGS = [
   {
     name: "driver-tree",
     description:
-      "Driver trees: KPI decomposition built from formulas, nodes and relationships, policies (施策) and evaluation with ROI.",
+      "KPI driver trees: decomposition from formulas, nodes and relationships, policies (施策) and evaluation with ROI, category and formula masters, templates.",
   },
   {
     name: "admin",
-    description: "Analysis master data (validations, issues, axes, dummy data); system admins.",
+    description:
+      "Analysis master data (validations, issues, axes, dummy data) and driver-tree masters (categories, formulas); system admins.",
   },
 ] as const;
 export type ApiTag = (typeof API_TAGS)[number]["name"];

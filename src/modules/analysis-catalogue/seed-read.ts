@@ -84,7 +84,7 @@ export type PreparedSet = { themes: ThemeItem[]; issues: IssueItem[] };
  * it, and only on fields whose shape passed. Every problem names its file and field.
  */
 
-class Problems {
+export class Problems {
   readonly list: SeedProblem[] = [];
   constructor(private file = "") {}
   at(file: string) {
@@ -197,7 +197,7 @@ function messageOf(e: ValueError): string {
  * Records the shape problems of `value` (one per field) and answers whether a field is usable:
  * neither it nor anything above it failed.
  */
-function checkShape(p: Problems, schema: TSchema, value: unknown, prefix = "") {
+export function checkShape(p: Problems, schema: TSchema, value: unknown, prefix = "") {
   const bad: string[] = [];
   for (const e of Value.Errors(schema, value)) {
     const field = prefix + fieldOf(e.path);
@@ -213,14 +213,14 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /* The text fields are stored trimmed, so their limits apply to the trimmed text. */
-function trimmed(o: unknown, fields: readonly string[]): unknown {
+export function trimmed(o: unknown, fields: readonly string[]): unknown {
   if (!isObj(o)) return o;
   const out = { ...o };
   for (const f of fields) if (typeof out[f] === "string") out[f] = (out[f] as string).trim();
   return out;
 }
 
-function parseYaml(p: Problems, path: string): unknown {
+export function parseYaml(p: Problems, path: string): unknown {
   try {
     return Bun.YAML.parse(readFileSync(path, "utf8"));
   } catch (e) {

@@ -67,7 +67,7 @@ export type CatalogueSeedReport = SeedCounts & {
 type SeedLogger = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 export type SeedOptions = { dir: string; force?: boolean; logger?: SeedLogger };
 
-const hashOf = (state: unknown) => sha256Hex(canonicalJson(state));
+export const hashOf = (state: unknown) => sha256Hex(canonicalJson(state));
 
 /* ---------- writing ---------- */
 
@@ -114,12 +114,12 @@ const sortedState = (s: IssueState): IssueState => {
   return { ...s, axes: byId(s.axes), formulas: byId(s.formulas), charts: byId(s.charts) };
 };
 
-const zero = (): SeedCounts => ({ created: 0, updated: 0, unchanged: 0, skipped: 0, archived: 0 });
+export const zero = (): SeedCounts => ({ created: 0, updated: 0, unchanged: 0, skipped: 0, archived: 0 });
 
-type Decision = "create" | "update" | "unchanged" | "skip";
+export type Decision = "create" | "update" | "unchanged" | "skip";
 
 /** The rule of §6.4: an edited (or deleted) row wins over the files unless forced. */
-function decide(
+export function decide(
   stored: { contentHash: string | null; rowHash: string | null } | undefined,
   current: unknown | null,
   desiredHash: string,

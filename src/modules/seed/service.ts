@@ -4,10 +4,12 @@ import type { Config } from "@/config";
 import type { Database } from "@/db/client";
 import { insertDevAdmin } from "@/db/queries/users";
 import { type CatalogueSeedReport, seedAnalysisCatalogue } from "@/modules/analysis-catalogue/seed";
+import { type DriverTreeSeedReport, seedDriverTreeMasters } from "@/modules/driver-tree-master/seed";
 
 export type SeedReport = {
   devAdmin: "created" | "unchanged" | "skipped";
   analysis: CatalogueSeedReport | { missing: string };
+  driverTree: DriverTreeSeedReport | { missing: string };
 };
 
 export type SeedDatabaseOptions = {
@@ -23,7 +25,7 @@ export function seedDir(config: Config): string {
 }
 
 /*
- * Idempotent seed. The analysis catalogue is loaded in every environment (analysis.md §6.4); a
+ * Idempotent seed. The analysis catalogue and the driver-tree masters are loaded in every environment (analysis.md §6.4); a
  * missing seed folder is reported, not fatal, so an image without it still starts. In development
  * the DEV_MOCK_USER_EMAIL account exists as a system admin so the dev token works from the first
  * request. Throws SeedSetInvalidError (nothing written) when a seed set does not validate.
@@ -37,7 +39,11 @@ export async function seedDatabase(
   const analysis = existsSync(dir)
     ? await seedAnalysisCatalogue(db, { dir, force: options.force, logger: options.logger })
     : { missing: dir };
-  if (config.environment !== "development") return { devAdmin: "skipped", analysis };
+  const dtDir = join(seedDir(config), "driver-tree");
+  const driverTree = existsSync(dtDir)
+    ? await seedDriverTreeMasters(db, { dir: dtDir, force: options.force, logger: options.logger })
+    : { missing: dtDir };
+  if (config.environment !== "development") return { devAdmin: "skipped", analysis, driverTree };
   const created = await insertDevAdmin(db, config.devMockUserEmail);
-  return { devAdmin: created ? "created" : "unchanged", analysis };
+  return { devAdmin: created ? "created" : "unchanged", analysis, driverTree };
 }
