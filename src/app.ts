@@ -2,7 +2,7 @@ import { Elysia, ElysiaCustomStatusResponse } from "elysia";
 import type { AppDeps } from "@/deps";
 import { problem } from "@/lib/errors";
 import { registerFastFormats } from "@/lib/formats";
-import { inputRefused, inspectValue, parseJsonBody } from "@/lib/input-guard";
+import { inputRefused, inspectFlat, parseJsonBody } from "@/lib/input-guard";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
@@ -163,7 +163,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       // A JSON answer (the common case) is encoded here with one copy of prebuilt headers; the
       // framework passes a finished 200 response with empty `set.headers` through untouched.
       if ((ctor === Object || ctor === Array) && set.status === 200 && !set.cookie) {
-        const headers = policy.jsonHeaders(ctx.path);
+        const response = policy.jsonResponse(ctx.path, JSON.stringify(responseValue));
+        const headers = response.headers;
         const origin = request.headers.get("origin");
         if (origin !== null) {
           const cors = policy.corsHeaders(origin);
@@ -174,7 +175,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         set.headers = {};
         headers.set("Server-Timing", serverTiming(ctx));
         observe(request, { route, status: 200 });
-        return new Response(JSON.stringify(responseValue), { status: 200, headers });
+        return response;
       }
       // Anything else (files, streams, text, other statuses): the headers go into `set` for the
       // framework to merge, without replacing any the route set itself.
@@ -227,8 +228,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     .onTransform({ as: "global" }, ({ request, query, params }) => {
       const ctx = requestContext(request);
       if (ctx.inputError) return;
-      const errors = inspectValue(params, "/params");
-      const queryErrors = inspectValue(query, "/query");
+      const errors = inspectFlat(params, "/params");
+      const queryErrors = inspectFlat(query, "/query");
       if (errors.length + queryErrors.length > 0) ctx.inputError = inputRefused(errors.concat(queryErrors));
     })
     // Public routes have no auth macro: refused input is raised here, or by onError when the

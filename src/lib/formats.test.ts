@@ -10,6 +10,9 @@ import { registerFastFormats } from "@/lib/formats";
  * Live functions on the heap. A Zod (v4) schema is plain objects and closures — about two dozen
  * functions each — so a check that builds one per call shows up here, and a regex test does not.
  */
+/* The framework's own date-time check, before any test registers the fast ones. */
+const frameworkDateTime = FormatRegistry.Get("date-time")!;
+
 const liveFunctions = () => (heapStats().objectTypeCounts as Record<string, number>).Function ?? 0;
 
 /* Functions allocated per check, on average. */
@@ -50,5 +53,30 @@ describe("fast format checks", () => {
     expect(check("date", "2026-2-3")).toBe(false);
     expect(check("email", "a@example.com")).toBe(true);
     expect(check("email", "nope")).toBe(false);
+  });
+
+  test("date-time: the canonical form takes the anchored path; every other value gets the previous answer", () => {
+    const previous = frameworkDateTime;
+    registerFastFormats();
+    const fast = FormatRegistry.Get("date-time")!;
+    expect(fast).not.toBe(previous);
+    // Registered once: a second call does not wrap the wrapper.
+    registerFastFormats();
+    expect(FormatRegistry.Get("date-time")).toBe(fast);
+    const values = [
+      new Date().toISOString(),
+      "2026-02-28T10:00:00Z",
+      "2026-02-28T10:00:00.123+02:00",
+      "2026-02-28T10:00Z",
+      "2026-02-28 10:00:00",
+      '"2026-02-28T10:00:00Z"',
+      "2026-13-45T99:00:00Z",
+      "2026-02-28T10:00:00",
+      "not a date",
+      "",
+    ];
+    for (const v of values) expect({ v, ok: fast(v) }).toEqual({ v, ok: previous(v) });
+    expect(fast(new Date().toISOString())).toBe(true);
+    expect(fast("not a date")).toBe(false);
   });
 });

@@ -43,8 +43,9 @@ export function createHeaderPolicy(config: Config) {
   }
 
   /*
-   * The fixed part of every JSON answer, as a `Headers` built once: copying one costs a fraction
-   * of building it from a plain object, whose every name Bun validates and lower-cases again.
+   * The fixed part of every JSON answer, as a `Headers` built once. A response made from it copies
+   * it natively, several times cheaper than from a plain object, whose every name Bun validates
+   * and lower-cases again; the per-request headers are then set on the response's own copy.
    */
   const jsonBase = (fixed: Readonly<Record<string, string>>) =>
     new Headers({
@@ -55,9 +56,9 @@ export function createHeaderPolicy(config: Config) {
   const apiJson = jsonBase(apiHeaders);
   const docsJson = jsonBase(docsHeaders);
 
-  /** A fresh, mutable copy of the security headers plus `Cache-Control` and the JSON type. */
-  function jsonHeaders(path: string): Headers {
-    return new Headers(isDocs(path) ? docsJson : apiJson);
+  /** A 200 JSON response with the security headers, `Cache-Control` and the JSON type. */
+  function jsonResponse(path: string, body: string): Response {
+    return new Response(body, { status: 200, headers: isDocs(path) ? docsJson : apiJson });
   }
 
   /* A disallowed origin gets no CORS headers at all; that is not an error (api.md §4.1). */
@@ -81,7 +82,7 @@ export function createHeaderPolicy(config: Config) {
     };
   }
 
-  return { securityHeaders, jsonHeaders, corsHeaders, preflightHeaders };
+  return { securityHeaders, jsonResponse, corsHeaders, preflightHeaders };
 }
 
 export type HeaderPolicy = ReturnType<typeof createHeaderPolicy>;
