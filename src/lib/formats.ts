@@ -13,8 +13,11 @@ import { fullFormats } from "elysia/type-system/format";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type FormatCheck = (value: string) => boolean;
-/* Our own date-time wrappers, so a second registration does not wrap one in another. */
-const fastDateTime = new WeakSet<FormatCheck>();
+/* Our own date-time wrappers and the check each one falls back to (one wrapper, never two). */
+const fastDateTime = new WeakMap<FormatCheck, FormatCheck>();
+
+/** The check a fast wrapper falls back to (tests compare the two); the check itself otherwise. */
+export const fallbackOf = (check: FormatCheck): FormatCheck => fastDateTime.get(check) ?? check;
 
 const asCheck = (v: unknown): FormatCheck | null =>
   v instanceof RegExp
@@ -42,7 +45,7 @@ export function registerFastFormats(): void {
   if (dateTime && !fastDateTime.has(dateTime)) {
     const check: FormatCheck = (value) =>
       (CANONICAL_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) || dateTime(value);
-    fastDateTime.add(check);
+    fastDateTime.set(check, dateTime);
     FormatRegistry.Set("date-time", check);
   }
   FormatRegistry.Set("uuid", (value) => UUID.test(value));
