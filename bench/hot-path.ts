@@ -4,6 +4,7 @@
  *
  *   bun bench/hot-path.ts [--rounds 2] [--duration 10s] [--connections 64] [--threads 2]
  *                         [--case health,read1,read50,list] [--binary dist/camp-backend] [--out name]
+ *                         [--no-baseline] [--profile dir]
  *
  * Seed (bench/hot-seed.ts): 1,000 users, 200 projects × 10 members × 20 files. The product runs
  * in staging mode with JSON logs at info (to a file, counted afterwards), Redis on, rate limit on
@@ -28,6 +29,8 @@ const { values: flags } = parseArgs({
     case: { type: "string" },
     binary: { type: "string" },
     out: { type: "string" },
+    /* Directory for a CPU profile of the product (`--cpu-prof --cpu-prof-md`), written at exit. */
+    profile: { type: "string" },
     "no-baseline": { type: "boolean", default: false },
   },
 });
@@ -192,7 +195,12 @@ async function main() {
     BUN_JSC_forceRAMSize: process.env.BUN_JSC_forceRAMSize ?? "536870912",
   };
   // Migrate (the product does it at start), then seed.
-  const productCmd = flags.binary ? [resolve(flags.binary), "serve"] : ["bun", "src/index.ts"];
+  const profileArgs = flags.profile
+    ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-dir", resolve(flags.profile)]
+    : [];
+  const productCmd = flags.binary
+    ? [resolve(flags.binary), "serve"]
+    : ["bun", ...profileArgs, "src/index.ts"];
   const product = Bun.spawn(productCmd, { cwd: REPO, env, stdout: Bun.file(logFile), stderr: "inherit" });
   const children: Subprocess[] = [product];
   const stop = () => {
@@ -368,6 +376,8 @@ async function main() {
     void statSync;
   } finally {
     stop();
+    // The profile is written when the product exits.
+    if (flags.profile) await product.exited;
   }
 }
 

@@ -1,8 +1,8 @@
-import { Elysia } from "elysia";
+import { Elysia, ElysiaCustomStatusResponse } from "elysia";
 import type { AppDeps } from "@/deps";
 import { problem } from "@/lib/errors";
 import { registerFastFormats } from "@/lib/formats";
-import { inputRefused, inspectValue, parseJsonBody } from "@/lib/input-guard";
+import { inputRefused, inspectFlat, parseJsonBody } from "@/lib/input-guard";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
@@ -25,10 +25,10 @@ import {
   readLimited,
 } from "@/plugins/body-limit";
 import { mapError, mappedProblem, problemResponse } from "@/plugins/error-handler";
-import { observeHook } from "@/plugins/observability";
+import { createObserver, declaredBytes } from "@/plugins/observability";
 import { type DocumentedRoute, openapiDocument } from "@/plugins/openapi-document";
 import { rateLimitHook } from "@/plugins/rate-limit";
-import { beginRequest, pathOf, requestContext } from "@/plugins/request-context";
+import { beginRequest, type RequestContext, requestContext } from "@/plugins/request-context";
 import { createHeaderPolicy } from "@/plugins/security-headers";
 import { swaggerUi } from "@/plugins/swagger-ui";
 
@@ -92,36 +92,38 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
   // Read from this app's route table on first use, when every controller has registered.
   let multipart: ReadonlySet<string> | null = null;
 
+  const observe = createObserver(deps);
+  const serverTiming = (ctx: RequestContext) => `app;dur=${(performance.now() - ctx.startedAt).toFixed(1)}`;
+
   function baseHeaders(request: Request): Record<string, string> {
     const ctx = requestContext(request);
     return {
-      ...policy.securityHeaders(pathOf(request)),
+      ...policy.securityHeaders(ctx.path),
       ...policy.corsHeaders(request.headers.get("origin")),
       "X-Request-ID": ctx.requestId,
-      "Server-Timing": `app;dur=${(performance.now() - ctx.startedAt).toFixed(1)}`,
+      "Cache-Control": "no-store",
+      "Server-Timing": serverTiming(ctx),
     };
   }
 
   let app = new Elysia({ name: "camp-backend", normalize: false })
-    .onRequest(({ request, set, server }) => {
-      const ctx = beginRequest(request, server);
-      const origin = request.headers.get("origin");
+    // Headers are added when the response is built (mapResponse, or the error mapper), not here:
+    // a plain-object `set.headers` makes the framework rebuild every response's headers from it.
+    .onRequest(({ request }) => {
+      // The listening server, read here rather than from the context: asking the context for
+      // `server` makes the framework define a getter on every request's context.
+      const ctx = beginRequest(request, app.server);
       if (request.method === "OPTIONS") {
-        const preflight = policy.preflightHeaders(origin);
+        const preflight = policy.preflightHeaders(request.headers.get("origin"));
         return new Response(null, {
           status: 204,
           headers: {
-            ...policy.securityHeaders(pathOf(request)),
+            ...policy.securityHeaders(ctx.path),
             ...(preflight ?? {}),
             "X-Request-ID": ctx.requestId,
           },
         });
       }
-      const headers = set.headers as Record<string, string>;
-      Object.assign(headers, policy.securityHeaders(pathOf(request)));
-      if (origin !== null) Object.assign(headers, policy.corsHeaders(origin));
-      headers["X-Request-ID"] = ctx.requestId;
-      headers["Cache-Control"] = "no-store";
       ctx.deadlineAt = ctx.startedAt + config.requestTimeoutS * 1000;
       checkHeaderSize(config, request);
       checkDeclaredLength(config, request);
@@ -160,13 +162,52 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         detail: `Content-Type '${ct || "(none)"}' is not accepted here; send application/json.`,
       });
     })
-    .mapResponse({ as: "global" }, ({ request, set }) => {
+    .mapResponse({ as: "global" }, ({ request, set, responseValue, route }) => {
       const ctx = requestContext(request);
-      set.headers["Server-Timing"] = `app;dur=${(performance.now() - ctx.startedAt).toFixed(1)}`;
+      // The error mapper built this response whole (and observed it).
+      if (ctx.observed) return;
+      const own = set.headers as Record<string, string>;
+      const ctor = (responseValue as object | null | undefined)?.constructor;
+      // A JSON answer (the common case) is encoded here with one copy of prebuilt headers; the
+      // framework passes a finished 200 response with empty `set.headers` through untouched.
+      if ((ctor === Object || ctor === Array) && set.status === 200 && !set.cookie) {
+        const response = policy.jsonResponse(ctx.path, JSON.stringify(responseValue));
+        const headers = response.headers;
+        const origin = request.headers.get("origin");
+        if (origin !== null) {
+          const cors = policy.corsHeaders(origin);
+          for (const name in cors) headers.set(name, cors[name]);
+        }
+        headers.set("X-Request-ID", ctx.requestId);
+        for (const name in own) headers.set(name, own[name]);
+        set.headers = {};
+        headers.set("Server-Timing", serverTiming(ctx));
+        observe(request, { route, status: 200 });
+        return response;
+      }
+      // Anything else (files, streams, text, other statuses): the headers go into `set` for the
+      // framework to merge, without replacing any the route set itself.
+      const taken = new Set(Object.keys(own).map((name) => name.toLowerCase()));
+      const add = (name: string, value: string) => {
+        if (!taken.has(name.toLowerCase())) own[name] = value;
+      };
+      const fixed = policy.securityHeaders(ctx.path);
+      for (const name in fixed) add(name, fixed[name]);
+      const cors = policy.corsHeaders(request.headers.get("origin"));
+      for (const name in cors) add(name, cors[name]);
+      add("X-Request-ID", ctx.requestId);
+      add("Cache-Control", "no-store");
+      own["Server-Timing"] = serverTiming(ctx);
+      const response = responseValue instanceof Response ? responseValue : null;
+      const status =
+        responseValue instanceof ElysiaCustomStatusResponse
+          ? responseValue.code
+          : (response?.status ?? (typeof set.status === "number" ? set.status : 200));
+      observe(request, { route, status, bytes: response ? declaredBytes(response) : null });
     })
-    .onError({ as: "global" }, ({ code, error, request }) => {
+    .onError({ as: "global" }, ({ code, error, request, route }) => {
       const ctx = requestContext(request);
-      const path = pathOf(request);
+      const path = ctx.path;
       if (code === "VALIDATION" && ctx.inputError) error = ctx.inputError;
       deps.database.noteFailure(error);
       let mapped = mapError(code, error, config, logger, {
@@ -185,7 +226,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         }
       }
       ctx.status = mapped.status;
-      return problemResponse(mapped, path, ctx.requestId, baseHeaders(request));
+      const response = problemResponse(mapped, path, ctx.requestId, baseHeaders(request));
+      observe(request, { route, status: mapped.status, notFound: code === "NOT_FOUND" });
+      return response;
     })
     // Rate limit, then (in the auth macros' transform) authentication, then validation: a caller
     // without a valid token gets 401/429 before anything about its input is looked at.
@@ -193,8 +236,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     .onTransform({ as: "global" }, ({ request, query, params }) => {
       const ctx = requestContext(request);
       if (ctx.inputError) return;
-      const errors = inspectValue(params, "/params");
-      const queryErrors = inspectValue(query, "/query");
+      const errors = inspectFlat(params, "/params");
+      const queryErrors = inspectFlat(query, "/query");
       if (errors.length + queryErrors.length > 0) ctx.inputError = inputRefused(errors.concat(queryErrors));
     })
     // Public routes have no auth macro: refused input is raised here, or by onError when the
@@ -203,7 +246,6 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       const error = requestContext(request).inputError;
       if (error) throw error;
     })
-    .onAfterResponse({ as: "global" }, observeHook(deps))
     .use(
       openapiDocument({
         routes: (): readonly DocumentedRoute[] => app.routes,

@@ -99,15 +99,33 @@ export function isTrustedProxy(address: string, list: readonly string[]): boolea
   return ip !== null && trustedProxyMatcher(list)(ip);
 }
 
+/*
+ * Socket peers repeat (a proxy, a keep-alive client), and every request resolves its peer: the
+ * parse and the RFC 5952 text are kept per peer string, in a bounded map emptied when full.
+ */
+const PEERS_MAX = 4096;
+const peers = new Map<string, readonly [Ip, string] | null>();
+
+function parsedPeer(raw: string): readonly [Ip, string] | null {
+  let entry = peers.get(raw);
+  if (entry === undefined) {
+    const ip = parseIp(raw);
+    entry = ip ? ([ip, formatIp(ip)] as const) : null;
+    if (peers.size >= PEERS_MAX) peers.clear();
+    peers.set(raw, entry);
+  }
+  return entry;
+}
+
 /**
  * The client's address: the peer, or — when the peer is a trusted proxy — `CF-Connecting-IP`,
  * else the right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
  */
 export function resolveClientIp({ peerIp, headers, trustedProxies }: ClientIpInput): string | null {
   if (peerIp === null || peerIp === undefined || peerIp.trim() === "") return null;
-  const peer = parseIp(peerIp);
-  if (!peer) return peerIp.trim();
-  const peerText = formatIp(peer);
+  const known = parsedPeer(peerIp);
+  if (!known) return peerIp.trim();
+  const [peer, peerText] = known;
   if (trustedProxies.length === 0) return peerText;
   const trusted = trustedProxyMatcher(trustedProxies);
   if (!trusted(peer)) return peerText;

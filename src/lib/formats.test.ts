@@ -4,7 +4,7 @@ import "@elysiajs/openapi";
 import { FormatRegistry } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { t } from "elysia";
-import { registerFastFormats } from "@/lib/formats";
+import { fallbackOf, registerFastFormats } from "@/lib/formats";
 
 /*
  * Live functions on the heap. A Zod (v4) schema is plain objects and closures — about two dozen
@@ -50,5 +50,30 @@ describe("fast format checks", () => {
     expect(check("date", "2026-2-3")).toBe(false);
     expect(check("email", "a@example.com")).toBe(true);
     expect(check("email", "nope")).toBe(false);
+  });
+
+  test("date-time: the canonical form takes the anchored path; every other value gets the previous answer", () => {
+    registerFastFormats();
+    const fast = FormatRegistry.Get("date-time")!;
+    const previous = fallbackOf(fast);
+    expect(fast).not.toBe(previous);
+    // Registered once: a second call does not wrap the wrapper.
+    registerFastFormats();
+    expect(FormatRegistry.Get("date-time")).toBe(fast);
+    const values = [
+      new Date().toISOString(),
+      "2026-02-28T10:00:00Z",
+      "2026-02-28T10:00:00.123+02:00",
+      "2026-02-28T10:00Z",
+      "2026-02-28 10:00:00",
+      '"2026-02-28T10:00:00Z"',
+      "2026-13-45T99:00:00Z",
+      "2026-02-28T10:00:00",
+      "not a date",
+      "",
+    ];
+    for (const v of values) expect({ v, ok: fast(v) }).toEqual({ v, ok: previous(v) });
+    expect(fast(new Date().toISOString())).toBe(true);
+    expect(fast("not a date")).toBe(false);
   });
 });

@@ -68,6 +68,21 @@ export function inspectValue(value: unknown, base: string, limit = 20): FieldErr
   return errors;
 }
 
+/**
+ * `inspectValue` for the flat records of query strings and path parameters: a clean one (the
+ * usual case) is passed without building a path per key; anything else gets the full inspection.
+ */
+export function inspectFlat(value: Record<string, unknown> | null | undefined, base: string): FieldError[] {
+  if (!value) return [];
+  for (const key in value) {
+    const v = value[key];
+    if (typeof v !== "string" || FORBIDDEN_KEYS.has(key) || badStringReason(key) || badStringReason(v)) {
+      return inspectValue(value, base);
+    }
+  }
+  return [];
+}
+
 export const inputRefused = (errors: FieldError[]): AppError =>
   problem("VALIDATION_FAILED", { detail: "The request contains values that cannot be accepted.", errors });
 

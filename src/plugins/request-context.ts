@@ -21,6 +21,10 @@ export type RequestContext = {
   deadlineAt?: number;
   /** The server that received the request, for its socket peer; null under `app.handle`. */
   server?: IpSource | null;
+  /** The URL path, cut once: the headers, rate limit, error mapper and log line all read it. */
+  path: string;
+  /** Metrics and the log line are written once, by whichever stage produces the response. */
+  observed?: boolean;
 };
 
 type IpSource = { requestIP(request: Request): { address: string } | null };
@@ -50,6 +54,7 @@ export function beginRequest(request: Request, server: IpSource | null = null): 
     startedAt: performance.now(),
     userId: null,
     server,
+    path: urlPath(request.url),
   };
   (request as WithContext)[CONTEXT] = ctx;
   if (server) current.enterWith(ctx);
@@ -66,7 +71,10 @@ export function requestContext(request: Request): RequestContext {
 }
 
 export function pathOf(request: Request): string {
-  const url = request.url;
+  return (request as WithContext)[CONTEXT]?.path ?? urlPath(request.url);
+}
+
+function urlPath(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
   const q = url.indexOf("?", start);
