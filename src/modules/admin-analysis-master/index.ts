@@ -33,7 +33,7 @@ import * as service from "./service";
  * Admin CRUD for the analysis masters (api.md §2.12.1). Every route sits inside one admin guard so
  * a route added later cannot be left open. The check resolves after the global rate limiter, like
  * every other guard, so refused attempts are still counted.
- * The driver-tree `category`/`formula` masters are not here: their tables do not exist yet.
+ * The driver-tree `category`/`formula` masters live in the driver-tree-master module.
  */
 export function adminAnalysisMasterController(deps: AppDeps) {
   const db = deps.database.db;
