@@ -26,7 +26,7 @@ import {
 } from "@/plugins/body-limit";
 import { mapError, mappedProblem, problemResponse } from "@/plugins/error-handler";
 import { createObserver, declaredBytes } from "@/plugins/observability";
-import { type DocumentedRoute, openapiDocument } from "@/plugins/openapi-document";
+import { API_TAGS, type DocumentedRoute, openapiDocument } from "@/plugins/openapi-document";
 import { rateLimitHook } from "@/plugins/rate-limit";
 import { beginRequest, type RequestContext, requestContext } from "@/plugins/request-context";
 import { createHeaderPolicy } from "@/plugins/security-headers";
@@ -34,28 +34,6 @@ import { swaggerUi } from "@/plugins/swagger-ui";
 
 // After every import, so the OpenAPI plugin's Zod-backed format checks are already replaced.
 registerFastFormats();
-
-/* Tag descriptions shown as section headings in Swagger UI (order = display order). */
-const API_TAGS = [
-  { name: "system", description: "Service info, liveness/readiness probes and metrics. No authentication." },
-  {
-    name: "user_account",
-    description: "The signed-in user's account and settings; user administration (admin).",
-  },
-  { name: "project", description: "Projects and their settings; access follows the caller's project role." },
-  { name: "member", description: "Project members and roles (viewer, member, moderator, manager)." },
-  { name: "file", description: "Versioned project files: upload, download, versions and comparisons." },
-  {
-    name: "analysis",
-    description: "Analysis catalogue, sessions, steps, charts, exports and the analysis agent.",
-  },
-  {
-    name: "driver-tree",
-    description:
-      "KPI driver trees: decomposition from formulas, nodes and relationships, policies (施策) and evaluation with ROI, category and formula masters, templates.",
-  },
-  { name: "admin", description: "System-admin maintenance of the analysis and driver-tree masters." },
-];
 
 export type BuildOptions = {
   probes?: { cache: Probe | null; storage: Probe | null };
@@ -255,7 +233,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         // The plugin's page loads Swagger UI from a CDN; swaggerUi below serves pinned local assets.
         provider: null,
         documentation: {
-          tags: API_TAGS,
+          tags: API_TAGS.map((tag) => ({ ...tag })),
           info: {
             title: "camp-backend API",
             version: config.version,
