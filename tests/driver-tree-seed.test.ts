@@ -14,6 +14,7 @@ import {
   seededFormulaId,
 } from "@/modules/driver-tree-master/seed";
 import { isolatedDatabase, testApp, testConfig } from "./helpers/context";
+import { childLabels, driverTreeApi, nodeByLabel, seriesOf } from "./helpers/driver-tree";
 import { json } from "./helpers/http";
 import { jsonInit } from "./helpers/users";
 
@@ -231,6 +232,52 @@ describe("driver-tree master seed on a database", async () => {
       formulas: ["EBITDA = 営業利益 + 減価償却費", "営業利益 = 粗利 - 販管費", "粗利 = 売上 - 原価"],
       categoryId: expect.any(String),
     });
+  });
+
+  test("scenario 19 from the shipped masters: category → formula → tree → values → +5 % policy", async () => {
+    await seedDriverTreeMasters(iso.handle.db, { dir: SEED });
+    const { request } = await testApp({}, {}, iso.handle);
+    const project = await json(
+      await request(
+        "/api/v1/project",
+        jsonInit("POST", { name: "DT19", code: `DT-${crypto.randomUUID().slice(0, 6)}` }, DEV),
+      ),
+    );
+    const api = driverTreeApi(request, project.id);
+    const dev = { auth: DEV };
+    const cat = await json(await request(`${api.base}/category`, { headers: DEV }));
+    const driverType = cat.categories
+      .flatMap((c: any) => c.industries)
+      .flatMap((i: any) => i.driverTypes)
+      .find((d: any) => d.driverType === "キャパシティ×稼働率型①");
+    expect(driverType).toBeDefined();
+    const formula = (
+      await json(
+        await request(
+          `${api.base}/formula?driverTypeId=${driverType.driverTypeId}&kpi=${encodeURIComponent("売上")}`,
+          {
+            headers: DEV,
+          },
+        ),
+      )
+    ).formula;
+    expect(formula.formulas).toHaveLength(3);
+
+    const tree = await api.createTree(dev, { name: "稼働率", formulaId: formula.formulaId });
+    expect(childLabels(tree, "売上")).toEqual(["稼働部屋数", "単価"]);
+    expect(childLabels(tree, "稼働部屋数")).toEqual(["キャパシティ", "稼働率", "期間"]);
+    expect(childLabels(tree, "キャパシティ")).toEqual(["施設数", "施設当たり部屋数"]);
+    const values = { 施設数: 10, 施設当たり部屋数: 20, 稼働率: 0.8, 期間: 30, 単価: 10000 };
+    for (const [label, value] of Object.entries(values))
+      await api.patchNodeOk(dev, nodeByLabel(tree, label).id, { value });
+    const base = await api.data(dev, tree.id);
+    expect(seriesOf(base, "売上").baseline).toEqual([48_000_000]);
+    expect(seriesOf(base, "キャパシティ").baseline).toEqual([200]);
+    expect(seriesOf(base, "稼働部屋数").baseline).toEqual([4_800]);
+    await api.addPolicy(dev, nodeByLabel(tree, "単価").id, { name: "単価改定", value: 5 });
+    const sim = seriesOf(await api.data(dev, tree.id), "売上");
+    expect(Math.abs((sim.simulated[0] as number) - 50_400_000)).toBeLessThan(1e-6);
+    expect(Math.abs((sim.delta[0] as number) - 2_400_000)).toBeLessThan(1e-6);
   });
 });
 
