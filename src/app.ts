@@ -4,6 +4,9 @@ import { problem } from "@/lib/errors";
 import { registerFastFormats } from "@/lib/formats";
 import { inputRefused, inspectValue, parseJsonBody } from "@/lib/input-guard";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
+import { adminAuditController } from "@/modules/admin-audit";
+import { adminAuthSessionController } from "@/modules/admin-auth-session";
+import { adminSettingsController } from "@/modules/admin-settings";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
@@ -22,6 +25,7 @@ import {
   readLimited,
 } from "@/plugins/body-limit";
 import { mapError, mappedProblem, problemResponse } from "@/plugins/error-handler";
+import { maintenanceHook } from "@/plugins/maintenance";
 import { observeHook } from "@/plugins/observability";
 import { type DocumentedRoute, openapiDocument } from "@/plugins/openapi-document";
 import { rateLimitHook } from "@/plugins/rate-limit";
@@ -46,7 +50,11 @@ const API_TAGS = [
     name: "analysis",
     description: "Analysis catalogue, sessions, steps, charts, exports and the analysis agent.",
   },
-  { name: "admin", description: "System-admin maintenance of the analysis masters." },
+  {
+    name: "admin",
+    description:
+      "System administration: analysis masters, settings and maintenance mode, auth sessions, audit log.",
+  },
 ];
 
 export type BuildOptions = {
@@ -182,6 +190,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
     // Rate limit, then (in the auth macros' transform) authentication, then validation: a caller
     // without a valid token gets 401/429 before anything about its input is looked at.
     .onTransform({ as: "global" }, rateLimitHook(deps))
+    .onTransform({ as: "global" }, maintenanceHook(deps))
     .onTransform({ as: "global" }, ({ request, query, params }) => {
       const ctx = requestContext(request);
       if (ctx.inputError) return;
@@ -233,6 +242,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(analysisCatalogueController(deps))
         .use(analysisSessionController(deps))
         .use(adminAnalysisMasterController(deps))
+        .use(adminSettingsController(deps))
+        .use(adminAuthSessionController(deps))
+        .use(adminAuditController(deps))
         .use(analysisAgentController(deps)),
     );
 

@@ -1,0 +1,62 @@
+import { t } from "elysia";
+import { Closed, IdOf, Int, PageQuery, Ts, UserRef, Uuid } from "@/lib/schema";
+import { AUDIT_EVENT_TYPES, SEVERITIES } from "./queries";
+
+export const AuditEventType = t.UnionEnum(AUDIT_EVENT_TYPES, { title: "AuditEventType" });
+export const Severity = t.UnionEnum(SEVERITIES, { title: "Severity" });
+const Outcome = t.Union([t.Literal("success"), t.Literal("denied"), t.Literal("failed")]);
+
+export const AuditEntry = t.Object(
+  {
+    id: Uuid,
+    eventType: AuditEventType,
+    action: t.String(),
+    resourceType: t.String(),
+    resourceId: t.Union([Uuid, t.Null()]),
+    projectId: t.Union([Uuid, t.Null()]),
+    actor: t.Union([UserRef, t.Null()]),
+    actorEmail: t.Union([t.String(), t.Null()]),
+    outcome: Outcome,
+    statusCode: t.Union([Int(), t.Null()]),
+    severity: Severity,
+    oldValue: t.Unknown(),
+    newValue: t.Unknown(),
+    changedFields: t.Array(t.String()),
+    ipAddress: t.Union([t.String(), t.Null()]),
+    userAgent: t.Union([t.String(), t.Null()]),
+    requestId: t.Union([t.String(), t.Null()]),
+    metadata: t.Union([t.Record(t.String(), t.Unknown()), t.Null()]),
+    createdAt: Ts,
+  },
+  { title: "AuditEntry" },
+);
+
+const filters = {
+  action: t.Optional(t.String({ minLength: 1, maxLength: 50 })),
+  userId: t.Optional(IdOf("Acting user")),
+  resourceType: t.Optional(t.String({ minLength: 1, maxLength: 50 })),
+  resourceId: t.Optional(IdOf("Resource")),
+  projectId: t.Optional(IdOf("Project")),
+  severity: t.Optional(Severity),
+  outcome: t.Optional(Outcome),
+  from: t.Optional(t.String({ format: "date-time", description: "Inclusive lower bound of createdAt" })),
+  to: t.Optional(t.String({ format: "date-time", description: "Exclusive upper bound of createdAt" })),
+};
+
+export const AuditListQuery = Closed({ ...PageQuery, eventType: t.Optional(AuditEventType), ...filters });
+export const AuditTypedQuery = Closed({ ...PageQuery, ...filters });
+export const AuditSecurityQuery = Closed({
+  ...PageQuery,
+  ...filters,
+  minSeverity: t.Optional(Severity),
+});
+export const ResourceParams = Closed({
+  resourceType: t.String({ minLength: 1, maxLength: 50 }),
+  resourceId: IdOf("Resource"),
+});
+export const PageOnlyQuery = Closed({ ...PageQuery });
+export const AuditExportQuery = Closed({
+  eventType: t.Optional(AuditEventType),
+  ...filters,
+  format: t.Optional(t.Union([t.Literal("csv"), t.Literal("json")], { default: "csv" })),
+});

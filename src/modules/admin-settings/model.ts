@@ -1,0 +1,70 @@
+import { t } from "elysia";
+import { Closed, Int, Ts, UserRef } from "@/lib/schema";
+import { SETTING_CATEGORIES } from "./queries";
+
+export const SettingCategory = t.UnionEnum(SETTING_CATEGORIES, { title: "SettingCategory" });
+
+export const Setting = t.Object(
+  {
+    category: SettingCategory,
+    key: t.String(),
+    value: t.Unknown({
+      description: 'The effective value ("***" when isSecret); the default while never set',
+    }),
+    valueType: t.Union([t.Literal("STRING"), t.Literal("NUMBER"), t.Literal("BOOLEAN"), t.Literal("JSON")]),
+    description: t.Union([t.String(), t.Null()]),
+    isSecret: t.Boolean(),
+    isEditable: t.Boolean(),
+    minimum: t.Union([t.Number(), t.Null()], { description: "NUMBER settings: smallest accepted value" }),
+    maximum: t.Union([t.Number(), t.Null()], { description: "NUMBER settings: largest accepted value" }),
+    updatedBy: t.Union([UserRef, t.Null()]),
+    updatedAt: t.Union([Ts, t.Null()], { description: "null while the default applies (never set)" }),
+  },
+  { title: "Setting" },
+);
+
+export const AllSettings = t.Object(
+  {
+    categories: t.Record(t.String(), t.Array(Setting), {
+      description: "Every category (SettingCategory) with its settings",
+    }),
+  },
+  { title: "SettingsByCategory" },
+);
+
+export const CategorySettings = t.Object(
+  { category: SettingCategory, items: t.Array(Setting) },
+  { title: "SettingsOfCategory" },
+);
+
+export const CategoryParams = Closed({ category: SettingCategory });
+export const SettingParams = Closed({
+  category: SettingCategory,
+  key: t.String({ minLength: 1, maxLength: 100, pattern: "^[a-z0-9_]+$" }),
+});
+
+export const SettingPatch = Closed(
+  { value: t.Unknown({ description: "Coerced by the setting's valueType and checked against its range" }) },
+  { title: "SettingPatch" },
+);
+
+export const MaintenanceEnable = Closed(
+  {
+    message: t.Optional(t.String({ maxLength: 500 })),
+    allowAdminAccess: t.Optional(t.Boolean({ default: true })),
+    retryAfterSeconds: t.Optional(Int({ minimum: 60, maximum: 86400, default: 3600 })),
+  },
+  { title: "MaintenanceEnable" },
+);
+
+export const MaintenanceState = t.Object(
+  {
+    enabled: t.Boolean(),
+    message: t.Union([t.String(), t.Null()]),
+    allowAdminAccess: t.Boolean(),
+    retryAfterSeconds: Int({ minimum: 1 }),
+    changedAt: t.Union([Ts, t.Null()]),
+    changedBy: t.Union([UserRef, t.Null()]),
+  },
+  { title: "MaintenanceState" },
+);
