@@ -2,8 +2,21 @@ import { t } from "elysia";
 import { Closed, IdOf, Int, PageQuery, Ts, UserRef, Uuid } from "@/lib/schema";
 import { AUDIT_EVENT_TYPES, SEVERITIES } from "./queries";
 
-export const AuditEventType = t.UnionEnum(AUDIT_EVENT_TYPES, { title: "AuditEventType" });
-export const Severity = t.UnionEnum(SEVERITIES, { title: "Severity" });
+/* Literal unions, not t.UnionEnum: an optional UnionEnum in a query is filled with its first member. */
+export const AuditEventType = t.Union(
+  [t.Literal("DATA_CHANGE"), t.Literal("ACCESS"), t.Literal("SECURITY"), t.Literal("SYSTEM")],
+  { title: "AuditEventType" },
+);
+export const Severity = t.Union(
+  [t.Literal("INFO"), t.Literal("WARNING"), t.Literal("ERROR"), t.Literal("CRITICAL")],
+  {
+    title: "Severity",
+  },
+);
+/* Kept in step with the table's CHECK lists. */
+export const ENUMS_MATCH =
+  AuditEventType.anyOf.every((l, i) => l.const === AUDIT_EVENT_TYPES[i]) &&
+  Severity.anyOf.every((l, i) => l.const === SEVERITIES[i]);
 const Outcome = t.Union([t.Literal("success"), t.Literal("denied"), t.Literal("failed")]);
 
 export const AuditEntry = t.Object(

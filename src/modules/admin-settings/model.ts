@@ -2,7 +2,22 @@ import { t } from "elysia";
 import { Closed, Int, Ts, UserRef } from "@/lib/schema";
 import { SETTING_CATEGORIES } from "./queries";
 
-export const SettingCategory = t.UnionEnum(SETTING_CATEGORIES, { title: "SettingCategory" });
+/* A literal union, not t.UnionEnum: an optional UnionEnum in a query is filled with its first member. */
+export const SettingCategory = t.Union(
+  [
+    t.Literal("GENERAL"),
+    t.Literal("SECURITY"),
+    t.Literal("NOTIFICATION"),
+    t.Literal("MAINTENANCE"),
+    t.Literal("STORAGE"),
+    t.Literal("API"),
+    t.Literal("RETENTION"),
+    t.Literal("LLM"),
+  ],
+  { title: "SettingCategory" },
+);
+/* Kept in step with the table's CHECK list. */
+export const CATEGORIES_MATCH = SettingCategory.anyOf.every((l, i) => l.const === SETTING_CATEGORIES[i]);
 
 export const Setting = t.Object(
   {
