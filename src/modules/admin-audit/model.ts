@@ -2,17 +2,22 @@ import { t } from "elysia";
 import { Closed, IdOf, Int, PageQuery, Ts, UserRef, Uuid } from "@/lib/schema";
 import { AUDIT_EVENT_TYPES, SEVERITIES } from "./queries";
 
-/* Literal unions, not t.UnionEnum: an optional UnionEnum in a query is filled with its first member. */
-export const AuditEventType = t.Union(
-  [t.Literal("DATA_CHANGE"), t.Literal("ACCESS"), t.Literal("SECURITY"), t.Literal("SYSTEM")],
-  { title: "AuditEventType" },
-);
-export const Severity = t.Union(
-  [t.Literal("INFO"), t.Literal("WARNING"), t.Literal("ERROR"), t.Literal("CRITICAL")],
-  {
-    title: "Severity",
-  },
-);
+/*
+ * Untitled literal unions (the document inlines them as enums), not t.UnionEnum: an optional
+ * UnionEnum in a query is filled with its first member.
+ */
+export const AuditEventType = t.Union([
+  t.Literal("DATA_CHANGE"),
+  t.Literal("ACCESS"),
+  t.Literal("SECURITY"),
+  t.Literal("SYSTEM"),
+]);
+export const Severity = t.Union([
+  t.Literal("INFO"),
+  t.Literal("WARNING"),
+  t.Literal("ERROR"),
+  t.Literal("CRITICAL"),
+]);
 /* Kept in step with the table's CHECK lists. */
 export const ENUMS_MATCH =
   AuditEventType.anyOf.every((l, i) => l.const === AUDIT_EVENT_TYPES[i]) &&

@@ -2,20 +2,20 @@ import { t } from "elysia";
 import { Closed, Int, Ts, UserRef } from "@/lib/schema";
 import { SETTING_CATEGORIES } from "./queries";
 
-/* A literal union, not t.UnionEnum: an optional UnionEnum in a query is filled with its first member. */
-export const SettingCategory = t.Union(
-  [
-    t.Literal("GENERAL"),
-    t.Literal("SECURITY"),
-    t.Literal("NOTIFICATION"),
-    t.Literal("MAINTENANCE"),
-    t.Literal("STORAGE"),
-    t.Literal("API"),
-    t.Literal("RETENTION"),
-    t.Literal("LLM"),
-  ],
-  { title: "SettingCategory" },
-);
+/*
+ * An untitled literal union (the document inlines it as an enum), not t.UnionEnum: an optional
+ * UnionEnum in a query is filled with its first member.
+ */
+export const SettingCategory = t.Union([
+  t.Literal("GENERAL"),
+  t.Literal("SECURITY"),
+  t.Literal("NOTIFICATION"),
+  t.Literal("MAINTENANCE"),
+  t.Literal("STORAGE"),
+  t.Literal("API"),
+  t.Literal("RETENTION"),
+  t.Literal("LLM"),
+]);
 /* Kept in step with the table's CHECK list. */
 export const CATEGORIES_MATCH = SettingCategory.anyOf.every((l, i) => l.const === SETTING_CATEGORIES[i]);
 
