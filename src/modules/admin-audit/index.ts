@@ -1,10 +1,11 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { contentDisposition } from "@/lib/file-types";
-import { Page } from "@/lib/schema";
+import { docSchema, Page } from "@/lib/schema";
 import { authPlugin } from "@/plugins/auth";
 import {
   AuditEntry,
+  AuditExport,
   AuditExportQuery,
   AuditListQuery,
   AuditSecurityQuery,
@@ -113,7 +114,10 @@ export function adminAuditController(deps: AppDeps) {
                     "Content-Disposition": { schema: { type: "string" } },
                     "X-Export-Truncated": { schema: { type: "string", enum: ["true", "false"] } },
                   },
-                  content: { "text/csv": { schema: binary }, "application/json": { schema: binary } },
+                  content: {
+                    "text/csv": { schema: binary },
+                    "application/json": { schema: docSchema(AuditExport) },
+                  },
                 },
               },
             },

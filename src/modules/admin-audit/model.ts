@@ -50,31 +50,45 @@ export const AuditEntry = t.Object(
 );
 
 const filters = {
-  action: t.Optional(t.String({ minLength: 1, maxLength: 50 })),
+  action: t.Optional(
+    t.String({ minLength: 1, maxLength: 50, description: "Exact action (CREATE, LOGIN_FAILED, …)" }),
+  ),
   userId: t.Optional(IdOf("Acting user")),
-  resourceType: t.Optional(t.String({ minLength: 1, maxLength: 50 })),
+  resourceType: t.Optional(t.String({ minLength: 1, maxLength: 50, description: "Exact resource type" })),
   resourceId: t.Optional(IdOf("Resource")),
   projectId: t.Optional(IdOf("Project")),
-  severity: t.Optional(Severity),
-  outcome: t.Optional(Outcome),
+  severity: t.Optional(t.Union(Severity.anyOf, { description: "Exact severity" })),
+  outcome: t.Optional(t.Union(Outcome.anyOf, { description: "success, denied or failed" })),
   from: t.Optional(t.String({ format: "date-time", description: "Inclusive lower bound of createdAt" })),
   to: t.Optional(t.String({ format: "date-time", description: "Exclusive upper bound of createdAt" })),
 };
 
-export const AuditListQuery = Closed({ ...PageQuery, eventType: t.Optional(AuditEventType), ...filters });
+const eventType = t.Optional(t.Union(AuditEventType.anyOf, { description: "Only this event type" }));
+export const AuditListQuery = Closed({ ...PageQuery, eventType, ...filters });
 export const AuditTypedQuery = Closed({ ...PageQuery, ...filters });
 export const AuditSecurityQuery = Closed({
   ...PageQuery,
   ...filters,
-  minSeverity: t.Optional(Severity),
+  minSeverity: t.Optional(t.Union(Severity.anyOf, { description: "This severity and above" })),
 });
 export const ResourceParams = Closed({
-  resourceType: t.String({ minLength: 1, maxLength: 50 }),
+  resourceType: t.String({
+    minLength: 1,
+    maxLength: 50,
+    description: "Resource type (project, user_account, …)",
+  }),
   resourceId: IdOf("Resource"),
 });
 export const PageOnlyQuery = Closed({ ...PageQuery });
 export const AuditExportQuery = Closed({
-  eventType: t.Optional(AuditEventType),
+  eventType,
   ...filters,
-  format: t.Optional(t.Union([t.Literal("csv"), t.Literal("json")], { default: "csv" })),
+  format: t.Optional(
+    t.Union([t.Literal("csv"), t.Literal("json")], { default: "csv", description: "csv (default) or json" }),
+  ),
+});
+
+export const AuditExport = t.Array(AuditEntry, {
+  title: "AuditExport",
+  description: "format=json: the entries",
 });

@@ -52,10 +52,11 @@ export const CategorySettings = t.Object(
   { title: "SettingsOfCategory" },
 );
 
-export const CategoryParams = Closed({ category: SettingCategory });
+const categoryParam = t.Union(SettingCategory.anyOf, { description: "Setting category" });
+export const CategoryParams = Closed({ category: categoryParam });
 export const SettingParams = Closed({
-  category: SettingCategory,
-  key: t.String({ minLength: 1, maxLength: 100, pattern: "^[a-z0-9_]+$" }),
+  category: categoryParam,
+  key: t.String({ minLength: 1, maxLength: 100, pattern: "^[a-z0-9_]+$", description: "Setting key" }),
 });
 
 export const SettingPatch = Closed(
