@@ -3,6 +3,7 @@ import type { AppDeps } from "@/deps";
 import { problem } from "@/lib/errors";
 import { registerFastFormats } from "@/lib/formats";
 import { inputRefused, inspectValue, parseJsonBody } from "@/lib/input-guard";
+import { adminActivityController } from "@/modules/admin-activity";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { adminAuditController } from "@/modules/admin-audit";
 import { adminAuthSessionController } from "@/modules/admin-auth-session";
@@ -16,6 +17,7 @@ import { projectController } from "@/modules/project";
 import { systemController } from "@/modules/system";
 import type { Probe } from "@/modules/system/service";
 import { userAccountController } from "@/modules/user-account";
+import { activityHook } from "@/plugins/activity";
 import {
   checkDeclaredLength,
   checkHeaderSize,
@@ -185,6 +187,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         }
       }
       ctx.status = mapped.status;
+      ctx.errorCode = mapped.code;
+      ctx.errorDetail = mapped.detail;
       return problemResponse(mapped, path, ctx.requestId, baseHeaders(request));
     })
     // Rate limit, then (in the auth macros' transform) authentication, then validation: a caller
@@ -205,6 +209,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       if (error) throw error;
     })
     .onAfterResponse({ as: "global" }, observeHook(deps))
+    .onAfterResponse({ as: "global" }, activityHook(deps))
     .use(
       openapiDocument({
         routes: (): readonly DocumentedRoute[] => app.routes,
@@ -245,6 +250,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(adminSettingsController(deps))
         .use(adminAuthSessionController(deps))
         .use(adminAuditController(deps))
+        .use(adminActivityController(deps))
         .use(analysisAgentController(deps)),
     );
 

@@ -12,6 +12,7 @@ import { installCrashPolicy } from "@/lib/crash-policy";
 import { createLlmProvider, traceToLog } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
+import { ActivityRecorder } from "@/modules/admin-activity/recorder";
 import { SettingsStore } from "@/modules/admin-settings/store";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
@@ -70,6 +71,7 @@ export async function createDeps(
     cache,
     storage,
     settings: new SettingsStore(database.db, cache, config, logger),
+    activity: new ActivityRecorder({ db: database.db, logger, onDrop: (n) => metrics.activityDropped(n) }),
     jobs,
     verifier: createTokenVerifier(config),
     rateLimiter,
@@ -87,6 +89,7 @@ export async function createDeps(
 export async function closeDeps(deps: AppDeps, databaseGraceS = 5): Promise<void> {
   const { logger } = deps;
   await deps.jobs?.stop().catch((err) => logger.error({ err }, "job runner stop failed"));
+  await deps.activity?.close().catch((err) => logger.error({ err }, "activity log drain failed"));
   await deps.enginePool.close().catch((err) => logger.error({ err }, "analysis worker pool close failed"));
   clearAnalysisCaches(deps.analysisCaches);
   await deps.database.close(databaseGraceS).catch((err) => logger.error({ err }, "database close failed"));

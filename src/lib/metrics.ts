@@ -179,6 +179,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     buckets: JOB_DURATION_BUCKETS,
     registers: [registry],
   });
+  const activityLogDroppedTotal = new Counter({
+    name: "activity_log_dropped_total",
+    help: "Activity-log rows dropped (queue full, or the batch insert failed)",
+    registers: [registry],
+  });
   const backgroundJobLeader = new Gauge({
     name: "background_job_leader",
     help: "1 while this process holds the job runner's leadership, else 0",
@@ -289,6 +294,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     observeJobRun(job: string, outcome: "ok" | "failed", durationS: number): void {
       backgroundJobRunsTotal.inc({ job, outcome });
       backgroundJobDurationSeconds.observe({ job }, durationS);
+    },
+
+    activityDropped(n: number): void {
+      activityLogDroppedTotal.inc(n);
     },
 
     setJobLeader(leader: boolean): void {

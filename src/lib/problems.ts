@@ -196,7 +196,6 @@ export const PROBLEMS = {
     status: 404,
     title: "Log entry not found",
     detail: "No such activity-log entry.",
-    planned: true,
   },
 
   // 409

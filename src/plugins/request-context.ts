@@ -12,6 +12,9 @@ export type RequestContext = {
   userId: string | null;
   /** Final status when an error response was produced (the framework does not expose it later). */
   status?: number;
+  /** The problem `code` and `detail` of an error response (the activity log keeps them). */
+  errorCode?: string;
+  errorDetail?: string;
   /**
    * Input refused at parse or transform time (too deep, NUL, lone surrogates, reserved keys),
    * raised only after authentication so an anonymous caller learns nothing about its body.

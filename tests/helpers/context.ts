@@ -14,6 +14,7 @@ import { createChartRenderer } from "@/lib/chart-render";
 import { newId } from "@/lib/ids";
 import { createLlmProvider } from "@/lib/llm";
 import { metrics } from "@/lib/metrics";
+import { ActivityRecorder } from "@/modules/admin-activity/recorder";
 import { SettingsStore } from "@/modules/admin-settings/store";
 import type { EnginePool } from "@/modules/analysis/engine-pool";
 import { createAnalysisCaches } from "@/modules/analysis-session/caches";
@@ -88,6 +89,11 @@ export async function testDeps(
     cache,
     storage,
     settings: new SettingsStore(db.db, cache, config, silentLogger),
+    activity: new ActivityRecorder({
+      db: db.db,
+      logger: silentLogger,
+      onDrop: (n) => metrics.activityDropped(n),
+    }),
     verifier: createTokenVerifier(config),
     rateLimiter: rateLimiterFor(config, cache, silentLogger),
     metrics,
