@@ -12,7 +12,7 @@ import { pathOf } from "@/plugins/request-context";
  * (modules/admin-settings/store.ts), so the warm path adds no I/O.
  */
 
-const exempt = (path: string) =>
+export const maintenanceExempt = (path: string) =>
   path === "/health" ||
   path.startsWith("/health/") ||
   path === "/metrics" ||
@@ -27,7 +27,7 @@ export function maintenanceHook(deps: AppDeps) {
     const m = store.maintenance(snapshot);
     if (!m.enabled) return;
     const path = pathOf(request);
-    if (exempt(path)) return;
+    if (maintenanceExempt(path)) return;
     if (m.allowAdminAccess || path.startsWith(MAINTENANCE_ROUTES)) {
       const auth = await authStateOf(deps, request);
       if (auth.caller?.isSystemAdmin) return;
