@@ -93,7 +93,8 @@ export class JobRunner {
   runNow(name: string): Promise<RunOutcome> {
     const job = this.jobs.get(name);
     if (!job) throw new Error(`unknown job ${name}`);
-    return this.execute(job);
+    // Its own signal: a runner that stopped leading has aborted the scheduled runs' one.
+    return this.execute(job, this.leader ? this.abort.signal : new AbortController().signal);
   }
 
   private scheduleElection(delayMs: number): void {
@@ -160,26 +161,26 @@ export class JobRunner {
     const timer = setTimeout(async () => {
       this.timers.delete(job.name);
       if (!this.leader) return;
-      await this.execute(job);
+      await this.execute(job, this.abort.signal);
       if (this.leader) this.scheduleJob(job, job.everyMs);
     }, delayMs);
     timer.unref?.();
     this.timers.set(job.name, timer);
   }
 
-  private execute(job: JobSpec): Promise<RunOutcome> {
+  private execute(job: JobSpec, signal: AbortSignal): Promise<RunOutcome> {
     const inFlight = this.running.get(job.name);
     if (inFlight) return inFlight;
-    const run = this.runOnce(job).finally(() => this.running.delete(job.name));
+    const run = this.runOnce(job, signal).finally(() => this.running.delete(job.name));
     this.running.set(job.name, run);
     return run;
   }
 
-  private async runOnce(job: JobSpec): Promise<RunOutcome> {
+  private async runOnce(job: JobSpec, signal: AbortSignal): Promise<RunOutcome> {
     const { logger, metrics } = this.options;
     const started = performance.now();
     try {
-      const result = (await job.run(this.abort.signal)) ?? undefined;
+      const result = (await job.run(signal)) ?? undefined;
       const durationMs = performance.now() - started;
       metrics.observeJobRun(job.name, "ok", durationMs / 1000);
       const busy = result !== undefined && Object.values(result).some((n) => n !== 0);
