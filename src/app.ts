@@ -3,7 +3,11 @@ import type { AppDeps } from "@/deps";
 import { problem } from "@/lib/errors";
 import { registerFastFormats } from "@/lib/formats";
 import { inputRefused, inspectFlat, parseJsonBody } from "@/lib/input-guard";
+import { adminActivityController } from "@/modules/admin-activity";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
+import { adminAuditController } from "@/modules/admin-audit";
+import { adminAuthSessionController } from "@/modules/admin-auth-session";
+import { adminSettingsController } from "@/modules/admin-settings";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
@@ -16,6 +20,7 @@ import { projectController } from "@/modules/project";
 import { systemController } from "@/modules/system";
 import type { Probe } from "@/modules/system/service";
 import { userAccountController } from "@/modules/user-account";
+import { activityHook } from "@/plugins/activity";
 import {
   checkDeclaredLength,
   checkHeaderSize,
@@ -25,6 +30,7 @@ import {
   readLimited,
 } from "@/plugins/body-limit";
 import { mapError, mappedProblem, problemResponse } from "@/plugins/error-handler";
+import { maintenanceHook } from "@/plugins/maintenance";
 import { createObserver, declaredBytes } from "@/plugins/observability";
 import { API_TAGS, type DocumentedRoute, openapiDocument } from "@/plugins/openapi-document";
 import { rateLimitHook } from "@/plugins/rate-limit";
@@ -71,6 +77,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
   let multipart: ReadonlySet<string> | null = null;
 
   const observe = createObserver(deps);
+  const recordActivity = activityHook(deps);
   const serverTiming = (ctx: RequestContext) => `app;dur=${(performance.now() - ctx.startedAt).toFixed(1)}`;
 
   function baseHeaders(request: Request): Record<string, string> {
@@ -140,7 +147,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         detail: `Content-Type '${ct || "(none)"}' is not accepted here; send application/json.`,
       });
     })
-    .mapResponse({ as: "global" }, ({ request, set, responseValue, route }) => {
+    .mapResponse({ as: "global" }, ({ request, set, responseValue, route, params, body }) => {
       const ctx = requestContext(request);
       // The error mapper built this response whole (and observed it).
       if (ctx.observed) return;
@@ -161,6 +168,7 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         set.headers = {};
         headers.set("Server-Timing", serverTiming(ctx));
         observe(request, { route, status: 200 });
+        recordActivity({ request, route, params, body, status: 200 });
         return response;
       }
       // Anything else (files, streams, text, other statuses): the headers go into `set` for the
@@ -182,8 +190,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
           ? responseValue.code
           : (response?.status ?? (typeof set.status === "number" ? set.status : 200));
       observe(request, { route, status, bytes: response ? declaredBytes(response) : null });
+      recordActivity({ request, route, params, body, status });
     })
-    .onError({ as: "global" }, ({ code, error, request, route }) => {
+    .onError({ as: "global" }, ({ code, error, request, route, params, body }) => {
       const ctx = requestContext(request);
       const path = ctx.path;
       if (code === "VALIDATION" && ctx.inputError) error = ctx.inputError;
@@ -204,13 +213,17 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         }
       }
       ctx.status = mapped.status;
+      ctx.errorCode = mapped.code;
+      ctx.errorDetail = mapped.detail;
       const response = problemResponse(mapped, path, ctx.requestId, baseHeaders(request));
       observe(request, { route, status: mapped.status, notFound: code === "NOT_FOUND" });
+      recordActivity({ request, route, params, body, status: mapped.status, notFound: code === "NOT_FOUND" });
       return response;
     })
     // Rate limit, then (in the auth macros' transform) authentication, then validation: a caller
     // without a valid token gets 401/429 before anything about its input is looked at.
     .onTransform({ as: "global" }, rateLimitHook(deps))
+    .onTransform({ as: "global" }, maintenanceHook(deps))
     .onTransform({ as: "global" }, ({ request, query, params }) => {
       const ctx = requestContext(request);
       if (ctx.inputError) return;
@@ -265,6 +278,10 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(driverTreeMasterController(deps))
         .use(driverTreeTemplateController(deps))
         .use(adminDriverTreeMasterController(deps))
+        .use(adminSettingsController(deps))
+        .use(adminAuthSessionController(deps))
+        .use(adminAuditController(deps))
+        .use(adminActivityController(deps))
         .use(analysisAgentController(deps)),
     );
 

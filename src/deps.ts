@@ -8,8 +8,11 @@ import type { LlmProvider } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
 import type { RateLimiter } from "@/lib/rate-limit";
 import type { Storage } from "@/lib/storage";
+import type { ActivityRecorder } from "@/modules/admin-activity/recorder";
+import type { SettingsStore } from "@/modules/admin-settings/store";
 import type { EnginePool } from "@/modules/analysis/engine-pool";
 import type { AnalysisCaches } from "@/modules/analysis-session/caches";
+import type { JobRunner } from "@/modules/jobs/runner";
 
 /*
  * Everything the app needs from the outside world, built once by the entry point (or a test) and
@@ -34,6 +37,12 @@ export type AppDeps = {
   chartRenderer?: ChartRenderer;
   /** Aborted shortly before the shutdown drain deadline: long-running work (chat turns) stops cleanly. */
   shutdown?: AbortController;
+  /** The effective runtime settings (maintenance, LLM limits), read without I/O on the hot path. */
+  settings: SettingsStore;
+  /** The activity log's batch writer (api.md §4.1 stage 8); absent → no activity rows. Drained by closeDeps. */
+  activity?: ActivityRecorder;
+  /** The background job runner (api.md §4.4); started by the server, stopped by closeDeps. */
+  jobs?: JobRunner;
   /** Renders `/metrics`: this process alone, or every worker's sum under the cluster primary. */
   renderMetrics: () => Promise<string>;
 };

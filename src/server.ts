@@ -12,11 +12,14 @@ import { installCrashPolicy } from "@/lib/crash-policy";
 import { createLlmProvider, traceToLog } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
+import { ActivityRecorder } from "@/modules/admin-activity/recorder";
+import { SettingsStore } from "@/modules/admin-settings/store";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
 import { SeedSetInvalidError } from "@/modules/analysis-catalogue/seed";
 import { clearAnalysisCaches, createAnalysisCaches } from "@/modules/analysis-session/caches";
+import { standardJobs } from "@/modules/jobs/catalogue";
+import { JobRunner, lockKeyFor } from "@/modules/jobs/runner";
 import { seedDatabase } from "@/modules/seed/service";
-import { startDeletionWorker } from "@/modules/storage-deletion/service";
 import { currentRequestId } from "@/plugins/request-context";
 
 /*
@@ -54,12 +57,22 @@ export async function createDeps(
     return lastConnections;
   });
   const ipc = role.workerIndex === null ? null : attachWorkerMetricsIpc(process as never);
+  const jobs = new JobRunner({
+    database,
+    logger,
+    metrics,
+    jobs: standardJobs({ database, cache, storage, logger }),
+    lockKey: lockKeyFor(`${config.appName}:${config.environment}`),
+  });
   return {
     config,
     database,
     logger,
     cache,
     storage,
+    settings: new SettingsStore(database.db, cache, config, logger),
+    activity: new ActivityRecorder({ db: database.db, logger, onDrop: (n) => metrics.activityDropped(n) }),
+    jobs,
     verifier: createTokenVerifier(config),
     rateLimiter,
     metrics,
@@ -75,6 +88,8 @@ export async function createDeps(
 /** Closes what `createDeps` opened, once the server has drained; each step runs even if one fails. */
 export async function closeDeps(deps: AppDeps, databaseGraceS = 5): Promise<void> {
   const { logger } = deps;
+  await deps.jobs?.stop().catch((err) => logger.error({ err }, "job runner stop failed"));
+  await deps.activity?.close().catch((err) => logger.error({ err }, "activity log drain failed"));
   await deps.enginePool.close().catch((err) => logger.error({ err }, "analysis worker pool close failed"));
   clearAnalysisCaches(deps.analysisCaches);
   await deps.database.close(databaseGraceS).catch((err) => logger.error({ err }, "database close failed"));
@@ -110,7 +125,7 @@ export async function startServer(
     }
   }
   const app = buildApp(deps, options);
-  const stopDeletionWorker = startDeletionWorker(database.db, deps.storage, logger);
+  deps.jobs?.start();
   // listen() lets Elysia hand static routes to Bun's native router, which is markedly faster
   // than funnelling every request through app.handle.
   app.listen({
@@ -153,7 +168,6 @@ export async function startServer(
       await server.stop(true);
     }
     clearTimeout(abortTurns);
-    stopDeletionWorker();
     await closeDeps(deps);
     logger.info("stopped");
     logger.flush?.();

@@ -343,6 +343,14 @@ test("OpenAPI-driven fuzz: no 5xx and only problem+json errors on malformed inpu
     }
   }
 
+  // The admin maintenance route may have switched maintenance on for the whole database: off again
+  // (as the dev admin: the fuzzer's own session may have logged out), so later tests are unaffected.
+  const off = await request("/api/v1/admin/settings/maintenance/disable", {
+    method: "POST",
+    headers: { authorization: `Bearer ${deps.config.devMockToken}` },
+  });
+  expect(off.status).toBe(200);
+
   const seconds = (performance.now() - started) / 1000;
   console.log(
     `fuzz: ${sent} requests over ${ops.length} operations in ${seconds.toFixed(1)} s; statuses ${JSON.stringify(

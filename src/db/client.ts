@@ -42,6 +42,16 @@ export type DatabaseHandle = {
   breaker?: Breaker;
   /** Reports a failure a caller saw; a connection failure opens the breaker. */
   noteFailure(error: unknown): void;
+  /**
+   * PostgreSQL only: one pool connection kept for the caller (session-level advisory locks). The
+   * session ends, and its locks with it, on `release` or when the process dies.
+   */
+  reserve?(): Promise<ReservedSession>;
+};
+
+export type ReservedSession = {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  release(): void;
 };
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -180,6 +190,14 @@ function openPostgres(config: Config, url: string, logger?: Logger): DatabaseHan
     breaker,
     noteFailure: (error) => {
       if (isConnectionError(error)) breaker.trip(error);
+    },
+    reserve: async () => {
+      const conn = await sql.reserve();
+      return {
+        query: async <T>(text: string, params: unknown[] = []) =>
+          (await conn.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
+        release: () => conn.release(),
+      };
     },
   };
 }

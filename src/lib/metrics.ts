@@ -23,6 +23,7 @@ export const UNMATCHED_ENDPOINT = "__unmatched__";
 
 export const HTTP_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BUCKET_KEYS = HTTP_DURATION_BUCKETS.map(String);
+export const JOB_DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600];
 export const LLM_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 
 /** Bounded reasons for `llm_api_errors_total`; anything else is reported as `other`. */
@@ -164,6 +165,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registers: [registry],
   });
 
+  // Not among the seed's seven: the background job runner (api.md §4.4).
+  const backgroundJobRunsTotal = new Counter({
+    name: "background_job_runs_total",
+    help: "Background job runs by job and outcome (ok, failed)",
+    labelNames: ["job", "outcome"] as const,
+    registers: [registry],
+  });
+  const backgroundJobDurationSeconds = new Histogram({
+    name: "background_job_duration_seconds",
+    help: "Background job run duration in seconds",
+    labelNames: ["job"] as const,
+    buckets: JOB_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const activityLogDroppedTotal = new Counter({
+    name: "activity_log_dropped_total",
+    help: "Activity-log rows dropped (queue full, or the batch insert failed)",
+    registers: [registry],
+  });
+  const backgroundJobLeader = new Gauge({
+    name: "background_job_leader",
+    help: "1 while this process holds the job runner's leadership, else 0",
+    registers: [registry],
+  });
+
   type RequestSeries = {
     totalHash: string;
     totalLabels: Record<string, string>;
@@ -263,6 +289,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
 
     recordAgentToolCall(tool: string, outcome: string): void {
       analysisAgentToolCallsTotal.inc({ tool, outcome });
+    },
+
+    observeJobRun(job: string, outcome: "ok" | "failed", durationS: number): void {
+      backgroundJobRunsTotal.inc({ job, outcome });
+      backgroundJobDurationSeconds.observe({ job }, durationS);
+    },
+
+    activityDropped(n: number): void {
+      activityLogDroppedTotal.inc(n);
+    },
+
+    setJobLeader(leader: boolean): void {
+      backgroundJobLeader.set(leader ? 1 : 0);
     },
 
     rateLimitFallbacks(): void {

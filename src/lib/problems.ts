@@ -181,19 +181,16 @@ export const PROBLEMS = {
     status: 404,
     title: "Setting not found",
     detail: "No such setting.",
-    planned: true,
   },
   AUTH_SESSION_NOT_FOUND: {
     status: 404,
     title: "Auth session not found",
     detail: "No such auth session.",
-    planned: true,
   },
   LOG_ENTRY_NOT_FOUND: {
     status: 404,
     title: "Log entry not found",
     detail: "No such activity-log entry.",
-    planned: true,
   },
 
   // 409
@@ -270,7 +267,6 @@ export const PROBLEMS = {
     status: 409,
     title: "Auth session already ended",
     detail: "The auth session has already ended.",
-    planned: true,
   },
 
   // 408
@@ -466,13 +462,11 @@ export const PROBLEMS = {
     status: 422,
     title: "Setting read-only",
     detail: "This setting cannot be edited.",
-    planned: true,
   },
   SETTING_VALUE_INVALID: {
     status: 422,
     title: "Setting value invalid",
     detail: "The value does not fit the setting's type or range.",
-    planned: true,
   },
   CSV_INVALID: {
     status: 422,
@@ -514,7 +508,6 @@ export const PROBLEMS = {
     status: 503,
     title: "Maintenance mode",
     detail: "The service is under maintenance; retry later.",
-    planned: true,
   },
   NOT_READY: {
     status: 503,

@@ -173,6 +173,16 @@ export async function requireCaller(
   return { caller: auth.caller, auth };
 }
 
+/** The signed-in system admin, or the (audited) 401/403. */
+export async function requireAdmin(
+  deps: AppDeps,
+  request: Request,
+): Promise<{ caller: Caller; auth: AuthState }> {
+  const { caller, auth } = await requireCaller(deps, request);
+  if (!caller.isSystemAdmin) throw await denied(deps, request, auth, problem("ADMIN_REQUIRED"));
+  return { caller, auth };
+}
+
 /*
  * Authentication as a transform hook: it runs before schema validation, so a request without a
  * valid token is refused with 401 before its body is validated (or its validation failure is
@@ -195,14 +205,9 @@ export function authPlugin(deps: AppDeps) {
     },
     admin: {
       detail: { "x-problem-codes": [...CALLER_PROBLEMS, "ADMIN_REQUIRED"] },
-      transform: authenticateFirst(deps),
-      async resolve({ request }) {
-        const { caller, auth } = await requireCaller(deps, request);
-        if (!caller.isSystemAdmin) {
-          throw await denied(deps, request, auth, problem("ADMIN_REQUIRED"));
-        }
-        return { caller, auth };
-      },
+      // Refused before validation too: a non-admin learns nothing about an admin route's input.
+      transform: ({ request }: { request: Request }) => requireAdmin(deps, request).then(() => undefined),
+      resolve: ({ request }) => requireAdmin(deps, request),
     },
   });
 }

@@ -1,4 +1,5 @@
 import { PROBLEMS, type ProblemCode, type ProblemSpec } from "@/lib/problems";
+import { maintenanceExempt } from "@/plugins/maintenance";
 import { rateLimitExempt } from "@/plugins/rate-limit";
 
 /*
@@ -95,6 +96,7 @@ function edgeCodes(path: string, method: string, op: Operation): ProblemCode[] {
   if (op.requestBody || (op.parameters ?? []).length > 0 || path.startsWith("/api/"))
     codes.push("VALIDATION_FAILED");
   if (!rateLimitExempt(path)) codes.push("RATE_LIMITED");
+  if (!maintenanceExempt(path)) codes.push("MAINTENANCE_MODE");
   if (path.startsWith("/api/")) codes.push("DEPENDENCY_UNAVAILABLE");
   if (content["multipart/form-data"]) codes.push("INSUFFICIENT_STORAGE");
   return codes;

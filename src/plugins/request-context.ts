@@ -12,6 +12,9 @@ export type RequestContext = {
   userId: string | null;
   /** Final status when an error response was produced (the framework does not expose it later). */
   status?: number;
+  /** The problem `code` and `detail` of an error response (the activity log keeps them). */
+  errorCode?: string;
+  errorDetail?: string;
   /**
    * Input refused at parse or transform time (too deep, NUL, lone surrogates, reserved keys),
    * raised only after authentication so an anonymous caller learns nothing about its body.
@@ -25,6 +28,8 @@ export type RequestContext = {
   path: string;
   /** Metrics and the log line are written once, by whichever stage produces the response. */
   observed?: boolean;
+  /** The activity row was handed to the recorder (once per request, like the metrics). */
+  recorded?: boolean;
 };
 
 type IpSource = { requestIP(request: Request): { address: string } | null };

@@ -14,6 +14,8 @@ import { createChartRenderer } from "@/lib/chart-render";
 import { newId } from "@/lib/ids";
 import { createLlmProvider } from "@/lib/llm";
 import { metrics } from "@/lib/metrics";
+import { ActivityRecorder } from "@/modules/admin-activity/recorder";
+import { SettingsStore } from "@/modules/admin-settings/store";
 import type { EnginePool } from "@/modules/analysis/engine-pool";
 import { createAnalysisCaches } from "@/modules/analysis-session/caches";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env";
@@ -79,12 +81,19 @@ export async function testDeps(
       : config.localStoragePath;
   const storage = storageFor(config, silentLogger, root);
   await storage.init();
+  const db = database ?? (await sharedDatabase());
   return {
     config,
-    database: database ?? (await sharedDatabase()),
+    database: db,
     logger: silentLogger,
     cache,
     storage,
+    settings: new SettingsStore(db.db, cache, config, silentLogger),
+    activity: new ActivityRecorder({
+      db: db.db,
+      logger: silentLogger,
+      onDrop: (n) => metrics.activityDropped(n),
+    }),
     verifier: createTokenVerifier(config),
     rateLimiter: rateLimiterFor(config, cache, silentLogger),
     metrics,

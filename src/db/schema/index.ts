@@ -1,3 +1,4 @@
+export * from "./activity";
 export * from "./analysis";
 export * from "./audit";
 export * from "./driver-tree";

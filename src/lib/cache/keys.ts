@@ -40,6 +40,8 @@ export const analysisTemplateKey = (templateId: string) => `analysis_template:${
 export const settingsKey = (category: string) => `settings:${category}`;
 export const SETTINGS_VERSION_KEY = "settings:version";
 export const SETTINGS_PREFIX = "settings:";
+/* Every stored setting value in one entry: the in-process settings store reloads from it. */
+export const SETTINGS_SNAPSHOT_KEY = "settings:snapshot";
 export const catalogueKey = (version: number | string) => `catalogue:v${version}`;
 export const CATALOGUE_VERSION_KEY = "catalogue:version";
 

@@ -61,6 +61,11 @@ export class NearCache implements Cache {
     return false;
   }
 
+  /** The shared counter as last seen (null: unknown); in-process copies elsewhere key off it too. */
+  get currentGeneration(): number | null {
+    return this.generation;
+  }
+
   /** Local entries (tests and diagnostics). */
   get size(): number {
     return this.local.size;

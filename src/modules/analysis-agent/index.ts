@@ -28,6 +28,7 @@ export function analysisAgentController(deps: AppDeps) {
     logger: deps.logger,
     metrics: deps.metrics,
     shutdown: deps.shutdown?.signal,
+    llmLimits: () => deps.settings.llmLimits(),
   });
 
   return new Elysia({ name: "analysis-agent", prefix: "/project/:projectId/analysis/session" })

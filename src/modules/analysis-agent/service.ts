@@ -45,7 +45,17 @@ export type AgentDeps = {
   metrics: Metrics;
   /** Fires at process shutdown: the turn ends `timed_out` and writes nothing. */
   shutdown?: AbortSignal;
+  /** The runtime LLM settings (api.md §2.12.4); absent → the environment's values. */
+  llmLimits?: () => Promise<LlmLimits>;
 };
+
+export type LlmLimits = { maxTurnsPerUserPerHour: number; turnTimeoutS: number };
+
+const limitsOf = async (deps: AgentDeps): Promise<LlmLimits> =>
+  (await deps.llmLimits?.()) ?? {
+    maxTurnsPerUserPerHour: deps.config.llmMaxTurnsPerUserPerHour,
+    turnTimeoutS: deps.config.llmTurnTimeoutS,
+  };
 
 export type TurnOutcome = "completed" | "budget_exhausted" | "failed" | "timed_out";
 
@@ -58,7 +68,13 @@ export type TurnResult = {
 const inProgress = () => problem("CHAT_IN_PROGRESS");
 
 /** Checks that answer before anything runs (§5.1): the caller, the session state, quota, provider. */
-async function preflight(deps: AgentDeps, caller: Caller, access: ProjectAccess, sessionId: string) {
+async function preflight(
+  deps: AgentDeps,
+  limits: LlmLimits,
+  caller: Caller,
+  access: ProjectAccess,
+  sessionId: string,
+) {
   const session = await loadSession(deps.db, access.project.id, sessionId);
   assertOwnerOrModerator(access, caller.user.id, session.creatorId);
   if (!session.inputFileId || !session.currentSnapshotId) {
@@ -69,7 +85,7 @@ async function preflight(deps: AgentDeps, caller: Caller, access: ProjectAccess,
   }
   const hourAgo = new Date(Date.now() - 3600_000);
   const n = await countTurnsSince(deps.db, caller.user.id, hourAgo);
-  if (n >= deps.config.llmMaxTurnsPerUserPerHour) {
+  if (n >= limits.maxTurnsPerUserPerHour) {
     const oldest = await oldestTurnSince(deps.db, caller.user.id, hourAgo);
     const retryAfter = Math.max(
       1,
@@ -77,7 +93,7 @@ async function preflight(deps: AgentDeps, caller: Caller, access: ProjectAccess,
     );
     throw problem("LLM_QUOTA_EXCEEDED", {
       headers: { "Retry-After": String(retryAfter) },
-      extensions: { limit: deps.config.llmMaxTurnsPerUserPerHour },
+      extensions: { limit: limits.maxTurnsPerUserPerHour },
     });
   }
   if (!deps.llm) {
@@ -87,8 +103,8 @@ async function preflight(deps: AgentDeps, caller: Caller, access: ProjectAccess,
 }
 
 /** Takes the session lease; the lease value is this turn's token. */
-async function takeLease(deps: AgentDeps, sessionId: string): Promise<Date> {
-  const until = new Date(Date.now() + (deps.config.llmTurnTimeoutS + 30) * 1000);
+async function takeLease(deps: AgentDeps, limits: LlmLimits, sessionId: string): Promise<Date> {
+  const until = new Date(Date.now() + (limits.turnTimeoutS + 30) * 1000);
   if (!(await repo.takeChatLease(deps.db, sessionId, until))) throw inProgress();
   return until;
 }
@@ -103,12 +119,13 @@ export async function runTurn(
   /** Called once the lease is held: later failures belong to the turn, not to the request. */
   onStarted?: () => void,
 ): Promise<TurnResult> {
-  const { session, llm } = await preflight(deps, caller, access, sessionId);
-  const lease = await takeLease(deps, sessionId);
+  const limits = await limitsOf(deps);
+  const { session, llm } = await preflight(deps, limits, caller, access, sessionId);
+  const lease = await takeLease(deps, limits, sessionId);
   onStarted?.();
   const started = performance.now();
   const usage: TurnUsage = { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0 };
-  const deadline = Date.now() + deps.config.llmTurnTimeoutS * 1000;
+  const deadline = Date.now() + limits.turnTimeoutS * 1000;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error("turn deadline")), deadline - Date.now());
   const onShutdown = () => controller.abort(new Error("shutdown"));

@@ -5,7 +5,8 @@ import { claimDeletions, deleteDeletion, postponeDeletion } from "./queries";
 
 /*
  * The outbox behind "no orphan objects" (api.md §3.6): deleting changes queue their objects in
- * the same transaction; this drains the queue, retrying with exponential back-off. Rows are
+ * the same transaction; this drains the queue, retrying with exponential back-off. The job runner
+ * (modules/jobs) drains it every 10 s; deleting routes also drain their own keys at once. Rows are
  * claimed with SKIP LOCKED so several instances never work on the same object.
  */
 
@@ -46,22 +47,4 @@ export async function drainDeletionQueue(
     }
   });
   return { deleted, failed };
-}
-
-/** Periodic drain (every 10 s), stopped by the returned function. */
-export function startDeletionWorker(db: Database, storage: Storage, logger: Logger, intervalMs = 10_000) {
-  let running = false;
-  const timer = setInterval(async () => {
-    if (running) return;
-    running = true;
-    try {
-      await drainDeletionQueue(db, storage, logger);
-    } catch (err) {
-      logger.warn({ err }, "storage deletion worker pass failed");
-    } finally {
-      running = false;
-    }
-  }, intervalMs);
-  timer.unref?.();
-  return () => clearInterval(timer);
 }
