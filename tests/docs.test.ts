@@ -116,34 +116,44 @@ describe("OpenAPI and Swagger UI", async () => {
       try {
         const { rendered, report, evaluate } = await browser.open(
           `http://127.0.0.1:${server.port}/docs`,
-          `document.querySelectorAll(".opblock").length >= ${operations.length}`,
+          `document.querySelectorAll(".opblock").length > 0`,
+          45_000,
         );
-        const count = await evaluate<number>(`document.querySelectorAll(".opblock").length`);
-        expect({ rendered, count, ...report }).toEqual({
-          rendered: true,
-          count: operations.length,
-          errors: [],
-          cspViolations: [],
-        });
+        expect({ rendered, ...report }).toEqual({ rendered: true, errors: [], cspViolations: [] });
         const authorize = await evaluate<string[]>(
           `[...document.querySelectorAll(".auth-wrapper .authorize")].map((b) => b.textContent.trim())`,
         );
         expect(authorize).toEqual(["Authorize"]);
+        /*
+         * From 150 list items (tags + operations) on, Swagger UI renders only the operations near
+         * the viewport. So the test reads the page the way a person does: it scrolls from top to
+         * bottom and notes every operation block it sees, with its path and whether it has a lock.
+         */
+        const seen = new Map<string, { path: string; locked: boolean }>();
+        for (let step = 0; step < 400; step++) {
+          const visible = await evaluate<{ id: string; path: string; locked: boolean }[]>(
+            `[...document.querySelectorAll(".opblock")].map((b) => ({ id: b.id, path: b.querySelector(".opblock-summary-path")?.textContent.trim() ?? "", locked: !!b.querySelector(".authorization__btn") }))`,
+          );
+          for (const v of visible) seen.set(v.id, v);
+          const atEnd = await evaluate<boolean>(
+            "window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2",
+          );
+          if (atEnd && seen.size >= operations.length) break;
+          await evaluate("window.scrollBy(0, Math.max(200, window.innerHeight * 0.8))");
+          await Bun.sleep(atEnd ? 200 : 30);
+        }
+        expect(seen.size).toBe(operations.length);
+        expect(report.errors).toEqual([]);
         // A lock on exactly the operations that need a bearer token.
-        const locks = await evaluate<number>(
-          `document.querySelectorAll(".opblock .authorization__btn").length`,
-        );
-        expect(locks).toBe(operations.filter((o) => o.locked).length);
-        const healthLocked = await evaluate<boolean>(
-          `[...document.querySelectorAll(".opblock")].some((b) => b.querySelector(".opblock-summary-path")?.textContent.trim() === "/health" && b.querySelector(".authorization__btn"))`,
-        );
-        expect(healthLocked).toBe(false);
+        const locked = [...seen.values()].filter((v) => v.locked).length;
+        expect(locked).toBe(operations.filter((o) => o.locked).length);
+        expect([...seen.values()].some((v) => v.path === "/health" && v.locked)).toBe(false);
       } finally {
         await browser.close();
         server.stop(true);
       }
     },
-    40_000,
+    90_000,
   );
 
   test("/docs/json lists every registered route", async () => {
