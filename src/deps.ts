@@ -8,6 +8,7 @@ import type { LlmProvider } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
 import type { RateLimiter } from "@/lib/rate-limit";
 import type { Storage } from "@/lib/storage";
+import type { Tracing } from "@/lib/tracing";
 import type { EnginePool } from "@/modules/analysis/engine-pool";
 import type { AnalysisCaches } from "@/modules/analysis-session/caches";
 
@@ -24,6 +25,8 @@ export type AppDeps = {
   verifier: TokenVerifier;
   rateLimiter: RateLimiter;
   metrics: Metrics;
+  /** OpenTelemetry spans; absent or disabled → nothing is traced and nothing is wrapped. */
+  tracing?: Tracing;
   /** This app's analysis caches (inputs, step results, SVGs); cleared at shutdown. */
   analysisCaches: AnalysisCaches;
   /** This app's analysis parse workers; closed at shutdown. */

@@ -9,7 +9,7 @@ import { pathOf, requestContext } from "@/plugins/request-context";
  * the route template so a scan of random paths cannot grow the label set.
  */
 
-type AfterResponseContext = {
+export type AfterResponseContext = {
   request: Request;
   route?: string;
   set: { status?: number | string };
@@ -17,14 +17,19 @@ type AfterResponseContext = {
   code?: unknown;
 };
 
+/** The final status and the route template (one shared label for unmatched paths) of a request. */
+export function requestOutcome(ctx: AfterResponseContext) {
+  const rc = requestContext(ctx.request);
+  const response = ctx.responseValue instanceof Response ? ctx.responseValue : null;
+  const status = rc.status ?? response?.status ?? (typeof ctx.set.status === "number" ? ctx.set.status : 200);
+  const route = ctx.route && ctx.code !== "NOT_FOUND" && status !== 405 ? ctx.route : UNMATCHED_ENDPOINT;
+  return { rc, response, status, route };
+}
+
 export function observeHook(deps: AppDeps) {
   return (ctx: AfterResponseContext) => {
-    const rc = requestContext(ctx.request);
+    const { rc, response, status, route } = requestOutcome(ctx);
     const durationS = (performance.now() - rc.startedAt) / 1000;
-    const response = ctx.responseValue instanceof Response ? ctx.responseValue : null;
-    const status =
-      rc.status ?? response?.status ?? (typeof ctx.set.status === "number" ? ctx.set.status : 200);
-    const route = ctx.route && ctx.code !== "NOT_FOUND" && status !== 405 ? ctx.route : UNMATCHED_ENDPOINT;
     deps.metrics.observeRequest({ method: ctx.request.method, endpoint: route, status, durationS });
     const path = pathOf(ctx.request);
     if (path === "/health" || path === "/metrics") return;
