@@ -17,18 +17,34 @@ export type AfterResponseContext = {
   code?: unknown;
 };
 
-/** The final status and the route template (one shared label for unmatched paths) of a request. */
-export function requestOutcome(ctx: AfterResponseContext) {
-  const rc = requestContext(ctx.request);
-  const response = ctx.responseValue instanceof Response ? ctx.responseValue : null;
-  const status = rc.status ?? response?.status ?? (typeof ctx.set.status === "number" ? ctx.set.status : 200);
-  const route = ctx.route && ctx.code !== "NOT_FOUND" && status !== 405 ? ctx.route : UNMATCHED_ENDPOINT;
+/**
+ * The final status and the route template (one shared label for unmatched paths) of a request.
+ * Hooks pass the context's fields one by one: Elysia reads a hook's source to decide which
+ * context fields to build, and a whole `ctx` handed to a function makes it build all of them.
+ */
+export function requestOutcome(
+  request: Request,
+  routeTemplate: string | undefined,
+  set: AfterResponseContext["set"],
+  responseValue: unknown,
+  code: unknown,
+) {
+  const rc = requestContext(request);
+  const response = responseValue instanceof Response ? responseValue : null;
+  const status = rc.status ?? response?.status ?? (typeof set.status === "number" ? set.status : 200);
+  const route = routeTemplate && code !== "NOT_FOUND" && status !== 405 ? routeTemplate : UNMATCHED_ENDPOINT;
   return { rc, response, status, route };
 }
 
 export function observeHook(deps: AppDeps) {
   return (ctx: AfterResponseContext) => {
-    const { rc, response, status, route } = requestOutcome(ctx);
+    const { rc, response, status, route } = requestOutcome(
+      ctx.request,
+      ctx.route,
+      ctx.set,
+      ctx.responseValue,
+      ctx.code,
+    );
     const durationS = (performance.now() - rc.startedAt) / 1000;
     deps.metrics.observeRequest({ method: ctx.request.method, endpoint: route, status, durationS });
     const path = pathOf(ctx.request);

@@ -34,7 +34,13 @@ export function requestTracing(deps: AppDeps) {
     .onAfterResponse({ as: "global" }, (ctx) => {
       const span = (ctx.request as WithSpan)[SPAN];
       if (!span) return;
-      const { status, route, rc } = requestOutcome(ctx as AfterResponseContext);
+      const { status, route, rc } = requestOutcome(
+        ctx.request,
+        ctx.route,
+        ctx.set as AfterResponseContext["set"],
+        ctx.responseValue,
+        (ctx as { code?: unknown }).code,
+      );
       span.updateName(`${ctx.request.method} ${route}`);
       span.setAttributes({ "http.route": route, "http.response.status_code": status });
       if (rc.userId) span.setAttribute("enduser.id", rc.userId);
