@@ -251,6 +251,24 @@ function parseHeaders(raw: string | null, problems: string[]): Record<string, st
   return out;
 }
 
+/*
+ * TRUSTED_PROXIES_FILE: a maintained list such as deploy/cloudflare/ips.txt (one address or CIDR
+ * per line, `#` comments), added to TRUSTED_PROXIES. A missing file is a start-up error: silently
+ * trusting nobody would make every client behind the proxy share one rate-limit key.
+ */
+function readProxyList(path: string | null, problems: string[]): string[] {
+  if (!path) return [];
+  try {
+    return readFileSync(path, "utf8")
+      .split(/\r?\n/)
+      .map((l) => l.replace(/#.*$/, "").trim())
+      .filter(Boolean);
+  } catch (error) {
+    problems.push(`TRUSTED_PROXIES_FILE cannot be read (${path}): ${(error as Error).message}`);
+    return [];
+  }
+}
+
 /* Shannon entropy in bits per character; a repeated or tiny alphabet is rejected in production. */
 function entropyPerChar(s: string): number {
   const counts = new Map<string, number>();
@@ -342,7 +360,10 @@ export function loadConfig(
     port: num("PORT", 8000, 0, 65535),
     workers: num("WORKERS", 1, 1, 64),
     allowedOrigins,
-    trustedProxies: parseList(str("TRUSTED_PROXIES") ?? ""),
+    trustedProxies: [
+      ...parseList(str("TRUSTED_PROXIES") ?? ""),
+      ...readProxyList(str("TRUSTED_PROXIES_FILE"), problems),
+    ],
     logLevel: oneOf<LogLevel>(
       "LOG_LEVEL",
       ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
