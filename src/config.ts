@@ -30,6 +30,8 @@ export type Config = Readonly<{
   logLevel: LogLevel;
   enableDocs: boolean;
   shutdownTimeoutS: number;
+  /** Seconds between SIGTERM and closing the port, with /health/ready at 503 (behind a load balancer). */
+  shutdownDrainS: number;
   /** Seconds a connection may stay silent (Bun's default of 10 cuts slow exports and JSON chats). */
   httpIdleTimeoutS: number;
   /** Whole-request deadline: a body not received within it is answered 408 (slow-body clients). */
@@ -371,6 +373,7 @@ export function loadConfig(
     ),
     enableDocs: bool("ENABLE_DOCS", !isProd),
     shutdownTimeoutS: num("SHUTDOWN_TIMEOUT_S", 30, 0, 3600),
+    shutdownDrainS: num("SHUTDOWN_DRAIN_S", 0, 0, 600),
     // Above nginx's 60 s proxy_read_timeout (seed), at most Bun's limit of 255.
     httpIdleTimeoutS: num("HTTP_IDLE_TIMEOUT_S", 75, 0, 255),
     requestTimeoutS: num("REQUEST_TIMEOUT_S", 120, 1, 3600),

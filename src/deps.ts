@@ -35,6 +35,8 @@ export type AppDeps = {
   llm?: LlmProvider | null;
   /** Server-side chart images; absent or unavailable → the chart image route answers 503. */
   chartRenderer?: ChartRenderer;
+  /** Aborted when shutdown begins: /health/ready answers 503 from then on (load balancer drain). */
+  draining?: AbortController;
   /** Aborted shortly before the shutdown drain deadline: long-running work (chat turns) stops cleanly. */
   shutdown?: AbortController;
   /** Renders `/metrics`: this process alone, or every worker's sum under the cluster primary. */

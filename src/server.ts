@@ -78,6 +78,7 @@ export async function createDeps(
     ),
     chartRenderer: createChartRenderer(config, logger),
     shutdown: new AbortController(),
+    draining: new AbortController(),
     renderMetrics: ipc ? () => ipc.collectClusterMetrics() : () => metrics.render(),
   };
 }
@@ -153,6 +154,10 @@ export async function startServer(
     if (stopping) return;
     stopping = true;
     logger.info({ signal, pending: server.pendingRequests }, "shutting down");
+    // Behind a load balancer: fail the readiness probe first and keep serving until the balancer
+    // has noticed (probe interval × unhealthy threshold), then close the port and drain.
+    deps.draining?.abort();
+    if (config.shutdownDrainS > 0) await Bun.sleep(config.shutdownDrainS * 1000);
     // Chat turns end `timed_out` (writing nothing) before the drain deadline rather than being cut.
     const abortTurns = setTimeout(
       () => deps.shutdown?.abort(new Error("shutdown")),
