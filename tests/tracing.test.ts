@@ -3,12 +3,14 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import { cacheFor, rateLimiterFor, storageFor } from "@/adapters";
 import { buildApp } from "@/app";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { migrationsDir } from "@/db/migrations-dir";
 import { migrateUp } from "@/db/migrator";
 import type { AppDeps } from "@/deps";
+import { type LlmProvider, tracedLlm } from "@/lib/llm";
 import { createLogger } from "@/lib/logger";
 import { createTracing, NO_TRACING, type Tracing } from "@/lib/tracing";
 import { silentLogger, testConfig, testDeps } from "./helpers/context";
@@ -162,6 +164,40 @@ describe("OpenTelemetry over OTLP/HTTP", () => {
     const line = JSON.parse(lines.find((l) => l.includes("inside"))!);
     expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(line.spanId).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe("LLM spans", () => {
+  test("one client span per model call, with usage and finish reason, and no prompt text", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = await createTracing(testConfig({}), { exporters: [exporter], exportDelayMs: 10 });
+    const provider: LlmProvider = {
+      name: "anthropic",
+      model: "test-model",
+      async *stream() {
+        yield { type: "text", text: "secret answer" };
+        yield { type: "usage", input: 12, output: 34 };
+        yield { type: "stop", reason: "end_turn" };
+      },
+    };
+    const llm = tracedLlm(provider, tracing);
+    const req = { system: [], messages: [{ role: "user" as const, content: "secret prompt" }], tools: [] };
+    const events = [];
+    for await (const e of llm.stream(
+      { ...req, toolChoice: "auto", maxTokens: 100, temperature: 0 },
+      new AbortController().signal,
+    )) {
+      events.push(e);
+    }
+    expect(events).toHaveLength(3);
+    await tracing.forceFlush();
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.name).toBe("chat test-model");
+    expect(span?.attributes["gen_ai.usage.input_tokens"]).toBe(12);
+    expect(span?.attributes["gen_ai.usage.output_tokens"]).toBe(34);
+    expect(span?.attributes["gen_ai.response.finish_reasons"]).toEqual(["end_turn"]);
+    expect(JSON.stringify(span?.attributes)).not.toContain("secret");
+    await tracing.shutdown();
   });
 });
 
