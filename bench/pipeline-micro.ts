@@ -3,6 +3,7 @@
  * authenticated `GET /api/v1/project/{id}`, no sockets, so what is left is the app's own work.
  *
  *   DATABASE_URL=… REDIS_URL=… bun bench/pipeline-micro.ts [--n 20000] [--rounds 3]
+ *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 … (the same with tracing on)
  *
  * Staging mode, JSON logs at info written to /dev/null, rate limit on with a high budget.
  * Without DATABASE_URL it runs on in-memory PGlite; without REDIS_URL on the in-memory cache.
@@ -41,6 +42,8 @@ const config = configFrom({
   LOG_LEVEL: "info",
   RATE_LIMIT_CALLS: "1000000",
   RATE_LIMIT_PERIOD: "60",
+  // Set to measure the pipeline with tracing on (spans exported to that OTLP/HTTP collector).
+  OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
 });
 const deps = await createDeps(config);
 deps.logger = createLogger({

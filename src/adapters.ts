@@ -2,9 +2,12 @@ import type { Logger } from "pino";
 import type { Config } from "@/config";
 import { type Cache, createCache } from "@/lib/cache";
 import { GENERATION_KEY, NearCache } from "@/lib/cache/near";
+import { tracedCache } from "@/lib/cache/traced";
 import { metrics } from "@/lib/metrics";
 import { createRateLimiter, type RateLimiter } from "@/lib/rate-limit";
 import { createStorage, type Storage } from "@/lib/storage";
+import { tracedStorage } from "@/lib/storage/traced";
+import { NO_TRACING, type Tracing } from "@/lib/tracing";
 import { EnginePool } from "@/modules/analysis/engine-pool";
 
 /*
@@ -16,8 +19,13 @@ import { EnginePool } from "@/modules/analysis/engine-pool";
  * A shared (Redis/Upstash) cache gets the in-process near layer: its coherence rides on the rate
  * limiter's round trip (see lib/cache/near.ts and rateLimiterFor below).
  */
-export function cacheFor(config: Config, logger: Logger, namespace = config.appName): Cache {
-  const shared = createCache({
+export function cacheFor(
+  config: Config,
+  logger: Logger,
+  namespace = config.appName,
+  tracing: Tracing = NO_TRACING,
+): Cache {
+  const untraced = createCache({
     appName: namespace,
     environment: config.environment,
     logger,
@@ -28,14 +36,21 @@ export function cacheFor(config: Config, logger: Logger, namespace = config.appN
     onHit: () => metrics.recordCacheHit(),
     onMiss: () => metrics.recordCacheMiss(),
   });
+  // Inside the near layer: only real round trips to Redis/Upstash become spans.
+  const shared = tracedCache(untraced, tracing);
   if (shared.backend === "memory" || !shared.evalScript) return shared;
   return new NearCache(shared as ConstructorParameters<typeof NearCache>[0], {
     onHit: () => metrics.recordCacheHit(),
   });
 }
 
-export function storageFor(config: Config, logger: Logger, localPath = config.localStoragePath): Storage {
-  return createStorage({
+export function storageFor(
+  config: Config,
+  logger: Logger,
+  localPath = config.localStoragePath,
+  tracing: Tracing = NO_TRACING,
+): Storage {
+  const storage = createStorage({
     backend: config.storageBackend,
     localPath,
     azureConnectionString: config.azureStorageConnectionString,
@@ -43,6 +58,7 @@ export function storageFor(config: Config, logger: Logger, localPath = config.lo
     containerNames: { uploads: config.azureStorageContainerName },
     logger,
   });
+  return tracedStorage(storage, tracing);
 }
 
 /* Shared through the cache's Redis when there is one (every worker and instance, one budget). */

@@ -37,6 +37,7 @@ import { rateLimitHook } from "@/plugins/rate-limit";
 import { beginRequest, type RequestContext, requestContext } from "@/plugins/request-context";
 import { createHeaderPolicy } from "@/plugins/security-headers";
 import { swaggerUi } from "@/plugins/swagger-ui";
+import { requestTracing } from "@/plugins/tracing";
 
 // After every import, so the OpenAPI plugin's Zod-backed format checks are already replaced.
 registerFastFormats();
@@ -113,6 +114,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
       checkHeaderSize(config, request);
       checkDeclaredLength(config, request);
     })
+    // After the request id exists; adds no hook unless an exporter is configured.
+    .use(requestTracing(deps))
     .onParse({ as: "global" }, async ({ request, contentType, route }) => {
       const ct = contentType.toLowerCase();
       if (ct.startsWith("application/json") || ct.includes("+json")) {

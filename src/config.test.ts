@@ -35,6 +35,29 @@ describe("configuration", () => {
     ]);
     expect(configFrom({ TRUSTED_PROXIES: "10.0.0.0/8,::1,173.245.48.0/20" }).trustedProxies).toHaveLength(3);
   });
+  test("TRUSTED_PROXIES_FILE adds the maintained CloudFlare list (deploy/cloudflare/ips.txt)", () => {
+    const file = join(import.meta.dir, "../deploy/cloudflare/ips.txt");
+    const proxies = configFrom({ TRUSTED_PROXIES: "127.0.0.1", TRUSTED_PROXIES_FILE: file }).trustedProxies;
+    expect(proxies[0]).toBe("127.0.0.1");
+    expect(proxies).toContain("173.245.48.0/20");
+    expect(proxies).toContain("2606:4700::/32");
+    expect(proxies.some((p) => p.includes("#"))).toBe(false);
+    expect(problems({ TRUSTED_PROXIES_FILE: "/nonexistent/ips.txt" })[0]).toStartWith(
+      "TRUSTED_PROXIES_FILE cannot be read",
+    );
+  });
+  test("OTLP, SQL echo and pre-ping settings", () => {
+    const c = configFrom({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=abc%3D,x-tenant=t1",
+    });
+    expect(c.otelExporterOtlpHeaders).toEqual({ "api-key": "abc=", "x-tenant": "t1" });
+    expect(c.otelSampleRatio).toBe(1);
+    expect(c.dbPoolPrePing).toBe(true);
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toEqual([
+      "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (OTLP/HTTP)",
+    ]);
+  });
   test("development defaults follow the seed's .env.local", () => {
     const c = configFrom({});
     expect(c.environment).toBe("development");

@@ -30,6 +30,8 @@ export type Config = Readonly<{
   logLevel: LogLevel;
   enableDocs: boolean;
   shutdownTimeoutS: number;
+  /** Seconds between SIGTERM and closing the port, with /health/ready at 503 (behind a load balancer). */
+  shutdownDrainS: number;
   /** Seconds a connection may stay silent (Bun's default of 10 cuts slow exports and JSON chats). */
   httpIdleTimeoutS: number;
   /** Whole-request deadline: a body not received within it is answered 408 (slow-body clients). */
@@ -43,6 +45,10 @@ export type Config = Readonly<{
   dbMaxOverflow: number;
   dbPoolRecycleS: number;
   dbPoolPrePing: boolean;
+  /** With pre-ping, a connection idle this long is retired, so the next checkout opens (and so validates) a fresh one. */
+  dbPoolPrePingIdleS: number;
+  /** SQL statements logged at debug level with masked parameters (seed `echo=DEBUG`); never in production. */
+  dbEcho: boolean;
   dbConnectTimeoutS: number;
   dbStatementTimeoutMs: number;
   dbIdleTimeoutS: number;
@@ -103,6 +109,13 @@ export type Config = Readonly<{
   langchainProject: string | null;
   langchainEndpoint: string | null;
   applicationInsightsConnectionString: string | null;
+  /** OTLP/HTTP collector base URL (traces go to `/v1/traces`); null = no OTLP export. */
+  otelExporterOtlpEndpoint: string | null;
+  /** OTEL_EXPORTER_OTLP_HEADERS (`key=value,key2=value2`), e.g. a collector's API key. */
+  otelExporterOtlpHeaders: Readonly<Record<string, string>>;
+  otelServiceName: string;
+  /** Share of new traces recorded (OTEL_TRACES_SAMPLER_ARG, parent-based ratio sampler). */
+  otelSampleRatio: number;
 
   seedOnStart: boolean;
   /** Folder of the seed sets; null = `seed/` beside the executable if present, else `<cwd>/seed`. */
@@ -215,6 +228,49 @@ function parseList(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/* The level LOG_LEVEL names (default: debug when DEBUG, else info); validated where it is parsed. */
+function logLevelOf(raw: string | null, debug: boolean): string {
+  return raw ?? (debug ? "debug" : "info");
+}
+
+/* `key=value,key2=value2` (OTel's header list form; values may be percent-encoded). */
+function parseHeaders(raw: string | null, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const part of raw.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) {
+      problems.push("OTEL_EXPORTER_OTLP_HEADERS must be key=value pairs separated by commas");
+      break;
+    }
+    try {
+      out[decodeURIComponent(part.slice(0, eq).trim())] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      problems.push("OTEL_EXPORTER_OTLP_HEADERS has an invalid percent-encoding");
+      break;
+    }
+  }
+  return out;
+}
+
+/*
+ * TRUSTED_PROXIES_FILE: a maintained list such as deploy/cloudflare/ips.txt (one address or CIDR
+ * per line, `#` comments), added to TRUSTED_PROXIES. A missing file is a start-up error: silently
+ * trusting nobody would make every client behind the proxy share one rate-limit key.
+ */
+function readProxyList(path: string | null, problems: string[]): string[] {
+  if (!path) return [];
+  try {
+    return readFileSync(path, "utf8")
+      .split(/\r?\n/)
+      .map((l) => l.replace(/#.*$/, "").trim())
+      .filter(Boolean);
+  } catch (error) {
+    problems.push(`TRUSTED_PROXIES_FILE cannot be read (${path}): ${(error as Error).message}`);
+    return [];
+  }
+}
+
 /* Shannon entropy in bits per character; a repeated or tiny alphabet is rejected in production. */
 function entropyPerChar(s: string): number {
   const counts = new Map<string, number>();
@@ -306,7 +362,10 @@ export function loadConfig(
     port: num("PORT", 8000, 0, 65535),
     workers: num("WORKERS", 1, 1, 64),
     allowedOrigins,
-    trustedProxies: parseList(str("TRUSTED_PROXIES") ?? ""),
+    trustedProxies: [
+      ...parseList(str("TRUSTED_PROXIES") ?? ""),
+      ...readProxyList(str("TRUSTED_PROXIES_FILE"), problems),
+    ],
     logLevel: oneOf<LogLevel>(
       "LOG_LEVEL",
       ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
@@ -314,6 +373,7 @@ export function loadConfig(
     ),
     enableDocs: bool("ENABLE_DOCS", !isProd),
     shutdownTimeoutS: num("SHUTDOWN_TIMEOUT_S", 30, 0, 3600),
+    shutdownDrainS: num("SHUTDOWN_DRAIN_S", 0, 0, 600),
     // Above nginx's 60 s proxy_read_timeout (seed), at most Bun's limit of 255.
     httpIdleTimeoutS: num("HTTP_IDLE_TIMEOUT_S", 75, 0, 255),
     requestTimeoutS: num("REQUEST_TIMEOUT_S", 120, 1, 3600),
@@ -325,6 +385,10 @@ export function loadConfig(
     dbMaxOverflow: num("DB_MAX_OVERFLOW", 10, 0, 1000),
     dbPoolRecycleS: num("DB_POOL_RECYCLE", 1800, 0, 86400),
     dbPoolPrePing: bool("DB_POOL_PRE_PING", true),
+    dbPoolPrePingIdleS: num("DB_POOL_PRE_PING_IDLE_S", 60, 1, 86400),
+    // The statements are written at debug level, so a quieter logger would drop them anyway.
+    dbEcho:
+      !isProd && bool("DB_ECHO", debug) && ["debug", "trace"].includes(logLevelOf(str("LOG_LEVEL"), debug)),
     dbConnectTimeoutS: num("DB_CONNECT_TIMEOUT_S", 5, 1, 300),
     dbStatementTimeoutMs: num("DB_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000),
     dbIdleTimeoutS: num("DB_IDLE_TIMEOUT_S", 300, 0, 86400),
@@ -385,6 +449,10 @@ export function loadConfig(
     langchainProject: str("LANGCHAIN_PROJECT"),
     langchainEndpoint: str("LANGCHAIN_ENDPOINT"),
     applicationInsightsConnectionString: str("APPLICATIONINSIGHTS_CONNECTION_STRING"),
+    otelExporterOtlpEndpoint: str("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    otelExporterOtlpHeaders: Object.freeze(parseHeaders(str("OTEL_EXPORTER_OTLP_HEADERS"), problems)),
+    otelServiceName: str("OTEL_SERVICE_NAME") ?? str("APP_NAME") ?? "camp-backend",
+    otelSampleRatio: num("OTEL_TRACES_SAMPLER_ARG", 1, 0, 1, false),
 
     seedOnStart: bool("SEED_ON_START", !isProd),
     seedDir: str("SEED_DIR"),
@@ -415,6 +483,12 @@ export function loadConfig(
   }
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) {
     problems.push("REDIS_URL must start with redis:// or rediss://");
+  }
+  if (config.otelExporterOtlpEndpoint && !/^https?:\/\//.test(config.otelExporterOtlpEndpoint)) {
+    problems.push("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (OTLP/HTTP)");
+  }
+  if (isProd && bool("DB_ECHO", false)) {
+    problems.push("DB_ECHO must be false in production (SQL statement logs are for debugging only)");
   }
   if (config.databaseUrl && !/^postgresql:\/\//.test(config.databaseUrl)) {
     problems.push("DATABASE_URL must be a PostgreSQL URL (postgresql://…)");

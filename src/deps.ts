@@ -8,6 +8,7 @@ import type { LlmProvider } from "@/lib/llm/types";
 import type { Metrics } from "@/lib/metrics";
 import type { RateLimiter } from "@/lib/rate-limit";
 import type { Storage } from "@/lib/storage";
+import type { Tracing } from "@/lib/tracing";
 import type { ActivityRecorder } from "@/modules/admin-activity/recorder";
 import type { SettingsStore } from "@/modules/admin-settings/store";
 import type { EnginePool } from "@/modules/analysis/engine-pool";
@@ -27,6 +28,8 @@ export type AppDeps = {
   verifier: TokenVerifier;
   rateLimiter: RateLimiter;
   metrics: Metrics;
+  /** OpenTelemetry spans; absent or disabled → nothing is traced and nothing is wrapped. */
+  tracing?: Tracing;
   /** This app's analysis caches (inputs, step results, SVGs); cleared at shutdown. */
   analysisCaches: AnalysisCaches;
   /** This app's analysis parse workers; closed at shutdown. */
@@ -35,6 +38,8 @@ export type AppDeps = {
   llm?: LlmProvider | null;
   /** Server-side chart images; absent or unavailable → the chart image route answers 503. */
   chartRenderer?: ChartRenderer;
+  /** Aborted when shutdown begins: /health/ready answers 503 from then on (load balancer drain). */
+  draining?: AbortController;
   /** Aborted shortly before the shutdown drain deadline: long-running work (chat turns) stops cleanly. */
   shutdown?: AbortController;
   /** The effective runtime settings (maintenance, LLM limits), read without I/O on the hot path. */

@@ -9,9 +9,10 @@ import type { AppDeps } from "@/deps";
 import { createTokenVerifier } from "@/lib/auth";
 import { createChartRenderer } from "@/lib/chart-render";
 import { installCrashPolicy } from "@/lib/crash-policy";
-import { createLlmProvider, traceToLog } from "@/lib/llm";
+import { createLlmProvider, type LlmProvider, tracedLlm, traceToLog } from "@/lib/llm";
 import { createAppLogger } from "@/lib/logger";
 import { attachWorkerMetricsIpc, metrics } from "@/lib/metrics";
+import { createTracing, type Tracing } from "@/lib/tracing";
 import { ActivityRecorder } from "@/modules/admin-activity/recorder";
 import { SettingsStore } from "@/modules/admin-settings/store";
 import { invalidateCatalogue } from "@/modules/analysis-catalogue/cache";
@@ -40,10 +41,15 @@ export async function createDeps(
   config: Config,
   role: ProcessRole = { workerIndex: null },
 ): Promise<AppDeps> {
-  const logger = createAppLogger(config, role.workerIndex === null ? {} : { worker: role.workerIndex });
-  const database = await openDatabase(config, { logger });
-  const cache = cacheFor(config, logger);
-  const storage = storageFor(config, logger);
+  const tracing = await createTracing(config);
+  const logger = createAppLogger(
+    config,
+    role.workerIndex === null ? {} : { worker: role.workerIndex },
+    tracing,
+  );
+  const database = await openDatabase(config, { logger, tracing });
+  const cache = cacheFor(config, logger, config.appName, tracing);
+  const storage = storageFor(config, logger, config.localStoragePath, tracing);
   await storage.init();
   const rateLimiter = rateLimiterFor(config, cache, logger);
   let lastConnections = 0;
@@ -76,11 +82,16 @@ export async function createDeps(
     verifier: createTokenVerifier(config),
     rateLimiter,
     metrics,
+    tracing,
     analysisCaches: createAnalysisCaches(),
     enginePool: enginePoolFor(config),
-    llm: createLlmProvider(config, { metrics, logger, onTrace: traceToLog(config, logger) }),
+    llm: withTracing(
+      createLlmProvider(config, { metrics, logger, onTrace: traceToLog(config, logger) }),
+      tracing,
+    ),
     chartRenderer: createChartRenderer(config, logger),
     shutdown: new AbortController(),
+    draining: new AbortController(),
     renderMetrics: ipc ? () => ipc.collectClusterMetrics() : () => metrics.render(),
   };
 }
@@ -95,6 +106,12 @@ export async function closeDeps(deps: AppDeps, databaseGraceS = 5): Promise<void
   await deps.database.close(databaseGraceS).catch((err) => logger.error({ err }, "database close failed"));
   await deps.cache.close().catch(() => {});
   await deps.storage.close?.().catch(() => {});
+  // Last, so the spans of the shutdown itself are exported too.
+  await deps.tracing?.shutdown().catch(() => {});
+}
+
+function withTracing(llm: LlmProvider | null, tracing: Tracing): LlmProvider | null {
+  return llm ? tracedLlm(llm, tracing) : null;
 }
 
 export async function startServer(
@@ -152,6 +169,10 @@ export async function startServer(
     if (stopping) return;
     stopping = true;
     logger.info({ signal, pending: server.pendingRequests }, "shutting down");
+    // Behind a load balancer: fail the readiness probe first and keep serving until the balancer
+    // has noticed (probe interval × unhealthy threshold), then close the port and drain.
+    deps.draining?.abort();
+    if (config.shutdownDrainS > 0) await Bun.sleep(config.shutdownDrainS * 1000);
     // Chat turns end `timed_out` (writing nothing) before the drain deadline rather than being cut.
     const abortTurns = setTimeout(
       () => deps.shutdown?.abort(new Error("shutdown")),

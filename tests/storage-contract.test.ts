@@ -425,10 +425,12 @@ describe("local storage containment", () => {
     writeFileSync(join(outside, "secret.txt"), "top secret");
     s = new LocalStorage({ root, fsync: false });
     await s.init();
-    symlinkSync(outside, join(root, "uploads", "link"));
-    symlinkSync(join(outside, "secret.txt"), join(root, "uploads", "secret-link.txt"));
-    mkdirSync(join(root, "uploads", "inner"), { recursive: true });
-    symlinkSync(outside, join(root, "uploads", "inner", "deeper"));
+    // Keys outside the seed's folders live under `.uploads/` (created on first write).
+    mkdirSync(join(root, ".uploads"), { recursive: true });
+    symlinkSync(outside, join(root, ".uploads", "link"));
+    symlinkSync(join(outside, "secret.txt"), join(root, ".uploads", "secret-link.txt"));
+    mkdirSync(join(root, ".uploads", "inner"), { recursive: true });
+    symlinkSync(outside, join(root, ".uploads", "inner", "deeper"));
   });
 
   test.each([
@@ -470,22 +472,30 @@ describe("local storage containment", () => {
     await s.put("uploads", "inner/real.txt", "mine");
     const n = await s.deleteByPrefix("uploads", "inner/");
     expect(n).toBe(2);
-    expect(existsSync(join(root, "uploads", "inner"))).toBe(false);
+    expect(existsSync(join(root, ".uploads", "inner"))).toBe(false);
     expect(readdirSync(outside).sort()).toEqual(["secret.txt"]);
   });
 
-  test("objects land under root/{container}/{key}; no temp files survive", async () => {
+  test("objects land in the seed's layout (root/projects, root/analysis, root/temp); no temp files survive", async () => {
     await s.put("uploads", "projects/p/f_x.txt", "x");
-    expect(await Bun.file(join(root, "uploads", "projects", "p", "f_x.txt")).text()).toBe("x");
+    expect(await Bun.file(join(root, "projects", "p", "f_x.txt")).text()).toBe("x");
+    await s.put("analysis", "analysis/s/snapshot_1.json", "{}");
+    expect(await Bun.file(join(root, "analysis", "s", "snapshot_1.json")).text()).toBe("{}");
+    await s.put("uploads", "temp/u_temp.tmp", "t");
+    expect(await Bun.file(join(root, "temp", "u_temp.tmp")).text()).toBe("t");
+    await s.delete("uploads", "temp/u_temp.tmp");
+    // No folder per container doubles the keys' own folders.
+    expect(existsSync(join(root, "uploads"))).toBe(false);
+    expect(existsSync(join(root, "analysis", "analysis"))).toBe(false);
     await expect(
       s.put("uploads", "projects/p/f_y.txt", generated(3000).stream, { maxBytes: 10 }),
     ).rejects.toThrow();
-    expect(readdirSync(join(root, "uploads", "projects", "p"))).toEqual(["f_x.txt"]);
+    expect(readdirSync(join(root, "projects", "p"))).toEqual(["f_x.txt"]);
   });
 
   test("ping leaves nothing behind", async () => {
     expect((await s.ping()).ok).toBe(true);
-    const tempDir = join(root, "uploads", "temp");
+    const tempDir = join(root, "temp");
     expect(existsSync(tempDir) ? readdirSync(tempDir) : []).toEqual([]);
   });
 

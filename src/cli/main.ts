@@ -4,7 +4,8 @@ import { ConfigError, getConfig } from "@/config";
 
 /*
  * Entry point of the compiled binary and of `bun src/index.ts`:
- * `camp-backend serve [--worker N] | migrate | status | rollback [n] | seed [--force] | healthcheck`.
+ * `camp-backend serve [--worker N] | migrate | status | rollback [n] | seed [--force] | healthcheck |
+ * storage-layout [--apply]`.
  * `healthcheck` exists so container HEALTHCHECKs need no curl. `--help` anywhere prints usage and
  * does nothing else (it is checked before any configuration is read); unknown commands, options
  * and extra arguments exit 2 with the usage on stderr.
@@ -23,6 +24,9 @@ Commands:
   rollback [steps]       Roll back the last <steps> migrations (default 1).
   seed [--force]         Load the analysis catalogue from the seed folder and the dev admin.
   healthcheck            Exit 0 when GET /health on the configured port answers 200.
+  storage-layout [--apply]
+                         Move a local store from the old folder-per-container form into the
+                         seed's layout (dry run unless --apply).
 
 Options:
   -h, --help             Show this help; '<command> --help' shows the command's own.
@@ -75,6 +79,13 @@ const COMMANDS: Record<string, Command> = {
     options: {},
     positionals: [],
   },
+  "storage-layout": {
+    usage: "camp-backend storage-layout [--apply]",
+    summary:
+      "Move objects of the local store (LOCAL_STORAGE_PATH) from the old folder-per-container form\n(uploads/uploads/projects/…, uploads/analysis/analysis/…) into the seed's layout\n(uploads/projects/…, uploads/analysis/…, uploads/temp/…). Without --apply it only lists the\nmoves. Safe to run again. Stop the server first. Exits 1 when a conflict was found.",
+    options: { apply: { type: "boolean" } },
+    positionals: [],
+  },
 };
 
 const commandHelp = (c: Command) => `usage: ${c.usage}\n\n${c.summary}\n\n${ENV_NOTE}`;
@@ -96,6 +107,26 @@ async function healthcheck(): Promise<number> {
   } catch {
     return 1;
   }
+}
+
+async function storageLayout(apply: boolean, io: CliIo): Promise<number> {
+  const config = getConfig();
+  if (config.storageBackend !== "local") {
+    io.out("STORAGE_BACKEND is not local: Azure containers keep their layout; nothing to move.");
+    return 0;
+  }
+  const { migrateLocalLayout } = await import("@/lib/storage/layout-migration");
+  const report = await migrateLocalLayout(config.localStoragePath, { apply });
+  const verb = apply ? "moved" : "would move";
+  for (const m of report.moves) io.out(`${verb} ${m.from} -> ${m.to}`);
+  for (const m of report.duplicates)
+    io.out(`${apply ? "removed" : "would remove"} duplicate ${m.from} (same bytes at ${m.to})`);
+  for (const m of report.conflicts) io.err(`conflict: ${m.from} and ${m.to} differ; left both in place`);
+  for (const p of report.skipped) io.out(`skipped ${p} (not a regular file, or an interrupted write)`);
+  io.out(
+    `${apply ? "" : "dry run: "}${report.moves.length} to move, ${report.duplicates.length} duplicates, ${report.conflicts.length} conflicts, ${report.skipped.length} skipped${apply ? "" : " (run with --apply to move)"}`,
+  );
+  return report.conflicts.length > 0 ? 1 : 0;
 }
 
 async function serve(worker: string | undefined, io: CliIo): Promise<number | undefined> {
@@ -166,6 +197,8 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
       return serve(values.worker as string | undefined, io);
     case "healthcheck":
       return healthcheck();
+    case "storage-layout":
+      return storageLayout(values.apply === true, io);
     default: {
       const { runDbCommand } = await import("@/cli/db");
       return runDbCommand([first, ...positionals, ...(values.force ? ["--force"] : [])]);

@@ -6,6 +6,7 @@ import { type Config, ConfigError } from "@/config";
 import { type Breaker, createBreaker } from "@/db/breaker";
 import { isConnectionError } from "@/db/pg-errors";
 import * as schema from "@/db/schema";
+import { endSpan, NO_TRACING, type Tracing } from "@/lib/tracing";
 
 /*
  * One database module. PostgreSQL through postgres.js in every configured environment; PGlite
@@ -69,16 +70,86 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 export const NO_EMBEDDED_DATABASE =
   "DATABASE_URL is not set, and this build has no embedded database (PGlite is development-only and not bundled in the compiled binary); set DATABASE_URL=postgresql://user@host:5432/dbname";
 
+export type OpenDatabaseOptions = { logger?: Logger; tracing?: Tracing };
+
 export async function openDatabase(
   config: Config,
-  options: { logger?: Logger } = {},
+  options: OpenDatabaseOptions = {},
 ): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return openPostgres(config, config.databaseUrl, options.logger);
+  const observe = queryObserver(config, options);
+  if (config.databaseUrl) return openPostgres(config, config.databaseUrl, options.logger, observe);
   if (import.meta.path.startsWith("/$bunfs")) throw new ConfigError([NO_EMBEDDED_DATABASE]);
   if (config.environment === "production") {
     throw new Error("DATABASE_URL is required in production; the embedded database is development-only");
   }
-  return openPglite(config.pgliteDir);
+  return openPglite(config.pgliteDir, observe);
+}
+
+/* Called as a statement is issued; the returned function when it settles. */
+type QueryObserver = (text: string, params: readonly unknown[] | undefined) => (error?: unknown) => void;
+
+const DONE = () => {};
+
+/* A parameter as the SQL log shows it: its type and size, never its value (customer data, secrets). */
+export function maskParam(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return `<string:${value.length}>`;
+  if (value instanceof Uint8Array) return `<bytes:${value.byteLength}>`;
+  if (value instanceof Date) return "<date>";
+  if (Array.isArray(value)) return `<array:${value.length}>`;
+  return `<${typeof value}>`;
+}
+
+/*
+ * SQL spans (tracing on) and the seed's `echo=DEBUG` statement log (DB_ECHO, never in
+ * production); null when neither is wanted, so the query path is left untouched.
+ */
+function queryObserver(config: Config, options: OpenDatabaseOptions): QueryObserver | null {
+  const tracing = options.tracing ?? NO_TRACING;
+  const echo = config.dbEcho && config.environment !== "production" ? options.logger : undefined;
+  if (!tracing.enabled && !echo) return null;
+  const system = config.databaseUrl ? "postgresql" : "pglite";
+  return (text, params) => {
+    echo?.debug({ sql: text, params: Array.isArray(params) ? params.map(maskParam) : [] }, "sql");
+    if (!tracing.enabled) return DONE;
+    const operation = /^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? "SQL";
+    const span = tracing.child(operation, {
+      "db.system.name": system,
+      "db.operation.name": operation,
+      "db.query.text": text.length > 2000 ? `${text.slice(0, 2000)}…` : text,
+    });
+    return (error) => endSpan(span, error);
+  };
+}
+
+/* A postgres.js query is a lazy promise: run `done` when it settles, whoever awaits it. */
+function observed<Q extends Promise<unknown>>(query: Q, done: (error?: unknown) => void): Q {
+  const then = query.then;
+  let settled = false;
+  const finish = (error?: unknown) => {
+    if (settled) return;
+    settled = true;
+    done(error);
+  };
+  // biome-ignore lint/suspicious/noThenProperty: the query is a promise; this observes its own `then`
+  Object.defineProperty(query, "then", {
+    configurable: true,
+    value(this: Q, onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) {
+      return then.call(
+        this,
+        (value) => {
+          finish();
+          return onFulfilled ? onFulfilled(value) : value;
+        },
+        (error) => {
+          finish(error);
+          if (onRejected) return onRejected(error);
+          throw error;
+        },
+      );
+    },
+  });
+  return query;
 }
 
 /*
@@ -94,16 +165,18 @@ function guarded<T extends postgres.Sql | postgres.TransactionSql>(
   sql: T,
   prepare: boolean,
   breaker: Breaker,
+  observe: QueryObserver | null = null,
 ): T {
   return new Proxy(sql, {
     get(target, prop) {
       if (prop === "unsafe") {
         return (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
           breaker.check();
-          return target.unsafe(query, params as postgres.ParameterOrJSON<never>[], {
+          const pending = target.unsafe(query, params as postgres.ParameterOrJSON<never>[], {
             prepare,
             ...options,
           });
+          return observe ? observed(pending, observe(query, params)) : pending;
         };
       }
       if (prop === "begin" || prop === "savepoint") {
@@ -111,7 +184,7 @@ function guarded<T extends postgres.Sql | postgres.TransactionSql>(
           breaker.check();
           const last = args.length - 1;
           const fn = args[last] as (tx: postgres.TransactionSql) => unknown;
-          args[last] = (tx: postgres.TransactionSql) => fn(guarded(tx, prepare, breaker));
+          args[last] = (tx: postgres.TransactionSql) => fn(guarded(tx, prepare, breaker, observe));
           const run = (Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>).apply(
             target,
             args,
@@ -134,13 +207,30 @@ function guarded<T extends postgres.Sql | postgres.TransactionSql>(
 export const reconnectBackoffS = (retries: number) =>
   Math.min(1, 0.05 * 2 ** retries) * (0.75 + Math.random() / 4);
 
-function openPostgres(config: Config, url: string, logger?: Logger): DatabaseHandle {
+/*
+ * postgres.js has no checkout hook, so DB_POOL_PRE_PING (SQLAlchemy's ping before reuse) is kept
+ * by never reusing a connection that sat idle long enough to have been dropped silently (NAT,
+ * Azure Load Balancer's idle timeout of 4 minutes): it is closed after DB_POOL_PRE_PING_IDLE_S,
+ * and the next checkout opens a fresh one whose start-up handshake is the validation.
+ */
+export function effectiveIdleTimeoutS(config: Config): number | undefined {
+  const idle = config.dbIdleTimeoutS > 0 ? config.dbIdleTimeoutS : undefined;
+  if (!config.dbPoolPrePing) return idle;
+  return idle === undefined ? config.dbPoolPrePingIdleS : Math.min(idle, config.dbPoolPrePingIdleS);
+}
+
+function openPostgres(
+  config: Config,
+  url: string,
+  logger?: Logger,
+  observe: QueryObserver | null = null,
+): DatabaseHandle {
   // Unique per process so pg_stat_activity can count exactly this pool's connections.
   const applicationName = `${config.appName}:${process.pid}`.slice(0, 63);
   const sql = postgres(url, {
     max: config.dbPoolSize + config.dbMaxOverflow,
     max_lifetime: config.dbPoolRecycleS > 0 ? config.dbPoolRecycleS : null,
-    idle_timeout: config.dbIdleTimeoutS > 0 ? config.dbIdleTimeoutS : undefined,
+    idle_timeout: effectiveIdleTimeoutS(config),
     connect_timeout: config.dbConnectTimeoutS,
     // Deep pipelining degrades sharply once more queries are queued than connections exist
     // (decisions.md → Runtime parts); one query per connection at a time keeps throughput flat.
@@ -157,7 +247,10 @@ function openPostgres(config: Config, url: string, logger?: Logger): DatabaseHan
     probe: () => withTimeout(sql`select 1`.execute(), 1000, "database probe"),
     logger,
   });
-  const db = drizzlePostgres(guarded(sql, config.dbPrepare, breaker), { schema, casing: "snake_case" });
+  const db = drizzlePostgres(guarded(sql, config.dbPrepare, breaker, observe), {
+    schema,
+    casing: "snake_case",
+  });
   const rawOf = (s: postgres.Sql | postgres.TransactionSql): RawExecutor => ({
     query: async <T>(text: string, params: unknown[] = []) =>
       (await s.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
@@ -202,7 +295,38 @@ function openPostgres(config: Config, url: string, logger?: Logger): DatabaseHan
   };
 }
 
-async function openPglite(dir: string): Promise<DatabaseHandle> {
+/* The embedded database's query entry points, observed like postgres.js's `unsafe`. */
+function observedPglite<P extends object>(pg: P, observe: QueryObserver): P {
+  return new Proxy(pg, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "query" || prop === "exec") {
+        return (text: string, params?: unknown[], ...rest: unknown[]) => {
+          const done = observe(text, params);
+          return (value as (...a: unknown[]) => Promise<unknown>).call(target, text, params, ...rest).then(
+            (result) => {
+              done();
+              return result;
+            },
+            (error) => {
+              done(error);
+              throw error;
+            },
+          );
+        };
+      }
+      if (prop === "transaction") {
+        return (fn: (tx: object) => Promise<unknown>) =>
+          (value as (f: (tx: object) => Promise<unknown>) => Promise<unknown>).call(target, (tx) =>
+            fn(observedPglite(tx, observe)),
+          );
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+async function openPglite(dir: string, observe: QueryObserver | null = null): Promise<DatabaseHandle> {
   // Loaded only here, so the production binary never needs the embedded database's WASM.
   let modules: [typeof import("@electric-sql/pglite"), typeof import("drizzle-orm/pglite")];
   try {
@@ -216,7 +340,10 @@ async function openPglite(dir: string): Promise<DatabaseHandle> {
   if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
   const pg = await PGlite.create(dir);
   await pg.exec("SET TIME ZONE 'UTC'");
-  const db = drizzlePglite(pg, { schema, casing: "snake_case" }) as unknown as Database;
+  const db = drizzlePglite(observe ? observedPglite(pg, observe) : pg, {
+    schema,
+    casing: "snake_case",
+  }) as unknown as Database;
   type PgQueryable = Pick<typeof pg, "query" | "exec">;
   const rawOf = (p: PgQueryable): RawExecutor => ({
     query: async <T>(text: string, params: unknown[] = []) => (await p.query<T>(text, params)).rows,

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import type { Config, LogLevel } from "@/config";
 import { MASK, maskSecrets, scrubSecretText } from "@/lib/mask";
+import type { Tracing } from "@/lib/tracing";
 
 /*
  * One logger factory for the whole process. Production writes one JSON object per line
@@ -22,6 +23,8 @@ export type CreateLoggerOptions = {
   base?: Record<string, unknown>;
   /** Where lines go; stdout when omitted. Tests pass a capturing stream. */
   destination?: DestinationStream;
+  /** Fields added to every line at write time (the active trace's ids when tracing is on). */
+  mixin?: () => object;
 };
 
 /* Header locations as they appear in request/response log objects and HTTP client errors. */
@@ -161,6 +164,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       },
     },
     ...(pretty ? {} : { timestamp: () => `,"ts":"${new Date().toISOString()}"` }),
+    ...(options.mixin ? { mixin: options.mixin } : {}),
   };
   const destination = options.destination ?? stream ?? stdoutDestination();
   const logger = pino(pinoOptions, destination) as WithRequestLine;
@@ -171,6 +175,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
         base: pinoOptions.base,
         formatters: { level: (label: string) => ({ level: label }) },
         timestamp: pinoOptions.timestamp,
+        ...(options.mixin ? { mixin: options.mixin } : {}),
       },
       destination,
     );
@@ -179,10 +184,16 @@ export function createLogger(options: CreateLoggerOptions): Logger {
 }
 
 /** The process logger as configured: JSON outside development, pretty in development. */
-export function createAppLogger(config: Config, base: Record<string, unknown> = {}): Logger {
+export function createAppLogger(
+  config: Config,
+  base: Record<string, unknown> = {},
+  tracing?: Pick<Tracing, "enabled" | "activeIds">,
+): Logger {
   return createLogger({
     level: config.logLevel,
     pretty: config.environment === "development",
     base: { app: config.appName, version: config.version, env: config.environment, ...base },
+    // Only with tracing on: the lookup would otherwise cost every line for nothing.
+    ...(tracing?.enabled ? { mixin: () => tracing.activeIds() ?? {} } : {}),
   });
 }

@@ -55,3 +55,31 @@ export function declaredBytes(response: Response): number | null {
   const length = response.headers.get("content-length");
   return length ? Number(length) : null;
 }
+
+/* What the tracing plugin's after-response hook reads (only registered when an exporter is set). */
+export type AfterResponseContext = {
+  request: Request;
+  route?: string;
+  set: { status?: number | string };
+  responseValue?: unknown;
+  code?: unknown;
+};
+
+/**
+ * The final status and the route template (one shared label for unmatched paths) of a request.
+ * Hooks pass the context's fields one by one: Elysia reads a hook's source to decide which
+ * context fields to build, and a whole `ctx` handed to a function makes it build all of them.
+ */
+export function requestOutcome(
+  request: Request,
+  routeTemplate: string | undefined,
+  set: AfterResponseContext["set"],
+  responseValue: unknown,
+  code: unknown,
+) {
+  const rc = requestContext(request);
+  const response = responseValue instanceof Response ? responseValue : null;
+  const status = rc.status ?? response?.status ?? (typeof set.status === "number" ? set.status : 200);
+  const route = routeTemplate && code !== "NOT_FOUND" && status !== 405 ? routeTemplate : UNMATCHED_ENDPOINT;
+  return { rc, response, status, route };
+}

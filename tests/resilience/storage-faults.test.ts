@@ -159,8 +159,9 @@ describe.skipIf(skip !== null)("storage read-only, then full, during uploads", (
       ).map((r) => r.key),
     );
     await db.close(1);
-    const uploads = join(dir, "uploads");
-    const onDisk = new Set(filesUnder(uploads).map((p) => relative(uploads, p)));
+    // The seed's layout: the "uploads" container's project files sit in <root>/projects.
+    const uploads = dir;
+    const onDisk = new Set(filesUnder(join(dir, "projects")).map((p) => relative(uploads, p)));
     const keys = new Set(rows.map((r) => r.storageKey));
     const rowsWithoutObject = [...keys].filter((k) => !onDisk.has(k));
     const objectsWithoutRow = [...onDisk].filter((k) => !keys.has(k) && !queued.has(k));

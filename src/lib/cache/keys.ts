@@ -16,7 +16,6 @@ export const CACHE_TTL = {
   authSessionMemory: 5,
   settings: 5,
   catalogue: 600,
-  analysisTemplate: 600,
   llmQuota: 3600,
 } as const;
 
@@ -36,7 +35,12 @@ export const memberRoleKey = (projectId: string, userId: string) => `member_role
 export const memberRolePrefix = (projectId: string) => `member_role:${projectId}:`;
 export const projectKey = (projectId: string) => `project:${projectId}`;
 export const rateLimitKey = (key: string) => `ratelimit:${key}`;
-export const analysisTemplateKey = (templateId: string) => `analysis_template:${templateId}`;
+/*
+ * The seed's `analysis_template:{id}` key is deliberately not used: a saved template's read
+ * carries its usage count (changed by every apply) and is filtered by the caller's project
+ * (own or public), so a cached copy would need invalidation on apply, edit, delete and
+ * visibility change, to save one primary-key read.
+ */
 export const settingsKey = (category: string) => `settings:${category}`;
 export const SETTINGS_VERSION_KEY = "settings:version";
 export const SETTINGS_PREFIX = "settings:";

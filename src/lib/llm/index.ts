@@ -7,6 +7,7 @@ import { type BackoffOptions, DEFAULT_BACKOFF } from "./retry";
 import { createProvider, type RunnerOptions } from "./runner";
 import type { LlmProvider, LlmTraceSpan } from "./types";
 
+export { tracedLlm } from "./traced";
 export * from "./types";
 
 /* claude-sonnet-4-5 is deprecated by the SDK (end of life 2026-11-30); this is the current Sonnet. */

@@ -33,7 +33,14 @@ import {
 } from "./types";
 
 /*
- * A folder per container under one root (`./uploads` by default). Containment is enforced twice:
+ * The seed's layout (infrastructure design §5.2) under one root (`./uploads` by default): the
+ * keys' own folders sit directly under it — `projects/` and `temp/` of the "uploads" container,
+ * `analysis/` of the "analysis" container — so nothing is doubled (`uploads/projects/…`, not
+ * `uploads/uploads/projects/…`). Each top folder belongs to one container; any other key is kept
+ * apart per container (`public/…`, `.uploads/…`, `.analysis/…`), so containers never share a path.
+ * `layout-migration.ts` moves a store written in the old folder-per-container form.
+ *
+ * Containment is enforced twice:
  * lexically (validated keys, resolved path must stay under the container folder) and physically
  * (the real path of every existing ancestor must stay under the real root, so a symlink planted
  * inside the tree cannot lead a read or write outside it). Writes go to a temp file in the
@@ -45,6 +52,25 @@ export type LocalStorageOptions = {
   /* fdatasync before the rename: durable objects at the cost of write latency. */
   fsync?: boolean;
 };
+
+/* The design's top folders and the container each belongs to. */
+export const LAYOUT_FOLDERS: Readonly<Record<Container, readonly string[]>> = {
+  uploads: ["projects", "temp"],
+  analysis: ["analysis"],
+  public: [],
+};
+
+/* Where a container keeps keys outside its design folders (relative to the root). */
+export const otherFolder = (container: Container) => (container === "public" ? "public" : `.${container}`);
+
+type Area = { dir: string; keyPrefix: string };
+
+/* A validated key's path relative to the root, as segments (see the layout above). */
+export function layoutSegments(container: Container, key: string): string[] {
+  const segments = key.split("/");
+  const own = segments.length > 1 && LAYOUT_FOLDERS[container].includes(segments[0]!);
+  return own ? segments : [otherFolder(container), ...segments];
+}
 
 const isErrno = (err: unknown, ...codes: string[]) => codes.includes((err as { code?: string })?.code ?? "");
 
@@ -60,7 +86,9 @@ export class LocalStorage implements Storage {
   }
 
   async init(): Promise<void> {
-    for (const c of CONTAINERS) await mkdir(join(this.root, c), { recursive: true });
+    for (const c of CONTAINERS) {
+      for (const folder of LAYOUT_FOLDERS[c]) await mkdir(join(this.root, folder), { recursive: true });
+    }
   }
 
   async put(
@@ -175,14 +203,28 @@ export class LocalStorage implements Storage {
 
   async deleteByPrefix(container: Container, prefix: string): Promise<number> {
     assertValidKey(prefix, "prefix");
-    const base = this.containerDir(container);
+    let deleted = 0;
+    for (const area of this.areas(container)) {
+      // The part of the prefix inside this area; the whole area when the prefix is shorter.
+      const rel = prefix.startsWith(area.keyPrefix)
+        ? prefix.slice(area.keyPrefix.length)
+        : area.keyPrefix.startsWith(prefix)
+          ? ""
+          : null;
+      if (rel !== null) deleted += await this.deleteUnder(area.dir, rel, prefix);
+    }
+    return deleted;
+  }
+
+  /* Deletes the files under `base` whose path relative to it starts with `prefix`. */
+  private async deleteUnder(base: string, prefix: string, original: string): Promise<number> {
     const slash = prefix.lastIndexOf("/");
     const dirPart = slash >= 0 ? prefix.slice(0, slash) : "";
     const start = dirPart ? resolve(base, ...dirPart.split("/")) : base;
     if (start !== base && !start.startsWith(base + sep))
-      throw new StorageKeyError(prefix, "escapes the container");
+      throw new StorageKeyError(original, "escapes the container");
     try {
-      await this.assertRealParentContained(prefix, start);
+      await this.assertRealParentContained(original, start);
     } catch (err) {
       if (err instanceof StorageNotFoundError) return 0;
       throw err;
@@ -238,15 +280,21 @@ export class LocalStorage implements Storage {
     }
   }
 
-  private containerDir(container: Container): string {
+  /* The folders holding a container's objects, with the key prefix each stands for. */
+  private areas(container: Container): Area[] {
     if (!isContainer(container)) throw new StorageKeyError(String(container), "unknown container");
-    return join(this.root, container);
+    return [
+      ...LAYOUT_FOLDERS[container].map((f) => ({ dir: join(this.root, f), keyPrefix: `${f}/` })),
+      { dir: join(this.root, otherFolder(container)), keyPrefix: "" },
+    ];
   }
 
   private async pathFor(container: Container, key: string): Promise<string> {
     assertValidKey(key);
-    const base = this.containerDir(container);
-    const full = resolve(base, ...key.split("/"));
+    if (!isContainer(container)) throw new StorageKeyError(String(container), "unknown container");
+    const segments = layoutSegments(container, key);
+    const base = join(this.root, segments[0]!);
+    const full = resolve(this.root, ...segments);
     if (!full.startsWith(base + sep)) throw new StorageKeyError(key, "escapes the container");
     return full;
   }

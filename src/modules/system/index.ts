@@ -90,6 +90,11 @@ export function systemController(deps: AppDeps, overrides?: { cache: Probe | nul
     .get(
       "/health/ready",
       async () => {
+        // Draining (SHUTDOWN_DRAIN_S after SIGTERM): the load balancer takes this instance out
+        // while it still serves, so no new request meets a closed port.
+        if (deps.draining?.signal.aborted) {
+          throw problem("NOT_READY", { detail: "The instance is shutting down (draining)." });
+        }
         const { ok, body } = await readiness({ database: databaseProbe, ...probes });
         if (!ok) {
           throw problem("NOT_READY", { extensions: { checks: body.checks } });
