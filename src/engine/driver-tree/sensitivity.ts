@@ -88,6 +88,14 @@ const diff = (a: number | null, b: number | null) => (a === null || b === null ?
 const magnitude = (x: SensitivityItem) =>
   x.impactUp === null || x.impactDown === null ? -1 : Math.max(Math.abs(x.impactUp), Math.abs(x.impactDown));
 
+/* Larger impact first; impacts equal up to rounding noise (a product tree's inputs all move the
+ * root by the same amount, give or take an ulp) count as a tie, so the label decides. */
+function byMagnitude(a: SensitivityItem, b: SensitivityItem): number {
+  const x = magnitude(a);
+  const y = magnitude(b);
+  return Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y)) ? 0 : y - x;
+}
+
 export function sensitivity(input: EvalInput, options: SensitivityOptions): SensitivityResult {
   const { deltaPct } = options;
   if (!(deltaPct > 0 && deltaPct <= 100))
@@ -137,7 +145,7 @@ export function sensitivity(input: EvalInput, options: SensitivityOptions): Sens
       elasticity: elasticity !== null && Number.isFinite(elasticity) ? elasticity + 0 : null,
     });
   });
-  items.sort((a, b) => magnitude(b) - magnitude(a) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  items.sort((a, b) => byMagnitude(a, b) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   return {
     periods: [...input.periods],
     period,
