@@ -112,7 +112,7 @@ function bigTree(n: number): TreeImageModel {
     }
   }
   // A DAG edge: the last node is also a child of node 1.
-  (relationships.find((r) => r.parentId === "n1")?.childIds as string[]).push(`n${n - 1}`);
+  (relationships.find((r) => r.parentId === "n1")!.childIds as string[]).push(`n${n - 1}`);
   return {
     title: "30 ノードのツリー",
     subtitle: "期間 total",
@@ -194,7 +194,7 @@ describe("renderTreeSvg", () => {
       formatTreeValue(null),
       formatTreeValue(0.8),
       formatTreeValue(1234567.8),
-      formatTreeValue(-3.14159),
-    ]).toEqual(["—", "0.8", "1,234,568", "-3.14"]);
+      formatTreeValue(-2.34567),
+    ]).toEqual(["—", "0.8", "1,234,568", "-2.35"]);
   });
 });
