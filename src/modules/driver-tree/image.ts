@@ -19,7 +19,11 @@ import type { TreeImageQuery } from "./model";
 export const TREE_IMAGE_VERSION = "tree-svg-1";
 const PNG_SCALE = 2;
 /* Large trees are rasterised at a smaller scale so that a picture stays under this many pixels. */
-const MAX_PIXELS = 24_000_000;
+const MAX_PIXELS = 12_000_000;
+
+/** Scale 2, less for a picture that would otherwise exceed MAX_PIXELS. */
+export const treePngScale = (image: { width: number; height: number }) =>
+  Math.min(PNG_SCALE, Math.sqrt(MAX_PIXELS / (image.width * image.height)));
 
 export type TreePicture = { model: TreeImageModel; imageId: string; treeName: string; period: string };
 
@@ -98,7 +102,6 @@ export async function renderTreePicture(
   if (format === "svg") return { body: draw().svg, contentType: "image/svg+xml; charset=utf-8" };
   return storedPng(deps.storage, treeImageKey(treeId, picture.imageId), () => {
     const image = draw();
-    const scale = Math.min(PNG_SCALE, Math.sqrt(MAX_PIXELS / (image.width * image.height)));
-    return renderer.rasterise(image.svg, scale);
+    return renderer.rasterise(image.svg, treePngScale(image));
   });
 }
