@@ -294,6 +294,14 @@ describe(`driver-tree sensitivity, export and picture on ${usingPostgres ? "Post
 
     const unknown = await get(w, `/tree/${tree.id}/image?period=2099`);
     expect([unknown.status, (await json(unknown)).code]).toEqual([422, "VALIDATION_FAILED"]);
+
+    // Deleting the project takes the stored pictures with it (the deletion outbox).
+    const gone = await request(`/api/v1/project/${w.project.id}`, {
+      method: "DELETE",
+      headers: w.users.manager.auth,
+    });
+    expect(gone.status).toBe(204);
+    expect(await deps.storage.exists("analysis", treeImageKey(tree.id, imageId))).toBe(false);
   });
 
   test("picture of a 30-node tree: every node drawn, no two boxes overlap", async () => {
