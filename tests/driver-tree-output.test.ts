@@ -359,5 +359,16 @@ describe(`driver-tree sensitivity, export and picture on ${usingPostgres ? "Post
     expect(csv).toBe("\uFEFFnodeId,depth,label,nodeType,formula,period,baseline,simulated,delta\r\n");
     expect((await json(await get(q, `/tree/${empty.id}/sensitivity`, q.users.member))).items).toEqual([]);
     expect((await get(q, `/tree/${empty.id}/image`, q.users.member)).status).toBe(200);
+
+    // A picture is drawn for at most 500 nodes; the other outputs take any size.
+    const big = await q.api.createTree(q.users.member, { name: "大" });
+    const groups = Array.from({ length: 10 }, (_, g) => `g${g}`);
+    const formulas = [`r=${groups.join("+")}`];
+    for (const g of groups)
+      formulas.push(`${g}=${Array.from({ length: 55 }, (_, i) => `${g}x${i}`).join("+")}`);
+    expect((await q.api.importOk(q.users.member, big.id, formulas)).nodes).toHaveLength(561);
+    const tooBig = await get(q, `/tree/${big.id}/image?format=svg`, q.users.member);
+    expect([tooBig.status, (await json(tooBig)).code]).toEqual([422, "VALIDATION_FAILED"]);
+    expect((await get(q, `/tree/${big.id}/sensitivity`, q.users.member)).status).toBe(200);
   });
 });

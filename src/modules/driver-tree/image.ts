@@ -21,6 +21,9 @@ const PNG_SCALE = 2;
 /* Large trees are rasterised at a smaller scale so that a picture stays under this many pixels. */
 const MAX_PIXELS = 12_000_000;
 
+/* Past this many nodes a picture is a poster nobody can read, and resvg would need seconds. */
+export const MAX_PICTURE_NODES = 500;
+
 /** Scale 2, less for a picture that would otherwise exceed MAX_PIXELS. */
 export const treePngScale = (image: { width: number; height: number }) =>
   Math.min(PNG_SCALE, Math.sqrt(MAX_PIXELS / (image.width * image.height)));
@@ -50,6 +53,12 @@ export async function findTreePicture(
       errors: [
         { path: "/query/period", message: `must be one of the tree's periods: ${periods.join(", ")}` },
       ],
+    });
+  }
+  if (e.state.nodes.length > MAX_PICTURE_NODES) {
+    throw problem("VALIDATION_FAILED", {
+      detail: `The tree has ${e.state.nodes.length} nodes; pictures are drawn for at most ${MAX_PICTURE_NODES}.`,
+      errors: [{ path: "/params/treeId", message: `at most ${MAX_PICTURE_NODES} nodes can be drawn` }],
     });
   }
   const policyCount = new Map<string, number>();

@@ -57,7 +57,7 @@ export function outputsRoutes(ctx: RouteContext) {
         detail: {
           tags: TAGS,
           operationId: "driverTree.output",
-          "x-problem-codes": ["TREE_NOT_FOUND"],
+          "x-problem-codes": ["TREE_NOT_FOUND", "VALIDATION_FAILED"],
           summary: "Download the evaluated tree as xlsx or csv (V+)",
           description:
             "One row per node × period (analysis.md §7.9), nodes depth-first from the root, detached nodes last: nodeId, depth, label, nodeType, formula, period, baseline, simulated, delta. xlsx adds the Policies and Summary sheets; csv is UTF-8 with BOM and CRLF. Streamed; text cells starting with = + - @ TAB CR are prefixed with '.",
@@ -105,7 +105,7 @@ export function outputsRoutes(ctx: RouteContext) {
           "x-problem-codes": ["TREE_NOT_FOUND", "VALIDATION_FAILED", "CHART_RENDERER_UNAVAILABLE"],
           summary: "The evaluated tree as a PNG or SVG picture (V+)",
           description:
-            "Root on the left, operators on the links, each node with label, unit, baseline, simulated value and delta at `period` (default: the last period); nodes with policies are outlined and badged. Drawn with the chart renderer and its bundled Noto Sans JP; PNGs are rendered once per content and kept in storage. ETag / If-None-Match are supported.",
+            "Root on the left, operators on the links, each node with label, unit, baseline, simulated value and delta at `period` (default: the last period); nodes with policies are outlined and badged. Trees of more than 500 nodes are refused (422 VALIDATION_FAILED). Drawn with the chart renderer and its bundled Noto Sans JP; PNGs are rendered once per content and kept in storage. ETag / If-None-Match are supported.",
           responses: {
             200: {
               description: "The picture; ETag and X-Image-Id identify its content",
