@@ -179,6 +179,13 @@ describe(`driver-tree sensitivity, export and picture on ${usingPostgres ? "Post
     close(summary.roi as number, 0.92);
     expect(summary.withPolicies).toBe("true");
 
+    // Each download is an ACCESS/EXPORT audit entry.
+    const audits = await deps.database.raw.query<{ format: string }>(
+      `select metadata->>'format' as format from audit_log where resource_type = 'driver_tree' and action = 'EXPORT' and resource_id = $1 order by created_at`,
+      [tree.id],
+    );
+    expect(audits.map((a) => a.format)).toEqual(["csv", "csv", "xlsx"]);
+
     const bad = await get(w, `/tree/${tree.id}/output?format=pdf`);
     expect([bad.status, (await json(bad)).code]).toEqual([422, "VALIDATION_FAILED"]);
   });
