@@ -5,5 +5,5 @@
  */
 export { type FontMetrics, parseFontMetrics } from "./font-metrics";
 export { benchBarModel, sampleModels } from "./samples";
-export { FONT_FAMILY, renderChartSvg } from "./svg";
+export { type ChartFonts, FONT_FAMILY, renderChartSvg } from "./svg";
 export { toVegaLite, type VegaLiteSpec } from "./vegalite";

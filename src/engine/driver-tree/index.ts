@@ -5,4 +5,7 @@ export * from "@/engine/driver-tree/grammar";
 export * from "@/engine/driver-tree/graph";
 export * from "@/engine/driver-tree/import-plan";
 export * from "@/engine/driver-tree/nary";
+export * from "@/engine/driver-tree/outline";
+export * from "@/engine/driver-tree/sensitivity";
 export * from "@/engine/driver-tree/template";
+export * from "@/engine/driver-tree/tree-svg";

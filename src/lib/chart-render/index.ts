@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "@/config";
 import {
+  type ChartFonts,
   type ChartModel,
   FONT_FAMILY,
   type FontMetrics,
@@ -41,7 +42,14 @@ export type ChartRenderer = {
   renderSvg(model: ChartModel, size: ChartSize | ChartRenderSize): string;
   /** PNG of ceil(width·scale) × ceil(height·scale) pixels (exact for integral products). */
   renderPng(model: ChartModel, size: ChartRenderSize): Promise<Uint8Array>;
-  /** Successful renderSvg + renderPng calls since creation (lets callers prove a cache hit). */
+  /**
+   * Another picture drawn with the same fonts (a driver tree): `draw` builds the SVG from the
+   * loaded font metrics, so its text is measured exactly as resvg will set it.
+   */
+  drawSvg<T extends { svg: string }>(draw: (fonts: ChartFonts) => T): T;
+  /** Such an SVG as PNG, through the same resvg pool, fonts, limits and timeout as charts. */
+  rasterise(svg: string, scale: number): Promise<Uint8Array>;
+  /** Successful renderSvg + renderPng (+ drawSvg + rasterise) calls since creation (lets callers prove a cache hit). */
   renderCount(): number;
 };
 
@@ -210,6 +218,17 @@ export function createChartRenderer(
     async renderPng(model, size) {
       const svg = svgOf(model, size);
       const png = await rasterise(svg, size.scale, ready().files);
+      count++;
+      return png;
+    },
+    drawSvg(draw) {
+      const out = draw(ready());
+      count++;
+      return out;
+    },
+    async rasterise(svg, scale) {
+      checkSize({ width: 1, height: 1, scale });
+      const png = await rasterise(svg, scale, ready().files);
       count++;
       return png;
     },

@@ -44,6 +44,11 @@ export function snapshotKey(sessionId: string, timestamp: Date | number | string
 export const graphKey = (sessionId: string, graphId: string) =>
   `${sessionPrefix(sessionId)}graph_${id("graphId", graphId)}.png`;
 
+/* Driver-tree pictures live beside the analysis charts, one folder per tree. */
+export const treeImagePrefix = (treeId: string) => `driver-tree/${id("treeId", treeId)}/`;
+export const treeImageKey = (treeId: string, imageId: string) =>
+  `${treeImagePrefix(treeId)}image_${id("imageId", imageId)}.png`;
+
 export const TEMP_PREFIX = "temp/";
 export const tempKey = (uploadId: string) => `${TEMP_PREFIX}${id("uploadId", uploadId)}_temp.tmp`;
 

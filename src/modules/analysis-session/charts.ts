@@ -1,6 +1,7 @@
 import type { DbOrTx } from "@/db/client";
 import { runPipeline } from "@/engine";
 import type { ChartRenderer } from "@/lib/chart-render";
+import { storedPng } from "@/lib/chart-render/stored";
 import { problem } from "@/lib/errors";
 import type { Storage } from "@/lib/storage";
 import { graphKey } from "@/lib/storage/keys";
@@ -103,13 +104,6 @@ export async function renderChart(
     }
     return { body: svg, contentType: "image/svg+xml; charset=utf-8" };
   }
-  const key = graphKey(sessionId, graphId);
-  const stored = await deps.storage.head("analysis", key).catch(() => null);
-  if (stored) {
-    const object = await deps.storage.get("analysis", key);
-    return { body: object.stream, contentType: "image/png", length: object.size };
-  }
-  const png = await deps.renderer.renderPng(model, size);
-  await deps.storage.put("analysis", key, png, { contentType: "image/png" });
-  return { body: png, contentType: "image/png", length: png.byteLength };
+  const renderer = deps.renderer;
+  return storedPng(deps.storage, graphKey(sessionId, graphId), () => renderer.renderPng(model, size));
 }

@@ -326,3 +326,74 @@ export type NodeDetailOut = typeof NodeDetail.static;
 export type PolicyCreate = typeof PolicyCreate.static;
 export type PolicyPatch = typeof PolicyPatch.static;
 export type TreeDataOut = typeof TreeData.static;
+
+/* ---------- outputs: sensitivity, export, picture (analysis.md §7.8–7.9) ---------- */
+
+const WithPoliciesQuery = (dflt: boolean) =>
+  t.Boolean({ default: dflt, description: `Apply the tree's policies (default ${dflt})` });
+const PeriodQuery = t.String({ minLength: 1, maxLength: 255, description: "One of the tree's periods" });
+
+export const SensitivityQuery = Closed({
+  deltaPct: t.Optional(
+    t.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      default: 10,
+      description: "d in percent, (0, 100]; default 10",
+    }),
+  ),
+  withPolicies: t.Optional(WithPoliciesQuery(false)),
+  period: t.Optional(PeriodQuery),
+  includeConstants: t.Optional(t.Boolean({ default: false, description: "Also vary constant nodes" })),
+});
+
+const NodeRefOut = { nodeId: Uuid, label: t.String(), nodeType: NodeType };
+export const TreeSensitivity = t.Object(
+  {
+    treeId: Uuid,
+    periods: t.Array(t.String()),
+    period: Nullable(t.String({ description: "null: root values are sums over all periods" })),
+    deltaPct: t.Number(),
+    withPolicies: t.Boolean(),
+    includeConstants: t.Boolean(),
+    rootNodeId: Nullable(Uuid),
+    items: t.Array(
+      t.Object(
+        {
+          ...NodeRefOut,
+          baseValue: t.Number({ description: "The node's value before policies, at period or summed" }),
+          rootBase: Nullable(t.Number()),
+          rootUp: Nullable(t.Number()),
+          rootDown: Nullable(t.Number()),
+          impactUp: Nullable(t.Number()),
+          impactDown: Nullable(t.Number()),
+          elasticity: Nullable(t.Number()),
+        },
+        { title: "SensitivityItem" },
+      ),
+      { description: "By max(|impactUp|, |impactDown|) descending, then label" },
+    ),
+    skipped: t.Array(t.Object(NodeRefOut, { title: "SensitivitySkip" }), {
+      description: "Candidates whose value is null",
+    }),
+  },
+  { title: "TreeSensitivity" },
+);
+
+export const TreeOutputQuery = Closed({
+  format: t.Union([t.Literal("xlsx"), t.Literal("csv")], {
+    description: "xlsx: Tree, Policies and Summary sheets; csv: the node × period rows",
+  }),
+  withPolicies: t.Optional(WithPoliciesQuery(true)),
+});
+
+export const TreeImageQuery = Closed({
+  format: t.Optional(t.Union([t.Literal("png"), t.Literal("svg")], { description: "png (default) or svg" })),
+  withPolicies: t.Optional(WithPoliciesQuery(true)),
+  period: t.Optional(t.String({ minLength: 1, maxLength: 255, description: "Default: the last period" })),
+});
+
+export type SensitivityQuery = typeof SensitivityQuery.static;
+export type TreeSensitivityOut = typeof TreeSensitivity.static;
+export type TreeOutputQuery = typeof TreeOutputQuery.static;
+export type TreeImageQuery = typeof TreeImageQuery.static;

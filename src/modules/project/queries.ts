@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type DbOrTx, readRows } from "@/db/client";
-import { analysisSession, project, projectFile, projectMember } from "@/db/schema";
+import { analysisSession, driverTree, project, projectFile, projectMember } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import type { Project } from "./model";
 
@@ -257,6 +257,14 @@ export async function selectProjectSessionIds(tx: DbOrTx, projectId: string): Pr
     .from(analysisSession)
     .where(eq(analysisSession.projectId, projectId));
   return rows.map((s) => s.id);
+}
+
+export async function selectProjectTreeIds(tx: DbOrTx, projectId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ id: driverTree.id })
+    .from(driverTree)
+    .where(eq(driverTree.projectId, projectId));
+  return rows.map((t) => t.id);
 }
 
 /** Deletes the project; the database cascades to everything inside it. */

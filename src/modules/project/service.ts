@@ -6,7 +6,7 @@ import type { Cache } from "@/lib/cache";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
-import { sessionPrefix } from "@/lib/storage/keys";
+import { sessionPrefix, treeImagePrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { queueDeletions } from "@/modules/storage-deletion/queries";
 import { invalidateProject, type ProjectAccess, type ProjectRole, projectNotFound } from "./access";
@@ -24,6 +24,7 @@ import {
   selectProjectIdByCode,
   selectProjectMemberIds,
   selectProjectSessionIds,
+  selectProjectTreeIds,
   updateProjectRow,
 } from "./queries";
 
@@ -231,9 +232,12 @@ export async function deleteProject(deps: ProjectDeps, access: ProjectAccess): P
     memberIds = await selectProjectMemberIds(tx, id);
     const files = await selectProjectFileKeys(tx, id);
     const sessions = await selectProjectSessionIds(tx, id);
+    const trees = await selectProjectTreeIds(tx, id);
     const queued = [
       ...files.map((key) => ({ container: "uploads", storageKey: key })),
       ...sessions.map((sid) => ({ container: "analysis", storageKey: sessionPrefix(sid) })),
+      // Driver-tree pictures (driver-tree/{treeId}/image_*.png).
+      ...trees.map((tid) => ({ container: "analysis", storageKey: treeImagePrefix(tid) })),
     ];
     await queueDeletions(tx, queued, "project_deleted");
     await writeAudit(tx, deps.actor, {
