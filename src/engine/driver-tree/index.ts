@@ -5,4 +5,5 @@ export * from "@/engine/driver-tree/grammar";
 export * from "@/engine/driver-tree/graph";
 export * from "@/engine/driver-tree/import-plan";
 export * from "@/engine/driver-tree/nary";
+export * from "@/engine/driver-tree/sheet";
 export * from "@/engine/driver-tree/template";
