@@ -25,7 +25,7 @@ const UPLOAD_BODY: any = {
         type: "object",
         required: ["file"],
         properties: {
-          file: { type: "string", format: "binary", description: "xlsx, xlsm or xls" },
+          file: { type: "string", format: "binary" },
           comment: { type: "string", maxLength: 500 },
         },
       },
