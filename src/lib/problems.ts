@@ -158,7 +158,6 @@ export const PROBLEMS = {
     status: 404,
     title: "Column not found",
     detail: "No such column in this sheet.",
-    planned: true,
   },
   FORMULA_NOT_FOUND: {
     status: 404,
@@ -255,13 +254,11 @@ export const PROBLEMS = {
     status: 409,
     title: "Sheet already selected",
     detail: "The sheet is already selected.",
-    planned: true,
   },
   SHEET_NOT_SELECTED: {
     status: 409,
     title: "Sheet not selected",
     detail: "The sheet is not selected.",
-    planned: true,
   },
   SESSION_ALREADY_ENDED: {
     status: 409,
@@ -456,7 +453,6 @@ export const PROBLEMS = {
     status: 422,
     title: "Binding invalid",
     detail: "The binding does not fit this node or sheet.",
-    planned: true,
   },
   SETTING_READ_ONLY: {
     status: 422,

@@ -7,5 +7,6 @@ export * from "@/engine/driver-tree/import-plan";
 export * from "@/engine/driver-tree/nary";
 export * from "@/engine/driver-tree/outline";
 export * from "@/engine/driver-tree/sensitivity";
+export * from "@/engine/driver-tree/sheet";
 export * from "@/engine/driver-tree/template";
 export * from "@/engine/driver-tree/tree-svg";

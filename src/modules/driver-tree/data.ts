@@ -1,22 +1,67 @@
 import type { Database, DbOrTx } from "@/db/client";
-import { type EvalResult, evaluateTree } from "@/engine";
+import { type BoundSeries, bindingSeries, type EvalResult, evaluateTree, orderPeriods } from "@/engine";
 import type { TreeDataOut } from "./model";
 import * as q from "./queries";
 import { treeNotFound } from "./service";
+import * as sq from "./sheet-queries";
 
 /*
- * Evaluation of a stored tree (analysis.md §7.6–7.7): the tree and its policies are read in one
- * read-only snapshot, so a concurrent edit never shows half-applied, and evaluated by the engine.
- * Bound series join in with the binding routes (part 2); until then every tree has the one
- * period `total` and inputs take their manual values.
+ * Evaluation of a stored tree (analysis.md §7.5–7.7): the tree, its policies and the bound sheet
+ * columns are read in one read-only snapshot, so a concurrent edit never shows half-applied, and
+ * evaluated by the engine. The periods are the union of the bound series' time values (§7.6);
+ * a tree without bindings has the one period `total`.
  */
 
+type AxisData = { values?: (string | null)[] };
+type SubjectData = { items?: Record<string, (number | null)[]> };
+
+/**
+ * The series of every bound input node whose sheet has a time column (a node bound to a sheet
+ * without one keeps its manual value). Each sheet's columns are read once, 科目 only for the
+ * items bound.
+ */
+export async function boundSeries(db: DbOrTx, treeId: string): Promise<Map<string, BoundSeries>> {
+  const bound = await sq.boundNodesOfTree(db, treeId);
+  const out = new Map<string, BoundSeries>();
+  if (bound.length === 0) return out;
+  const frames = await sq.evalFrames(
+    db,
+    [...new Set(bound.map((b) => b.sheetId))],
+    [...new Set(bound.map((b) => b.item))],
+  );
+  for (const b of bound) {
+    const own = frames.filter((f) => f.sheetId === b.sheetId);
+    const time = own.find((f) => f.role === "time" && !f.isSubject);
+    if (!time) continue;
+    const items = (own.find((f) => f.isSubject)?.data as SubjectData | undefined)?.items ?? {};
+    const filters = Object.entries(b.axisFilter ?? {}).flatMap(([columnId, allowed]) => {
+      const column = own.find((f) => f.columnId === columnId && f.role === "axis");
+      return column ? [{ values: (column.data as AxisData).values ?? [], allowed }] : [];
+    });
+    out.set(
+      b.nodeId,
+      bindingSeries({
+        time: (time.data as AxisData).values ?? [],
+        values: items[b.item] ?? [],
+        filters,
+        aggregation: b.aggregation,
+      }),
+    );
+  }
+  return out;
+}
+
 export async function evaluateStored(db: DbOrTx, treeId: string, withPolicies: boolean): Promise<EvalResult> {
-  const [state, policies] = [await q.loadTreeState(db, treeId), await q.loadTreePolicies(db, treeId)];
+  const state = await q.loadTreeState(db, treeId);
+  const policies = await q.loadTreePolicies(db, treeId);
+  const series = await boundSeries(db, treeId);
   return evaluateTree({
-    periods: ["total"],
+    periods: orderPeriods([...series.values()].map((s) => s.periods)),
     rootId: state.rootId,
-    nodes: state.nodes,
+    nodes: state.nodes.map((n) => {
+      const s = series.get(n.id);
+      return s ? { ...n, series: s.values } : n;
+    }),
     relationships: state.relationships,
     policies,
     withPolicies,

@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
+import { bindingsRoutes } from "./routes/bindings";
+import { dataFilesRoutes } from "./routes/data-files";
 import { nodesRoutes } from "./routes/nodes";
 import { outputsRoutes } from "./routes/outputs";
 import { routeContext } from "./routes/shared";
@@ -11,5 +13,7 @@ export function driverTreeController(deps: AppDeps) {
   return new Elysia({ name: "driver-tree" })
     .use(treesRoutes(ctx))
     .use(nodesRoutes(ctx))
-    .use(outputsRoutes(ctx));
+    .use(outputsRoutes(ctx))
+    .use(bindingsRoutes(ctx))
+    .use(dataFilesRoutes(ctx));
 }

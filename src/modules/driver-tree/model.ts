@@ -397,3 +397,112 @@ export type SensitivityQuery = typeof SensitivityQuery.static;
 export type TreeSensitivityOut = typeof TreeSensitivity.static;
 export type TreeOutputQuery = typeof TreeOutputQuery.static;
 export type TreeImageQuery = typeof TreeImageQuery.static;
+
+/* ---------- data files, sheets, columns and bindings (api.md §2.8, analysis.md §7.5) ---------- */
+
+export const ColumnRole = t.Union(
+  [t.Literal("time"), t.Literal("axis"), t.Literal("value"), t.Literal("unused")],
+  {
+    title: "ColumnRole",
+  },
+);
+/* Requests may send the reference system's Japanese roles; responses carry the English literal. */
+export const ColumnRoleIn = t.Union(
+  [...ColumnRole.anyOf, t.Literal("推移"), t.Literal("軸"), t.Literal("値"), t.Literal("利用しない")],
+  {
+    description: "time | axis | value | unused (also 推移 | 軸 | 値 | 利用しない)",
+  },
+);
+export const COLUMN_ROLE_ALIASES: Record<string, "time" | "axis" | "value" | "unused"> = {
+  time: "time",
+  axis: "axis",
+  value: "value",
+  unused: "unused",
+  推移: "time",
+  軸: "axis",
+  値: "value",
+  利用しない: "unused",
+};
+
+export const SheetColumn = t.Object(
+  { columnId: Uuid, columnName: t.String(), role: ColumnRole, items: t.Array(t.String()) },
+  { title: "SheetColumn" },
+);
+export const DtFile = t.Object(
+  {
+    fileId: Uuid,
+    fileName: t.String(),
+    version: Int(),
+    uploadedAt: Ts,
+    uploadedBy: Nullable(UserRef),
+    sheets: t.Array(t.Object({ sheetId: Uuid, sheetName: t.String(), selected: t.Boolean() })),
+  },
+  { title: "DtFile" },
+);
+export const SelectedSheet = t.Object(
+  { fileId: Uuid, fileName: t.String(), sheetId: Uuid, sheetName: t.String(), columns: t.Array(SheetColumn) },
+  { title: "SelectedSheet" },
+);
+export const SheetColumns = t.Object(
+  { sheetId: Uuid, columns: t.Array(SheetColumn) },
+  { title: "SheetColumns" },
+);
+export const SheetDetail = t.Object(
+  {
+    sheetId: Uuid,
+    sheetName: t.String(),
+    selected: t.Boolean(),
+    columns: t.Array(
+      t.Object({
+        columnId: Nullable(Uuid),
+        name: t.String(),
+        dataType: t.Union([t.Literal("string"), t.Literal("number"), t.Literal("date")]),
+        role: ColumnRole,
+      }),
+    ),
+    rowCount: Int(),
+    sampleData: t.Array(t.Record(t.String(), t.Union([t.String(), t.Number(), t.Null()]))),
+  },
+  { title: "SheetDetail" },
+);
+
+export const DtFileParams = Closed({
+  projectId: IdOf("Project"),
+  fileId: IdOf("Driver-tree file (any version)"),
+});
+export const SheetParams = Closed({
+  projectId: IdOf("Project"),
+  fileId: IdOf("Driver-tree file (any version)"),
+  sheetId: IdOf("Sheet"),
+});
+export const ForceQuery = Closed({
+  force: t.Optional(t.Boolean({ default: false, description: "Go ahead even while nodes are bound" })),
+});
+export const DtPageQuery = Closed({ ...PageQuery });
+export const ColumnPatch = Closed(
+  {
+    columns: t.Array(Closed({ columnId: Uuid, role: ColumnRoleIn }), { minItems: 1, maxItems: 500 }),
+  },
+  { title: "SheetColumnPatch" },
+);
+export const BindingPut = Closed(
+  {
+    sheetId: Uuid,
+    item: t.String({ minLength: 1, maxLength: 255, description: "A 科目 value of the sheet" }),
+    aggregation: t.Optional(BindingAggregation),
+    axisFilter: t.Optional(
+      t.Record(t.String(), t.Array(t.String({ maxLength: 1000 }), { maxItems: 1000 }), {
+        description: "Allowed values per axis column (columnId)",
+      }),
+    ),
+  },
+  { title: "NodeBindingPut" },
+);
+
+export type SheetColumnOut = typeof SheetColumn.static;
+export type DtFileOut = typeof DtFile.static;
+export type SelectedSheetOut = typeof SelectedSheet.static;
+export type SheetColumnsOut = typeof SheetColumns.static;
+export type SheetDetailOut = typeof SheetDetail.static;
+export type ColumnPatch = typeof ColumnPatch.static;
+export type BindingPut = typeof BindingPut.static;

@@ -1,11 +1,13 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import {
   driverTree,
+  driverTreeFile,
   driverTreeNode,
   driverTreePolicy,
   driverTreeRelationship,
   driverTreeRelationshipChild,
+  projectFile,
 } from "@/db/schema";
 import type { TemplateSourceNode, TreeRelationship } from "@/engine";
 import { newId } from "@/lib/ids";
@@ -326,4 +328,99 @@ export async function copyStructure(
   );
   if (src?.root) await updateTree(tx, targetId, { rootNodeId: map(src.root) });
   return nodes.length;
+}
+
+/* ---------- bindings (node columns, analysis.md §7.5) ---------- */
+
+export type Binding = {
+  sheetId: string;
+  item: string;
+  aggregation: "sum" | "mean" | "latest";
+  axisFilter: Record<string, string[]> | null;
+};
+
+export async function setBinding(tx: DbOrTx, nodeId: string, b: Binding): Promise<void> {
+  await tx
+    .update(driverTreeNode)
+    .set({
+      boundSheetId: b.sheetId,
+      boundItem: b.item,
+      aggregation: b.aggregation,
+      axisFilter: b.axisFilter,
+      updatedAt: new Date(),
+    })
+    .where(eq(driverTreeNode.id, nodeId));
+}
+
+const UNBOUND = { boundSheetId: null, boundItem: null, aggregation: null, axisFilter: null };
+
+/**
+ * Clears bindings and answers the trees touched: of the nodes given, of every node bound to a
+ * sheet, or only those bound to a sheet's items other than `keepItems` (a refresh).
+ */
+export async function clearBindings(
+  tx: DbOrTx,
+  scope: { nodeIds: readonly string[] } | { sheetId: string; keepItems?: readonly string[] },
+): Promise<string[]> {
+  const where =
+    "nodeIds" in scope
+      ? scope.nodeIds.length === 0
+        ? undefined
+        : inArray(driverTreeNode.id, [...scope.nodeIds])
+      : and(
+          eq(driverTreeNode.boundSheetId, scope.sheetId),
+          scope.keepItems && scope.keepItems.length > 0
+            ? notInArray(driverTreeNode.boundItem, [...scope.keepItems])
+            : undefined,
+        );
+  if (!where) return [];
+  const rows = await tx
+    .update(driverTreeNode)
+    .set({ ...UNBOUND, updatedAt: new Date() })
+    .where(where)
+    .returning({ treeId: driverTreeNode.driverTreeId });
+  return [...new Set(rows.map((r) => r.treeId))];
+}
+
+/*
+ * Before a file chain goes: its sheets' rows cascade, and the node FK alone would null only
+ * `bound_sheet_id` (which the binding CHECK refuses), so the bindings are cleared first.
+ */
+export async function clearBindingsOfChain(tx: DbOrTx, chainId: string): Promise<string[]> {
+  const rows = await tx
+    .update(driverTreeNode)
+    .set({ ...UNBOUND, updatedAt: new Date() })
+    .where(
+      inArray(
+        driverTreeNode.boundSheetId,
+        tx
+          .select({ id: driverTreeFile.id })
+          .from(driverTreeFile)
+          .innerJoin(projectFile, eq(projectFile.id, driverTreeFile.projectFileId))
+          .where(eq(projectFile.chainId, chainId)),
+      ),
+    )
+    .returning({ treeId: driverTreeNode.driverTreeId });
+  return [...new Set(rows.map((r) => r.treeId))];
+}
+
+/** Drops axis filters on columns that no longer exist in the sheet (a refresh). */
+export async function pruneAxisFilters(
+  tx: DbOrTx,
+  sheetId: string,
+  columnIds: readonly string[],
+): Promise<void> {
+  const nodes = await tx
+    .select({ id: driverTreeNode.id, axisFilter: driverTreeNode.axisFilter })
+    .from(driverTreeNode)
+    .where(and(eq(driverTreeNode.boundSheetId, sheetId), sql`${driverTreeNode.axisFilter} is not null`));
+  const keep = new Set(columnIds);
+  for (const n of nodes) {
+    const filter = Object.fromEntries(Object.entries(n.axisFilter ?? {}).filter(([k]) => keep.has(k)));
+    if (Object.keys(filter).length === Object.keys(n.axisFilter ?? {}).length) continue;
+    await tx
+      .update(driverTreeNode)
+      .set({ axisFilter: Object.keys(filter).length ? filter : null, updatedAt: new Date() })
+      .where(eq(driverTreeNode.id, n.id));
+  }
 }

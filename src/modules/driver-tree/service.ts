@@ -17,6 +17,7 @@ import type {
 } from "./model";
 import * as q from "./queries";
 import * as repo from "./repository";
+import * as sq from "./sheet-queries";
 
 /*
  * Driver trees (api.md §2.8, analysis.md §7.1–7.4): list, create (empty or from a formula master),
@@ -87,6 +88,16 @@ export async function getTree(db: DbOrTx, projectId: string, treeId: string): Pr
 }
 
 /* ---------- import (analysis.md §7.3) ---------- */
+
+/** The 科目 values of a selected sheet of this project (SHEET_NOT_FOUND, SHEET_NOT_SELECTED). */
+async function sheetSubjects(tx: DbOrTx, projectId: string, sheetId: string): Promise<Set<string>> {
+  const ref = await sq.findSheet(tx, projectId, sheetId);
+  if (!ref) throw problem("SHEET_NOT_FOUND", { extensions: { sheetId } });
+  if (!ref.sheet.isSelected) throw problem("SHEET_NOT_SELECTED", { extensions: { sheetId } });
+  const subject = (await sq.framesOf(tx, [sheetId])).find((f) => f.isSubject);
+  const data = (subject?.data ?? {}) as { subjects?: string[]; items?: Record<string, unknown> };
+  return new Set(data.subjects ?? Object.keys(data.items ?? {}));
+}
 
 /** The 422 of a refused plan: every formula issue with its `line` and `index`, or the cycle. */
 export function refusalProblem(refusal: ImportRefusal) {
@@ -240,15 +251,25 @@ export async function importFormulas(
 ): Promise<TreeDetailOut> {
   const projectId = access.project.id;
   return writeTree(deps, caller, access, treeId, async (tx) => {
-    if (body.sheetId !== undefined) {
-      // Sheets and bindings are part 2 of the driver-tree issue; no sheet can be selected yet.
-      throw problem("SHEET_NOT_FOUND", { extensions: { sheetId: body.sheetId } });
-    }
+    const subjects = body.sheetId === undefined ? null : await sheetSubjects(tx, projectId, body.sheetId);
     const plan = await importInto(tx, treeId, body.formulas, body);
+    // §7.3 rule 6: created input nodes named like a subject of the sheet read it (sum).
+    const bound =
+      subjects && body.sheetId
+        ? plan.createNodes.filter((n) => n.nodeType === "input" && subjects.has(n.label))
+        : [];
+    for (const n of bound) {
+      await repo.setBinding(tx, n.id, {
+        sheetId: body.sheetId as string,
+        item: n.label,
+        aggregation: "sum",
+        axisFilter: null,
+      });
+    }
     await repo.updateTree(tx, treeId);
     await audit(tx, deps, projectId, "IMPORT", treeId, {
-      newValue: { formulas: body.formulas },
-      metadata: importSummary(plan),
+      newValue: { formulas: body.formulas, sheetId: body.sheetId ?? null },
+      metadata: { ...importSummary(plan), boundNodes: bound.map((n) => n.label) },
     });
     await treeUpdated(tx, { projectId, treeId, actorId: caller.user.id, message: "formulas imported" });
     return (await q.loadTreeDetail(tx, projectId, treeId)) as TreeDetailOut;

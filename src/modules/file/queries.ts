@@ -4,6 +4,8 @@ import { userRef } from "@/db/queries/user-ref";
 import {
   analysisFile,
   analysisSession,
+  driverTreeFile,
+  driverTreeNode,
   project,
   projectFile,
   storageDeletionQueue,
@@ -150,6 +152,29 @@ export function chainSessionUses(db: DbOrTx, projectId: string, chainId: string)
     .innerJoin(analysisSession, eq(analysisSession.id, analysisFile.sessionId))
     .where(and(eq(projectFile.chainId, chainId), eq(analysisSession.projectId, projectId)))
     .orderBy(asc(analysisFile.createdAt));
+}
+
+/** Selected driver-tree sheets of any version of the chain, with how many nodes are bound to each. */
+export function chainSheetUses(db: DbOrTx, projectId: string, chainId: string) {
+  return db
+    .select({
+      sheetId: driverTreeFile.id,
+      sheetName: driverTreeFile.sheetName,
+      usedAt: sql<Date>`coalesce(${driverTreeFile.selectedAt}, ${driverTreeFile.createdAt})`.mapWith(
+        (v: string | Date) => new Date(v),
+      ),
+      boundNodes: sql<number>`(select count(*)::int from ${driverTreeNode} n where n.bound_sheet_id = ${driverTreeFile.id})`,
+    })
+    .from(driverTreeFile)
+    .innerJoin(projectFile, eq(projectFile.id, driverTreeFile.projectFileId))
+    .where(
+      and(
+        eq(projectFile.chainId, chainId),
+        eq(projectFile.projectId, projectId),
+        eq(driverTreeFile.isSelected, true),
+      ),
+    )
+    .orderBy(asc(driverTreeFile.selectedAt), asc(driverTreeFile.id));
 }
 
 /*

@@ -10,12 +10,14 @@ import { page } from "@/lib/schema";
 import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/storage";
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
+import { clearBindingsOfChain } from "@/modules/driver-tree/repository";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import { queueDeletions } from "@/modules/storage-deletion/queries";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
 import {
   addProjectStorage,
   chainSessionUses,
+  chainSheetUses,
   chainUploader,
   deleteChainRows,
   type FileRow,
@@ -86,6 +88,46 @@ export async function listFiles(db: DbOrTx, projectId: string, q: FileListQuery)
   return page(rows.map(toFile), total, skip, limit);
 }
 
+/* ---------- for the driver-tree files (api.md §2.8), which are project files ---------- */
+
+/** A file version with where its bytes are, for the modules that parse them. */
+export type DtFileSource = ProjectFile & { storageKey: string };
+const toSource = (r: FileView): DtFileSource => ({ ...toFile(r), storageKey: r.f.storageKey });
+
+/** A page of the latest versions of the project's files of these kinds. */
+export async function spreadsheetSources(
+  db: DbOrTx,
+  projectId: string,
+  kinds: readonly FileKind[],
+  skip: number,
+  limit: number,
+): Promise<{ items: DtFileSource[]; total: number }> {
+  const { rows, total } = await listLatestFiles(db, projectId, { kind: kinds.join(",") }, skip, limit);
+  return { items: rows.map(toSource), total };
+}
+
+export async function sourcesOf(
+  db: DbOrTx,
+  projectId: string,
+  ids: readonly string[],
+): Promise<DtFileSource[]> {
+  const out: DtFileSource[] = [];
+  for (const id of ids) out.push(toSource(await loadFile(db, projectId, id)));
+  return out;
+}
+
+/** The latest version of a chain of this project, or null when the chain is gone. */
+export async function latestSource(
+  db: DbOrTx,
+  projectId: string,
+  chainId: string,
+): Promise<DtFileSource | null> {
+  const latest = await latestOfChain(db, chainId);
+  if (!latest) return null;
+  const row = await findFile(db, projectId, latest.id);
+  return row ? toSource(row) : null;
+}
+
 type Stored = {
   fileId: string;
   key: string;
@@ -125,6 +167,7 @@ async function receiveUpload(
   deps: FileDeps,
   projectId: string,
   upload: Upload,
+  kinds?: readonly FileKind[],
 ): Promise<{ stored: Stored; comment: string | null }> {
   const { contentType } = upload;
   if (!contentType?.toLowerCase().startsWith("multipart/form-data")) {
@@ -152,7 +195,7 @@ async function receiveUpload(
         continue;
       }
       if (stored) throw malformed("Send exactly one `file` part.");
-      stored = await storePart(deps, projectId, part.filename, part.stream);
+      stored = await storePart(deps, projectId, part.filename, part.stream, kinds);
     }
   } catch (error) {
     if (stored) await discardObject(deps, stored.key);
@@ -174,6 +217,7 @@ async function storePart(
   projectId: string,
   rawName: string | null,
   stream: ReadableStream<Uint8Array>,
+  kinds?: readonly FileKind[],
 ): Promise<Stored> {
   // The name is kept verbatim (NFC) for display; only the storage key uses the sanitised basename.
   const original = (rawName ?? "").normalize("NFC").trim();
@@ -182,7 +226,7 @@ async function storePart(
   const base = original.split(/[\\/]/).pop() ?? "";
   if (!base) throw malformed("The `file` part has no filename.");
   const kind = kindFromFilename(base);
-  if (!kind) {
+  if (!kind || (kinds && !kinds.includes(kind))) {
     await stream.cancel();
     throw unsupported(`Files of this type are not accepted: ${base}`);
   }
@@ -309,8 +353,15 @@ async function insertVersion(
   });
 }
 
-export async function uploadFile(deps: FileDeps, caller: Caller, projectId: string, upload: Upload) {
-  const { stored, comment } = await receiveUpload(deps, projectId, upload);
+/** `kinds`: the only kinds this upload accepts (driver-tree files take spreadsheets only). */
+export async function uploadFile(
+  deps: FileDeps,
+  caller: Caller,
+  projectId: string,
+  upload: Upload,
+  kinds?: readonly FileKind[],
+) {
+  const { stored, comment } = await receiveUpload(deps, projectId, upload, kinds);
   try {
     return await insertVersion(
       deps,
@@ -424,26 +475,38 @@ export async function listVersions(db: DbOrTx, projectId: string, fileId: string
   return page(rows.map(toFile), total, skip, limit);
 }
 
-/* Sessions whose registered analysis files come from any version of the chain (driver-tree sheets
- * arrive with their issue). */
+/* Sessions whose registered analysis files, and selected driver-tree sheets, come from any version of the chain. */
 export async function fileUsage(db: DbOrTx, projectId: string, fileId: string): Promise<FileUsage> {
   const anchor = await loadFile(db, projectId, fileId);
   const rows = await chainSessionUses(db, projectId, anchor.f.chainId);
+  const sheets = await chainSheetUses(db, projectId, anchor.f.chainId);
   return {
     fileId: anchor.f.id,
     chainId: anchor.f.chainId,
     analysisSessionCount: new Set(rows.map((r) => r.sessionId)).size,
-    driverTreeSheetCount: 0,
-    boundNodeCount: 0,
-    usages: rows.map((r) => ({
-      usageType: "analysis_session" as const,
-      targetId: r.sessionId,
-      targetName: r.sessionName,
-      sheetName: r.sheetName,
-      usedAt: r.usedAt.toISOString(),
-    })),
+    driverTreeSheetCount: sheets.length,
+    boundNodeCount: sheets.reduce((n, s) => n + s.boundNodes, 0),
+    usages: [
+      ...rows.map((r) => ({
+        usageType: "analysis_session" as const,
+        targetId: r.sessionId,
+        targetName: r.sessionName,
+        sheetName: r.sheetName,
+        usedAt: r.usedAt.toISOString(),
+      })),
+      ...sheets.map((s) => ({
+        usageType: "driver_tree_sheet" as const,
+        targetId: s.sheetId,
+        targetName: s.sheetName,
+        sheetName: s.sheetName,
+        usedAt: s.usedAt.toISOString(),
+      })),
+    ],
   };
 }
+
+/* In use = a session reads the chain or a driver-tree node is bound to one of its sheets; a selected sheet nobody binds does not hold the file. */
+const inUse = (u: FileUsage) => u.analysisSessionCount > 0 || u.boundNodeCount > 0;
 
 /**
  * Deletes the whole chain. Stored objects are queued for deletion in the same transaction and
@@ -460,10 +523,11 @@ export async function deleteChain(
   const anchor = await loadFile(deps.db, projectId, fileId);
   assertOwnerOrModerator(access, caller.user.id, await chainUploader(deps.db, anchor.f.chainId));
   const usage = await fileUsage(deps.db, projectId, fileId);
-  if (usage.usages.length > 0 && !force) {
+  if (inUse(usage) && !force) {
     throw problem("FILE_IN_USE", { extensions: { usage } });
   }
   return deps.db.transaction(async (tx) => {
+    await clearBindingsOfChain(tx, anchor.f.chainId);
     const versions = await deleteChainRows(tx, projectId, anchor.f.chainId, CONTAINER);
     // A concurrent delete took the chain between the read above and the lock.
     if (versions.length === 0) throw fileNotFound();
