@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import ExcelJS from "exceljs";
-import { treeImageKey } from "@/lib/storage/keys";
+import { treeImageKey, treeImagePrefix } from "@/lib/storage/keys";
 import type { TreeSensitivityOut } from "@/modules/driver-tree/model";
+import { drainDeletionQueue } from "@/modules/storage-deletion/service";
 import { testApp } from "./helpers/context";
 import { driverTreeApi, insertFormula, nodeByLabel, seriesOf } from "./helpers/driver-tree";
 import { usingPostgres } from "./helpers/env";
@@ -308,6 +309,25 @@ describe(`driver-tree sensitivity, export and picture on ${usingPostgres ? "Post
       headers: w.users.manager.auth,
     });
     expect(gone.status).toBe(204);
+    expect(await deps.storage.exists("analysis", treeImageKey(tree.id, imageId))).toBe(false);
+  });
+
+  test("deleting one tree queues its stored pictures; the deletion drain removes them", async () => {
+    const w = await world();
+    const { tree } = await capacityTree(w, "消えるツリー");
+    const png = await get(w, `/tree/${tree.id}/image`);
+    expect(png.status).toBe(200);
+    const imageId = png.headers.get("x-image-id") as string;
+    expect(await deps.storage.exists("analysis", treeImageKey(tree.id, imageId))).toBe(true);
+    const del = await w.api.call("DELETE", `/tree/${tree.id}`, w.users.member);
+    expect(del.status).toBe(204);
+    const prefix = treeImagePrefix(tree.id);
+    const queued = await deps.database.raw.query<{ n: number }>(
+      "select count(*)::int as n from storage_deletion_queue where container = 'analysis' and storage_key = $1",
+      [prefix],
+    );
+    expect(queued[0].n).toBe(1);
+    await drainDeletionQueue(deps.database.db, deps.storage, deps.logger, { keys: [prefix] });
     expect(await deps.storage.exists("analysis", treeImageKey(tree.id, imageId))).toBe(false);
   });
 

@@ -4,8 +4,10 @@ import { type ImportPlan, type ImportRefusal, planImport } from "@/engine";
 import { problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { likePattern, page } from "@/lib/schema";
+import { treeImagePrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
+import { queueDeletions } from "@/modules/storage-deletion/queries";
 import { treeUpdated } from "./events";
 import type {
   TreeCreate,
@@ -239,6 +241,12 @@ export async function deleteTree(
       oldValue: { name: before.name, status: before.status, formulaId: before.formulaId },
     });
     await repo.deleteTree(tx, treeId);
+    // Its stored pictures (driver-tree/{treeId}/image_*.png) go with it, drained by the job runner.
+    await queueDeletions(
+      tx,
+      [{ container: "analysis", storageKey: treeImagePrefix(treeId) }],
+      "tree_deleted",
+    );
   });
 }
 
