@@ -25,6 +25,7 @@ import {
 } from "@/engine";
 import { createChartRenderer } from "@/lib/chart-render";
 import { treePngScale } from "@/modules/driver-tree/image";
+import { measure, measureAsync } from "./measure";
 
 function rng(seed: number) {
   let a = seed;
@@ -81,38 +82,6 @@ function generate(nodeCount: number, inputs: number, periods: string[], policyCo
   return { periods, rootId: "n0", nodes, relationships, policies };
 }
 
-function measure<T>(name: string, fn: () => T, warm = 2, runs = 15) {
-  for (let i = 0; i < warm; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return {
-    case: name,
-    medianMs: r(times[Math.floor(runs / 2)]),
-    p95Ms: r(times[Math.min(runs - 1, Math.ceil(runs * 0.95) - 1)]),
-    minMs: r(times[0]),
-    maxMs: r(times[runs - 1]),
-  };
-}
-
-async function measureAsync(name: string, fn: () => Promise<unknown>, warm = 1, runs = 5) {
-  for (let i = 0; i < warm; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return { case: name, medianMs: r(times[Math.floor(runs / 2)]), maxMs: r(times[runs - 1]) };
-}
-
 const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
 const periods = Array.from({ length: 12 }, (_, i) => `2024-${String(i + 1).padStart(2, "0")}`);
 const input = generate(200, 50, periods, 20);
@@ -152,6 +121,8 @@ const results = [
   await measureAsync(
     `X4 tree picture PNG at scale ${pngScale.toFixed(2)} (${image.width}×${image.height} user units)`,
     () => renderer.rasterise(image.svg, pngScale),
+    1,
+    5,
   ),
 ];
 

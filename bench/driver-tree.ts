@@ -40,6 +40,7 @@ import { treeData } from "@/modules/driver-tree/data";
 import { insertPolicies, insertStructure, insertTree } from "@/modules/driver-tree/repository";
 import { importFormulas } from "@/modules/driver-tree/service";
 import type { ProjectAccess } from "@/modules/project/access";
+import { measure, measureAsync } from "./measure";
 
 /* Deterministic PRNG (mulberry32) so every run measures the same tree. */
 function rng(seed: number) {
@@ -120,25 +121,6 @@ function generateFormulas(count: number): string[] {
   return out;
 }
 
-function measure(name: string, fn: () => unknown, warm = 2, runs = 15) {
-  for (let i = 0; i < warm; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return {
-    case: name,
-    medianMs: r(times[Math.floor(runs / 2)]),
-    p95Ms: r(times[Math.min(runs - 1, Math.ceil(runs * 0.95) - 1)]),
-    minMs: r(times[0]),
-    maxMs: r(times[runs - 1]),
-  };
-}
-
 const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
 const periods = Array.from({ length: 24 }, (_, i) =>
   `2024-${String((i % 12) + 1).padStart(2, "0")}-01`.replace("2024", String(2024 + Math.floor(i / 12))),
@@ -175,25 +157,6 @@ const results = [
   ),
 ];
 /* ---------- service level, through the database ---------- */
-
-async function measureAsync(name: string, fn: () => Promise<unknown>, warm = 2, runs = 15) {
-  for (let i = 0; i < warm; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return {
-    case: name,
-    medianMs: r(times[Math.floor(runs / 2)]),
-    p95Ms: r(times[Math.min(runs - 1, Math.ceil(runs * 0.95) - 1)]),
-    minMs: r(times[0]),
-    maxMs: r(times[runs - 1]),
-  };
-}
 
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 const config = configFrom({
