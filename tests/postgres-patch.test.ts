@@ -17,6 +17,7 @@ describe("patched postgres driver", () => {
     // Booleans, so a failure does not print the whole driver source.
     expect(text.includes("camp-backend patch")).toBe(true);
     expect(/if \(socket === null\) \{[\s\S]{0,200}CONNECTION_CLOSED/.test(text)).toBe(true);
+    expect(/if \(q\.options\.onexecute\) \{\s*q\.options\.onexecute\(connection\)/.test(text)).toBe(true);
     const pkg = JSON.parse(readFileSync("package.json", "utf8"));
     expect(pkg.patchedDependencies["postgres@3.4.9"]).toBe("patches/postgres@3.4.9.patch");
     expect(pkg.dependencies.postgres).toBe("3.4.9");
@@ -80,5 +81,51 @@ describe("patched postgres driver", () => {
       expect(result.codes).not.toContain("HUNG");
       expect(result.codes[0]).toMatch(/CONNECTION_(CLOSED|DESTROYED|ENDED)|terminat/i);
     },
+  );
+
+  // max_pipeline: 1 (decisions.md) let a `begin` be written behind another caller's active query
+  // without reserving the connection: the BEGIN then failed with UNSAFE_TRANSACTION and left an
+  // open server-side transaction on a pooled connection (seen as 500s on concurrent first
+  // sign-ins). The unpatched 3.4.9 prints "error UNSAFE_TRANSACTION" for this script.
+  test.skipIf(!TEST_DATABASE_URL)(
+    "a transaction begun while every connection has one active query is reserved and commits",
+    async () => {
+      const script = `
+        import postgres from "postgres";
+        const sql = postgres(process.env.TEST_PG_URL, {
+          max: 2, max_pipeline: 1, onnotice() {}, connection: { application_name: "pg-begin-pipeline-test" },
+        });
+        await Promise.all([sql\`select 1\`, sql\`select 1\`]);
+        const slow = [sql.unsafe("select pg_sleep(0.2)"), sql.unsafe("select pg_sleep(0.2)")];
+        for (const q of slow) q.then(() => {});
+        await Bun.sleep(20);
+        const outcome = await sql
+          .begin(async (t) => (await t\`select 2 as two\`)[0].two)
+          .then((v) => "ok " + v, (e) => "error " + (e.code ?? e.message));
+        const [{ open }] = await sql\`select count(*)::int as open from pg_stat_activity
+          where application_name = 'pg-begin-pipeline-test' and state like 'idle in transaction%'\`;
+        console.log("RESULT " + JSON.stringify({ outcome, idleInTransaction: open }));
+        await sql.end({ timeout: 1 });
+      `;
+      const proc = Bun.spawn(["bun", "-e", script], {
+        cwd: process.cwd(),
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/tmp",
+          TEST_PG_URL: TEST_DATABASE_URL!,
+        },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+      ]);
+      await proc.exited;
+      const line = /RESULT (.*)/.exec(out)?.[1];
+      expect(line, err).toBeDefined();
+      expect(JSON.parse(line!)).toEqual({ outcome: "ok 2", idleInTransaction: 0 });
+    },
+    20_000,
   );
 });
