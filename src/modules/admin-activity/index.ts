@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
-import { contentDisposition } from "@/lib/file-types";
+import { exportResponse } from "@/http/export-response";
 import { docSchema, Page } from "@/lib/schema";
 import { authPlugin } from "@/plugins/auth";
 import {
@@ -59,14 +59,7 @@ export function adminActivityController(deps: AppDeps) {
               },
               query,
             );
-            return new Response(out.body, {
-              headers: {
-                "Content-Type": out.format === "csv" ? "text/csv; charset=utf-8" : "application/json",
-                "Content-Disposition": contentDisposition(out.filename),
-                "Cache-Control": "private, no-store",
-                "X-Export-Truncated": String(out.truncated),
-              },
-            });
+            return exportResponse(out);
           },
           {
             query: ActivityExportQuery,
