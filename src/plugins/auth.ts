@@ -38,7 +38,9 @@ async function computeAuthState(deps: AppDeps, request: Request): Promise<AuthSt
   };
   const header = request.headers.get("authorization");
   if (header === null) {
-    return { caller: null, error: unauthenticated("Authentication is required."), actor, clientIp };
+    // No error object here: anonymous requests to public routes are common (the rate limiter asks
+    // for every request) and capturing a stack costs more than the rest of such a request.
+    return { caller: null, error: null, actor, clientIp };
   }
   try {
     const token = parseBearer(header);
