@@ -156,6 +156,8 @@ export type AuditFeedRow = {
   project_id: string | null;
   resource_name: string | null;
   new_status: string | null;
+  /* A project deactivation is audited as DELETE; the feed calls it an update. */
+  deactivated: boolean | null;
   created_at: number;
   actor_id: string | null;
   actor_email: string | null;
@@ -170,7 +172,7 @@ export function selectProjectFeed(db: DbOrTx, projectId: string, limit: number):
       a.project_id::text as project_id,
       coalesce(a.new_value->>'name', a.old_value->>'name', a.new_value->>'originalFilename',
         a.old_value->>'originalFilename') as resource_name,
-      a.new_value->>'status' as new_status,
+      a.new_value->>'status' as new_status, (a.metadata->>'deactivated') = 'true' as deactivated,
       floor(extract(epoch from a.created_at) * 1000)::float8 as created_at,
       u.id::text as actor_id, u.email as actor_email, u.display_name as actor_name
     from audit_log a left join user_account u on u.id = a.user_id

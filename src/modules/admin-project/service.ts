@@ -113,7 +113,7 @@ function activityAction(r: AuditFeedRow): DashboardActivity["action"] {
     case "CREATE":
       return r.resource_type === "project_file" ? "uploaded" : "created";
     case "DELETE":
-      return "deleted";
+      return r.deactivated ? "updated" : "deleted";
     default:
       return r.new_status === "completed" ? "completed" : "updated";
   }
