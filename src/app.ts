@@ -7,7 +7,10 @@ import { adminActivityController } from "@/modules/admin-activity";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { adminAuditController } from "@/modules/admin-audit";
 import { adminAuthSessionController } from "@/modules/admin-auth-session";
+import { adminProjectController } from "@/modules/admin-project";
+import { adminRoleController } from "@/modules/admin-role";
 import { adminSettingsController } from "@/modules/admin-settings";
+import { adminStatisticsController } from "@/modules/admin-statistics";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
@@ -285,6 +288,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(adminAuthSessionController(deps))
         .use(adminAuditController(deps))
         .use(adminActivityController(deps))
+        .use(adminStatisticsController(deps))
+        .use(adminProjectController(deps))
+        .use(adminRoleController(deps))
         .use(analysisAgentController(deps)),
     );
 

@@ -17,7 +17,8 @@ import type { Project } from "./model";
 /* Milliseconds since the epoch, truncated like a JavaScript Date (the caller prints ISO-8601). */
 const ms = (col: string) => `floor(extract(epoch from ${col}) * 1000)::float8`;
 
-const COLUMNS = `p.id::text as id, p.name, p.code, p.description, p.is_active,
+/* Every column `toProject` reads; `p` is the project, `u` its creator (the admin view reads them too). */
+export const PROJECT_COLUMNS = `p.id::text as id, p.name, p.code, p.description, p.is_active,
   p.start_date::text as start_date, p.end_date::text as end_date, p.budget::text as budget,
   p.storage_bytes::float8 as storage_bytes, ${ms("p.last_activity_at")} as last_activity_at,
   ${ms("p.deactivated_at")} as deactivated_at, ${ms("p.created_at")} as created_at,
@@ -48,7 +49,7 @@ export type ProjectRow = {
   tree_count: number;
 };
 
-const ONE = `select ${COLUMNS},
+const ONE = `select ${PROJECT_COLUMNS},
   (select m.role from project_member m where m.project_id = p.id and m.user_id = $2) as my_role
 from project p left join user_account u on u.id = p.created_by
 where p.id = $1`;

@@ -32,7 +32,7 @@ export type ProjectDeps = { db: Database; cache: Cache; actor: AuditActor };
 
 const isoMs = (ms: number) => new Date(ms).toISOString();
 
-function toProject(r: ProjectRow, viaSystemAdmin = false): Project {
+export function toProject(r: ProjectRow, viaSystemAdmin = false): Project {
   return {
     id: r.id,
     name: r.name,
