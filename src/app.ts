@@ -7,6 +7,8 @@ import { adminActivityController } from "@/modules/admin-activity";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { adminAuditController } from "@/modules/admin-audit";
 import { adminAuthSessionController } from "@/modules/admin-auth-session";
+import { adminBulkController } from "@/modules/admin-bulk";
+import { adminRetentionController } from "@/modules/admin-retention";
 import { adminSettingsController } from "@/modules/admin-settings";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
@@ -285,6 +287,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(adminAuthSessionController(deps))
         .use(adminAuditController(deps))
         .use(adminActivityController(deps))
+        .use(adminRetentionController(deps))
+        .use(adminBulkController(deps))
         .use(analysisAgentController(deps)),
     );
 
