@@ -102,13 +102,15 @@ export async function countUsers(db: DbOrTx, filter: ExportFilter): Promise<numb
  * the cutoff. An account created after the cutoff has not been idle that long, so it is spared.
  */
 function idleSince(cutoff: Date, callerId: string) {
+  // Bound as text: postgres.js takes no Date inside a raw fragment (no column type to map it).
+  const at = sql`${cutoff.toISOString()}::timestamptz`;
   return and(
     eq(userAccount.isActive, true),
     not(sql`'system_admin' = ANY(${userAccount.roles})`),
     ne(userAccount.id, callerId),
-    lt(sql`coalesce(${userAccount.lastLoginAt}, ${userAccount.createdAt})`, cutoff),
+    sql`coalesce(${userAccount.lastLoginAt}, ${userAccount.createdAt}) < ${at}`,
     lt(userAccount.createdAt, cutoff),
-    sql`not exists (select 1 from ${userSession} where ${userSession.userId} = ${userAccount.id} and ${userSession.lastActivityAt} >= ${cutoff})`,
+    sql`not exists (select 1 from ${userSession} where ${userSession.userId} = ${userAccount.id} and ${userSession.lastActivityAt} >= ${at})`,
   );
 }
 
