@@ -19,9 +19,10 @@ const IMPORT_BODY: any = {
     "multipart/form-data": {
       schema: {
         title: "UserImportUpload",
+        description: "`file`: a .csv of at most 2 MiB",
         type: "object",
         required: ["file"],
-        properties: { file: { type: "string", format: "binary", description: ".csv, ≤ 2 MiB" } },
+        properties: { file: { type: "string", format: "binary" } },
       },
     },
   },
