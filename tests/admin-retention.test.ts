@@ -331,10 +331,11 @@ describe("data retention and cleanup", async () => {
   test("the daily job applies the current policy (here activity 30 days, sessions 1 day)", async () => {
     const seeded = await seedRows();
     const oldActivity = seeded.ACTIVITY_LOGS.kept[0]!; // 89 days: past the new 30-day policy
+    const metrics = createMetrics({ defaultMetrics: false });
     const runner = new JobRunner({
       database: iso.handle,
       logger: silentLogger,
-      metrics: createMetrics({ defaultMetrics: false }),
+      metrics,
       jobs: standardJobs({
         database: iso.handle,
         cache: deps.cache,
@@ -346,6 +347,9 @@ describe("data retention and cleanup", async () => {
     });
     const run = await runner.runNow(JOB_NAMES.retention);
     expect(run.outcome).toBe("ok");
+    const exposition = await metrics.render();
+    expect(exposition).toContain('background_job_items_total{job="retention",item="activity_logs"} 3');
+    expect(exposition).toContain('background_job_runs_total{job="retention",outcome="ok"} 1');
     expect(run.result).toEqual({
       activity_logs: 3,
       audit_logs: 1,

@@ -109,7 +109,6 @@ function idleSince(cutoff: Date, callerId: string) {
     not(sql`'system_admin' = ANY(${userAccount.roles})`),
     ne(userAccount.id, callerId),
     sql`coalesce(${userAccount.lastLoginAt}, ${userAccount.createdAt}) < ${at}`,
-    lt(userAccount.createdAt, cutoff),
     sql`not exists (select 1 from ${userSession} where ${userSession.userId} = ${userAccount.id} and ${userSession.lastActivityAt} >= ${at})`,
   );
 }

@@ -87,10 +87,10 @@ export const CleanupResult = t.Object(
 
 export const RetentionPolicy = t.Object(
   {
-    activityLogDays: Int({ minimum: 7, maximum: 3650 }),
-    auditLogDays: Int({ minimum: 90, maximum: 3650 }),
-    authSessionDays: Int({ minimum: 1, maximum: 3650 }),
-    readNotificationDays: Int({ minimum: 7, maximum: 3650 }),
+    activityLogDays: Int({ description: "RETENTION.activity_log_days (minimum 7)" }),
+    auditLogDays: Int({ description: "RETENTION.audit_log_days (minimum 90)" }),
+    authSessionDays: Int({ description: "RETENTION.auth_session_days (minimum 1)" }),
+    readNotificationDays: Int({ description: "RETENTION.read_notification_days (minimum 7)" }),
     updatedAt: t.Union([Ts, t.Null()], {
       description: "Last change of any of these settings; null while defaults",
     }),

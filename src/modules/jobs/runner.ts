@@ -13,7 +13,8 @@ import { holdsLeaderLock, type LockKey, releaseLeaderLocks, tryLeaderLock } from
  *
  * Each job runs on its own timer chain (a run never overlaps the previous one of the same job);
  * every run is logged and counted in `background_job_runs_total{job,outcome}` and
- * `background_job_duration_seconds{job}`.
+ * `background_job_duration_seconds{job}`, and the counts it reports in
+ * `background_job_items_total{job,item}`.
  */
 
 /** What a run did, for the log line (counts; all zero = nothing to do, logged at debug). */
@@ -35,7 +36,7 @@ export type JobSpec = {
 export type JobRunnerOptions = {
   database: DatabaseHandle;
   logger: Logger;
-  metrics: Pick<Metrics, "observeJobRun" | "setJobLeader">;
+  metrics: Pick<Metrics, "observeJobRun" | "setJobLeader"> & Partial<Pick<Metrics, "observeJobItems">>;
   jobs: JobSpec[];
   lockKey: LockKey;
   /** How often followers try the lock and the leader re-checks it (default 15 s). */
@@ -211,6 +212,7 @@ export class JobRunner {
       const result = (await job.run(signal)) ?? undefined;
       const durationMs = performance.now() - started;
       metrics.observeJobRun(job.name, "ok", durationMs / 1000);
+      if (result) metrics.observeJobItems?.(job.name, result);
       const busy = result !== undefined && Object.values(result).some((n) => n !== 0);
       logger[busy ? "info" : "debug"](
         { job: job.name, outcome: "ok", durationMs: Math.round(durationMs), ...result },
