@@ -165,6 +165,10 @@ describe("bulk operations", async () => {
     const declared = await importCsv(big);
     expect(declared.status).toBe(413);
     expect((await json(declared)).code).toBe("PAYLOAD_TOO_LARGE");
+    // Over the app-wide upload limit too: still this route's code, not FILE_TOO_LARGE.
+    const huge = await importCsv(header + "x".repeat(11 * 1024 * 1024));
+    expect(huge.status).toBe(413);
+    expect((await json(huge)).code).toBe("PAYLOAD_TOO_LARGE");
     // Under the declared cap (file + multipart overhead), over the file cap: refused while read.
     const streamed = await importCsv(header + "x".repeat(2 * 1024 * 1024 + 10 * 1024));
     expect(streamed.status).toBe(413);

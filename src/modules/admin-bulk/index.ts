@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "@/deps";
 import { exportResponse } from "@/http/export-response";
 import { authPlugin } from "@/plugins/auth";
-import { bodyBeforeDeadline, MULTIPART_OVERHEAD_BYTES, payloadTooLarge } from "@/plugins/body-limit";
+import { bodyBeforeDeadline } from "@/plugins/body-limit";
 import {
   ArchiveBody,
   ArchiveResult,
@@ -44,18 +44,14 @@ export function adminBulkController(deps: AppDeps) {
       admin
         .post(
           "/users/import",
-          ({ auth, query, request }) => {
-            // The app-wide multipart limit is the upload one; this route's is the CSV cap.
-            const declared = Number(request.headers.get("content-length"));
-            if (declared > service.CSV_IMPORT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES) {
-              throw payloadTooLarge(service.CSV_IMPORT_MAX_BYTES);
-            }
-            return service.importUsers(
+          // A declared length over the cap was refused before routing (plugins/body-limit.ts);
+          // the service counts the file part itself for chunked bodies.
+          ({ auth, query, request }) =>
+            service.importUsers(
               bulkDeps(auth),
               { contentType: request.headers.get("content-type"), body: () => bodyBeforeDeadline(request) },
               query.dryRun ?? false,
-            );
-          },
+            ),
           {
             query: ImportQuery,
             response: ImportReport,
