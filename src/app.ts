@@ -7,7 +7,9 @@ import { adminActivityController } from "@/modules/admin-activity";
 import { adminAnalysisMasterController } from "@/modules/admin-analysis-master";
 import { adminAuditController } from "@/modules/admin-audit";
 import { adminAuthSessionController } from "@/modules/admin-auth-session";
+import { adminBulkController } from "@/modules/admin-bulk";
 import { adminProjectController } from "@/modules/admin-project";
+import { adminRetentionController } from "@/modules/admin-retention";
 import { adminRoleController } from "@/modules/admin-role";
 import { adminSettingsController } from "@/modules/admin-settings";
 import { adminStatisticsController } from "@/modules/admin-statistics";
@@ -291,6 +293,8 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(adminStatisticsController(deps))
         .use(adminProjectController(deps))
         .use(adminRoleController(deps))
+        .use(adminRetentionController(deps))
+        .use(adminBulkController(deps))
         .use(analysisAgentController(deps)),
     );
 

@@ -67,7 +67,7 @@ export async function createDeps(
     database,
     logger,
     metrics,
-    jobs: standardJobs({ database, cache, storage, logger }),
+    jobs: standardJobs({ database, cache, storage, logger, config }),
     lockKey: lockKeyFor(`${config.appName}:${config.environment}`),
   });
   return {

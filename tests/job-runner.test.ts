@@ -162,7 +162,13 @@ describe("job runner", async () => {
       database,
       logger: silent,
       metrics: createMetrics({ defaultMetrics: false }),
-      jobs: standardJobs({ database, cache: deps.cache, storage: deps.storage, logger: silent }),
+      jobs: standardJobs({
+        database,
+        cache: deps.cache,
+        storage: deps.storage,
+        logger: silent,
+        config: deps.config,
+      }),
       lockKey: { space: LOCK_SPACE, id: lockId() },
     });
     expect(runner.jobNames.sort()).toEqual(Object.values(JOB_NAMES).sort());

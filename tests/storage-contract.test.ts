@@ -251,6 +251,30 @@ for (const b of backends) {
       expect(await text(s, "uploads", "projects/p1/again.txt")).toBe("writable after prune");
     });
 
+    test("list answers exactly the prefixed objects of the container, with size and time", async () => {
+      const before = Date.now() - 60_000;
+      await s.put("uploads", "listed/a/one.txt", "1");
+      await s.put("uploads", "listed/a/sub/two.txt", "22");
+      await s.put("uploads", "listed/ab/three.txt", "333");
+      await s.put("analysis", "listed/a/other.txt", "4444");
+      const seen = async (container: "uploads" | "analysis", prefix: string) => {
+        const out: { key: string; size: number; lastModified: Date }[] = [];
+        for await (const o of s.list!(container, prefix)) out.push(o);
+        return out.sort((x, y) => x.key.localeCompare(y.key));
+      };
+      const a = await seen("uploads", "listed/a/");
+      expect(a.map((o) => [o.key, o.size])).toEqual([
+        ["listed/a/one.txt", 1],
+        ["listed/a/sub/two.txt", 2],
+      ]);
+      for (const o of a) expect(o.lastModified.getTime()).toBeGreaterThan(before);
+      expect((await seen("uploads", "listed/a")).map((o) => o.key)).toContain("listed/ab/three.txt");
+      expect((await seen("analysis", "listed/")).map((o) => o.key)).toEqual(["listed/a/other.txt"]);
+      expect(await seen("uploads", "nothing/here/")).toEqual([]);
+      await s.deleteByPrefix("uploads", "listed/");
+      await s.deleteByPrefix("analysis", "listed/");
+    });
+
     test("deleteByPrefix handles many objects", async () => {
       await Promise.all(Array.from({ length: 120 }, (_, i) => s.put("uploads", `many/m${i}.txt`, String(i))));
       expect(await s.deleteByPrefix("uploads", "many/")).toBe(120);

@@ -179,6 +179,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     buckets: JOB_DURATION_BUCKETS,
     registers: [registry],
   });
+  // What the runs did (the counts a run reports: rows deleted per retention target, objects drained…).
+  const backgroundJobItemsTotal = new Counter({
+    name: "background_job_items_total",
+    help: "Items a background job run reported, by job and item (e.g. retention: activity_logs deleted)",
+    labelNames: ["job", "item"] as const,
+    registers: [registry],
+  });
   const activityLogDroppedTotal = new Counter({
     name: "activity_log_dropped_total",
     help: "Activity-log rows dropped (queue full, or the batch insert failed)",
@@ -294,6 +301,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     observeJobRun(job: string, outcome: "ok" | "failed", durationS: number): void {
       backgroundJobRunsTotal.inc({ job, outcome });
       backgroundJobDurationSeconds.observe({ job }, durationS);
+    },
+
+    observeJobItems(job: string, items: Record<string, number>): void {
+      for (const item in items) {
+        const n = items[item];
+        if (Number.isFinite(n) && n > 0) backgroundJobItemsTotal.inc({ job, item }, n);
+      }
     },
 
     activityDropped(n: number): void {

@@ -468,19 +468,16 @@ export const PROBLEMS = {
     status: 422,
     title: "CSV invalid",
     detail: "The CSV has a wrong header, encoding or row shape.",
-    planned: true,
   },
   BULK_LIMIT_EXCEEDED: {
     status: 422,
     title: "Bulk limit exceeded",
     detail: "More items than the bulk limit.",
-    planned: true,
   },
   RETENTION_TOO_SHORT: {
     status: 422,
     title: "Retention too short",
     detail: "The retention is below the minimum for this target.",
-    planned: true,
   },
 
   // 431

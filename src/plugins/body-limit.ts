@@ -1,6 +1,6 @@
 import type { Config } from "@/config";
 import { type AppError, problem } from "@/lib/errors";
-import { requestContext } from "@/plugins/request-context";
+import { pathOf, requestContext } from "@/plugins/request-context";
 
 /*
  * Body limits of api.md §4.1 stage 3. `Content-Length` is checked before anything is read; bodies
@@ -29,11 +29,21 @@ export function payloadTooLarge(limit: number): AppError {
   });
 }
 
+/* The one multipart route with its own, smaller cap: the user CSV import (2 MiB file). */
+export const CSV_IMPORT_PATH = "/api/v1/admin/bulk/users/import";
+
 export function limitFor(
   config: Config,
   contentType: string | null,
+  path?: string,
 ): { limit: number; error: () => AppError } {
   const ct = (contentType ?? "").toLowerCase();
+  if (ct.startsWith("multipart/form-data") && path === CSV_IMPORT_PATH) {
+    return {
+      limit: CSV_IMPORT_LIMIT_BYTES + MULTIPART_OVERHEAD_BYTES,
+      error: () => payloadTooLarge(CSV_IMPORT_LIMIT_BYTES),
+    };
+  }
   if (ct.startsWith("multipart/form-data")) {
     return { limit: uploadLimitBytes(config), error: () => fileTooLarge(config) };
   }
@@ -129,7 +139,7 @@ export function checkDeclaredLength(config: Config, request: Request): void {
   const declared = request.headers.get("content-length");
   if (declared === null) return;
   const n = Number(declared);
-  const { limit, error } = limitFor(config, request.headers.get("content-type"));
+  const { limit, error } = limitFor(config, request.headers.get("content-type"), pathOf(request));
   if (Number.isFinite(n) && n > limit) throw error();
 }
 

@@ -18,6 +18,7 @@ import {
   type GetResult,
   type HeadResult,
   isContainer,
+  type ListedObject,
   type PingResult,
   type PutOptions,
   type PutResult,
@@ -282,6 +283,22 @@ export class AzureBlobStorage implements Storage {
       throw err;
     }
     return deleted;
+  }
+
+  async *list(container: Container, prefix: string): AsyncGenerator<ListedObject> {
+    if (prefix !== "") assertValidKey(prefix, "prefix");
+    const cc = this.containerClient(container);
+    try {
+      for await (const item of cc.listBlobsFlat({ prefix: prefix || undefined })) {
+        yield {
+          key: item.name,
+          size: item.properties.contentLength ?? 0,
+          lastModified: item.properties.lastModified,
+        };
+      }
+    } catch (err) {
+      if (!isCode(err, "ContainerNotFound")) throw err;
+    }
   }
 
   /*

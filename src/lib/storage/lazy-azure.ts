@@ -1,5 +1,5 @@
 import type { AzureStorageOptions } from "./azure";
-import type { Storage } from "./types";
+import type { ListedObject, Storage } from "./types";
 
 /*
  * Azure Blob Storage, with the Azure SDK (tens of MB resident) loaded by `init()` rather than at
@@ -37,6 +37,10 @@ export class LazyAzureStorage implements Storage {
   }
   async deleteByPrefix(...a: Parameters<Storage["deleteByPrefix"]>) {
     return (await this.impl()).deleteByPrefix(...a);
+  }
+  async *list(...a: Parameters<NonNullable<Storage["list"]>>): AsyncGenerator<ListedObject> {
+    const s = await this.impl();
+    if (s.list) yield* s.list(...a);
   }
   async signedUrl(...a: Parameters<NonNullable<Storage["signedUrl"]>>) {
     const s = await this.impl();

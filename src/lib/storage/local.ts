@@ -21,6 +21,7 @@ import {
   type GetResult,
   type HeadResult,
   isContainer,
+  type ListedObject,
   type PingResult,
   type PutOptions,
   type PutResult,
@@ -262,6 +263,37 @@ export class LocalStorage implements Storage {
     await walk(start);
     if (start !== base && prefix.endsWith("/")) await rmdir(start).catch(() => undefined);
     return deleted;
+  }
+
+  async *list(container: Container, prefix: string): AsyncGenerator<ListedObject> {
+    if (prefix !== "") assertValidKey(prefix, "prefix");
+    for (const area of this.areas(container)) {
+      if (!(prefix.startsWith(area.keyPrefix) || area.keyPrefix.startsWith(prefix))) continue;
+      const stack = [area.dir];
+      while (stack.length > 0) {
+        const dir = stack.pop()!;
+        let entries: import("node:fs").Dirent[];
+        try {
+          entries = await readdir(dir, { withFileTypes: true });
+        } catch (err) {
+          if (isErrno(err, "ENOENT", "ENOTDIR")) continue;
+          throw err;
+        }
+        for (const e of entries) {
+          const full = join(dir, e.name);
+          const key = area.keyPrefix + relative(area.dir, full).split(sep).join("/");
+          // Symlinked folders are entries, never descended into (as in deleteByPrefix).
+          if (e.isDirectory()) {
+            const asDir = `${key}/`;
+            if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) stack.push(full);
+            continue;
+          }
+          if (!e.isFile() || e.name.startsWith(TEMP_MARKER) || !key.startsWith(prefix)) continue;
+          const st = await stat(full).catch(() => null);
+          if (st?.isFile()) yield { key, size: st.size, lastModified: st.mtime };
+        }
+      }
+    }
   }
 
   async signedUrl(): Promise<string | undefined> {

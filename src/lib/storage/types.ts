@@ -42,6 +42,9 @@ export type HeadResult = {
 
 export type PingResult = { ok: boolean; latencyMs: number; error?: string };
 
+/* One stored object as a listing sees it (retention's orphan sweep). */
+export type ListedObject = { key: string; size: number; lastModified: Date };
+
 export type StorageLogger = {
   warn(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
@@ -62,6 +65,11 @@ export interface Storage {
   delete(container: Container, key: string): Promise<void>;
   /* Removes every object whose key starts with `prefix`; returns how many. */
   deleteByPrefix(container: Container, prefix: string): Promise<number>;
+  /*
+   * Every object whose key starts with `prefix`, in no particular order, never an in-progress
+   * write. Optional so test doubles need not implement it; both real backends do.
+   */
+  list?(container: Container, prefix: string): AsyncIterable<ListedObject>;
   /* A time-limited read URL when the backend and credential can sign one; otherwise undefined. */
   signedUrl?(container: Container, key: string, ttlS: number): Promise<string | undefined>;
   ping(): Promise<PingResult>;

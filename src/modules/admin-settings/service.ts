@@ -137,6 +137,39 @@ export async function patch(deps: SettingsDeps, category: SettingCategory, key: 
   return view(deps.config, category, key, row);
 }
 
+/**
+ * Several keys of one category in one transaction with one audit row (the retention policy PATCH
+ * of api.md §2.12.10 writes its keys here, so the settings cache is dropped the same way).
+ */
+export async function patchMany(
+  deps: SettingsDeps,
+  category: SettingCategory,
+  values: Record<string, unknown>,
+): Promise<void> {
+  const keys = Object.keys(values).sort();
+  if (keys.length === 0) return;
+  await deps.db.transaction(async (tx) => {
+    const before: Record<string, unknown> = {};
+    const after: Record<string, unknown> = {};
+    for (const key of keys) {
+      const current = await lockSetting(tx, category, key);
+      const w = await write(deps, tx, category, key, values[key], current);
+      before[key] = w.isSecret ? MASK : w.before;
+      after[key] = w.isSecret ? MASK : w.after;
+    }
+    await writeAudit(tx, deps.actor, {
+      eventType: "SYSTEM",
+      action: "SETTING_CHANGE",
+      resourceType: "system_setting",
+      severity: "WARNING",
+      oldValue: before,
+      newValue: after,
+      metadata: { category, keys },
+    });
+  });
+  await deps.store.invalidate();
+}
+
 export type MaintenanceInput = { message?: string; allowAdminAccess?: boolean; retryAfterSeconds?: number };
 
 export async function maintenanceState(db: Database, config: Config) {

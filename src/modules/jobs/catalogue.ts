@@ -1,23 +1,31 @@
 import type { Logger } from "pino";
+import type { Config } from "@/config";
 import type { DatabaseHandle } from "@/db/client";
 import type { Cache } from "@/lib/cache";
 import type { Storage } from "@/lib/storage";
 import { expireSessions } from "@/modules/admin-auth-session/service";
+import { applyRetention } from "@/modules/admin-retention/service";
 import { drainDeletionQueue } from "@/modules/storage-deletion/service";
 import { clearExpiredChatLeases } from "./queries";
 import type { JobSpec } from "./runner";
 
 /*
- * The jobs of api.md §4.4 this service runs today. Announcement fan-out and retention arrive with
- * their features (their tables do not exist yet).
+ * The jobs of api.md §4.4 this service runs today. Announcement fan-out arrives with its feature.
  */
 
-export type JobDeps = { database: DatabaseHandle; cache: Cache; storage: Storage; logger: Logger };
+export type JobDeps = {
+  database: DatabaseHandle;
+  cache: Cache;
+  storage: Storage;
+  logger: Logger;
+  config: Config;
+};
 
 export const JOB_NAMES = {
   storageDeletion: "storage_deletion",
   sessionExpiry: "auth_session_expiry",
   chatLeaseSweep: "chat_lease_sweep",
+  retention: "retention",
 } as const;
 
 export function standardJobs(deps: JobDeps): JobSpec[] {
@@ -48,6 +56,13 @@ export function standardJobs(deps: JobDeps): JobSpec[] {
       name: JOB_NAMES.chatLeaseSweep,
       everyMs: 60_000,
       run: async () => ({ cleared: await clearExpiredChatLeases(db) }),
+    },
+    {
+      // The RETENTION.* policy, daily at 03:00 UTC; the run's log line carries the counts.
+      name: JOB_NAMES.retention,
+      everyMs: 86_400_000,
+      dailyAtUtc: "03:00",
+      run: (signal) => applyRetention({ db, config: deps.config }, signal),
     },
   ];
 }

@@ -13,7 +13,8 @@ import { holdsLeaderLock, type LockKey, releaseLeaderLocks, tryLeaderLock } from
  *
  * Each job runs on its own timer chain (a run never overlaps the previous one of the same job);
  * every run is logged and counted in `background_job_runs_total{job,outcome}` and
- * `background_job_duration_seconds{job}`.
+ * `background_job_duration_seconds{job}`, and the counts it reports in
+ * `background_job_items_total{job,item}`.
  */
 
 /** What a run did, for the log line (counts; all zero = nothing to do, logged at debug). */
@@ -22,6 +23,11 @@ export type JobResult = Record<string, number> | undefined;
 export type JobSpec = {
   name: string;
   everyMs: number;
+  /**
+   * "HH:MM" (UTC): run once a day at that time instead of every `everyMs` (which then only
+   * documents the period). A leader taking over after the hour waits for the next day's.
+   */
+  dailyAtUtc?: string;
   /** Delay of the first run after leadership is taken (default: `everyMs`, at most 5 s). */
   firstRunMs?: number;
   run(signal: AbortSignal): Promise<JobResult>;
@@ -30,7 +36,7 @@ export type JobSpec = {
 export type JobRunnerOptions = {
   database: DatabaseHandle;
   logger: Logger;
-  metrics: Pick<Metrics, "observeJobRun" | "setJobLeader">;
+  metrics: Pick<Metrics, "observeJobRun" | "setJobLeader"> & Partial<Pick<Metrics, "observeJobItems">>;
   jobs: JobSpec[];
   lockKey: LockKey;
   /** How often followers try the lock and the leader re-checks it (default 15 s). */
@@ -49,6 +55,23 @@ export function lockKeyFor(appName: string): LockKey {
   return { space: LOCK_SPACE, id: h };
 }
 
+const DAY_MS = 86_400_000;
+
+/** Milliseconds from `now` to the next `HH:MM` UTC strictly after it (never 0, at most a day). */
+export function msUntilDailyUtc(at: string, now: number): number {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(at);
+  if (!m) throw new Error(`daily time must be HH:MM (UTC), got ${JSON.stringify(at)}`);
+  const d = new Date(now);
+  let next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), Number(m[1]), Number(m[2]));
+  if (next <= now) next += DAY_MS;
+  return next - now;
+}
+
+/** When the job runs next: its daily time, else its period. */
+export function nextDelayMs(job: Pick<JobSpec, "everyMs" | "dailyAtUtc">, now: number): number {
+  return job.dailyAtUtc ? msUntilDailyUtc(job.dailyAtUtc, now) : job.everyMs;
+}
+
 export class JobRunner {
   private readonly jobs = new Map<string, JobSpec>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -61,7 +84,10 @@ export class JobRunner {
   private electing: Promise<void> | null = null;
 
   constructor(private readonly options: JobRunnerOptions) {
-    for (const job of options.jobs) this.jobs.set(job.name, job);
+    for (const job of options.jobs) {
+      if (job.dailyAtUtc) msUntilDailyUtc(job.dailyAtUtc, 0); // refuses a malformed time at start-up
+      this.jobs.set(job.name, job);
+    }
   }
 
   get isLeader(): boolean {
@@ -134,7 +160,10 @@ export class JobRunner {
     this.options.metrics.setJobLeader(true);
     this.options.logger.info({ jobs: this.jobNames }, "job runner: leading");
     for (const job of this.jobs.values())
-      this.scheduleJob(job, job.firstRunMs ?? Math.min(job.everyMs, 5000));
+      this.scheduleJob(
+        job,
+        job.firstRunMs ?? (job.dailyAtUtc ? nextDelayMs(job, Date.now()) : Math.min(job.everyMs, 5000)),
+      );
   }
 
   private async stepDown(reason: string): Promise<void> {
@@ -162,7 +191,7 @@ export class JobRunner {
       this.timers.delete(job.name);
       if (!this.leader) return;
       await this.execute(job, this.abort.signal);
-      if (this.leader) this.scheduleJob(job, job.everyMs);
+      if (this.leader) this.scheduleJob(job, nextDelayMs(job, Date.now()));
     }, delayMs);
     timer.unref?.();
     this.timers.set(job.name, timer);
@@ -183,6 +212,7 @@ export class JobRunner {
       const result = (await job.run(signal)) ?? undefined;
       const durationMs = performance.now() - started;
       metrics.observeJobRun(job.name, "ok", durationMs / 1000);
+      if (result) metrics.observeJobItems?.(job.name, result);
       const busy = result !== undefined && Object.values(result).some((n) => n !== 0);
       logger[busy ? "info" : "debug"](
         { job: job.name, outcome: "ok", durationMs: Math.round(durationMs), ...result },
