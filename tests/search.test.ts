@@ -44,7 +44,7 @@ describe("search", async () => {
   const issue = await seedIssue(db);
 
   const search = async (auth: Record<string, string>, params: Record<string, string | number>) => {
-    const qs = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const qs = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
     const res = await request(`/api/v1/search?${qs}`, { headers: auth });
     return { status: res.status, body: await json(res) };
   };
@@ -231,12 +231,13 @@ describe("search", async () => {
   });
 
   test("input rules: 2–100 characters after trimming, known types only", async () => {
-    for (const params of [
+    const bad: Record<string, string>[] = [
       { q: "a" },
       { q: "  a  " },
       { q: "x".repeat(101) },
       { q: "ab", types: "project,user" },
-    ]) {
+    ];
+    for (const params of bad) {
       const r = await search(alice.auth, params);
       expect(r.status).toBe(422);
       expect(r.body.code).toBe("VALIDATION_FAILED");
