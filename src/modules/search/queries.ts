@@ -7,8 +7,7 @@ import type { SearchType } from "./model";
  * The search (api.md §2.11) as one statement: one branch per type, UNION ALL, counted and paged in
  * the database. Every branch matches `lower(col) LIKE lower(pattern)`, the shape the trigram
  * indexes of migration 0009 are built for (they serve patterns of 3+ characters; shorter ones scan).
- * Every branch names every column: a UNION takes its names from its first branch, and any type may
- * come first.
+ * The union carries only (type, id, project, time); the page's 50 rows get their details by key.
  */
 
 /** Which projects the caller may see: all (system admins), or those with a membership row. */
@@ -32,48 +31,87 @@ function inScope(column: SQL, scope: SearchScope): SQL {
   const parts: SQL[] = [];
   if (scope.projectId) parts.push(sql`${column} = ${scope.projectId}`);
   if (scope.userId) {
+    // `= any(array(...))`: the membership list is read once and each table gets one index condition,
+    // where `in (subquery)` let the planner re-run the trigram scan once per project (bench).
     parts.push(
-      sql`${column} in (select pm.project_id from project_member pm where pm.user_id = ${scope.userId})`,
+      sql`${column} = any(array(select pm.project_id from project_member pm where pm.user_id = ${scope.userId}))`,
     );
   }
   return parts.length ? sql.join(parts, sql` and `) : sql`true`;
 }
 
+const likeOf = (pattern: string) => (column: SQL) => sql`lower(${column}) like lower(${pattern})`;
+
+/*
+ * Only what ordering and paging need: the page's details are joined for its rows alone. Every
+ * branch names its columns: a UNION takes the names of its first branch, and any type may be first.
+ */
 function branches(types: readonly SearchType[], pattern: string, scope: SearchScope): SQL[] {
-  const like = (column: SQL) => sql`lower(${column}) like lower(${pattern})`;
+  const like = likeOf(pattern);
   const out: SQL[] = [];
   if (types.includes("project")) {
-    const [name, code, desc] = [like(sql`p.name`), like(sql`p.code`), like(sql`p.description`)];
-    out.push(sql`select 'project' as type, p.id, p.name::text as name, p.description,
-        case when ${name} then 'name' when ${code} then 'code' else 'description' end as matched_field,
-        case when ${name} then p.name::text when ${code} then p.code::text else p.description end as matched_text,
-        p.id as project_id, p.updated_at, null::uuid as chain_id
-      from project p
-      where p.is_active and (${name} or ${code} or ${desc}) and ${inScope(sql`p.id`, scope)}`);
+    out.push(sql`select 'project' as type, p.id, p.id as project_id, p.updated_at from project p
+      where p.is_active and (${like(sql`p.name`)} or ${like(sql`p.code`)} or ${like(sql`p.description`)})
+        and ${inScope(sql`p.id`, scope)}`);
   }
   if (types.includes("session")) {
-    out.push(sql`select 'session' as type, s.id, s.name::text as name, null::text as description, 'name' as matched_field,
-        s.name::text as matched_text, s.project_id, s.updated_at, null::uuid as chain_id
-      from analysis_session s
+    out.push(sql`select 'session' as type, s.id, s.project_id, s.updated_at from analysis_session s
       where ${like(sql`s.name`)} and ${inScope(sql`s.project_id`, scope)}`);
   }
   if (types.includes("file")) {
-    out.push(sql`select 'file' as type, f.id, f.original_filename::text as name, f.comment::text as description,
-        'originalFilename' as matched_field, f.original_filename::text as matched_text, f.project_id,
-        f.uploaded_at as updated_at, f.chain_id
-      from project_file f
+    out.push(sql`select 'file' as type, f.id, f.project_id, f.uploaded_at as updated_at from project_file f
       where f.is_latest and ${like(sql`f.original_filename`)} and ${inScope(sql`f.project_id`, scope)}`);
   }
   if (types.includes("tree")) {
-    const name = like(sql`d.name`);
-    out.push(sql`select 'tree' as type, d.id, d.name::text as name, nullif(d.description, '') as description,
-        case when ${name} then 'name' else 'description' end as matched_field,
-        case when ${name} then d.name::text else d.description end as matched_text, d.project_id, d.updated_at,
-        null::uuid as chain_id
-      from driver_tree d
-      where (${name} or ${like(sql`d.description`)}) and ${inScope(sql`d.project_id`, scope)}`);
+    out.push(sql`select 'tree' as type, d.id, d.project_id, d.updated_at from driver_tree d
+      where (${like(sql`d.name`)} or ${like(sql`d.description`)}) and ${inScope(sql`d.project_id`, scope)}`);
   }
   return out;
+}
+
+/** The statement of `searchAll`, exposed so the benchmark can EXPLAIN exactly what runs. */
+export function searchStatement(
+  q: string,
+  types: readonly SearchType[],
+  scope: SearchScope,
+  skip: number,
+  limit: number,
+): SQL {
+  const pattern = likePattern(q);
+  const like = likeOf(pattern);
+  const union = sql.join(branches(types, pattern, scope), sql` union all `);
+  // The first matching field, in the order api.md lists them.
+  const field = sql`case pg.type
+      when 'project' then case when ${like(sql`p.name`)} then 'name' when ${like(sql`p.code`)} then 'code'
+        else 'description' end
+      when 'session' then 'name'
+      when 'file' then 'originalFilename'
+      else case when ${like(sql`d.name`)} then 'name' else 'description' end
+    end`;
+  return sql`
+    with hits as (${union}),
+    pg as (select * from hits order by updated_at desc, id desc limit ${limit} offset ${skip}),
+    page as (
+      select pg.type, pg.id, pg.project_id, pg.updated_at, ${field} as matched_field,
+        coalesce(p.name, s.name, f.original_filename, d.name)::text as name,
+        case pg.type when 'project' then p.description when 'file' then f.comment::text
+          when 'tree' then nullif(d.description, '') end as description,
+        p.code::text as code, p.description as p_description, d.description as d_description, f.chain_id
+      from pg
+      left join project p on pg.type = 'project' and p.id = pg.id
+      left join analysis_session s on pg.type = 'session' and s.id = pg.id
+      left join project_file f on pg.type = 'file' and f.id = pg.id
+      left join driver_tree d on pg.type = 'tree' and d.id = pg.id
+    )
+    select c.total, page.type, page.id, page.name, page.description, page.matched_field as "matchedField",
+      case page.matched_field when 'code' then page.code
+        when 'description' then coalesce(page.p_description, page.d_description) else page.name end as "matchedText",
+      page.project_id as "projectId", pr.name::text as "projectName", page.chain_id as "chainId",
+      to_char(page.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
+    from (select count(*)::int as total from hits) c
+    left join page on true
+    left join project pr on pr.id = page.project_id
+    order by page.updated_at desc, page.id desc`;
 }
 
 /**
@@ -88,21 +126,6 @@ export async function searchAll(
   skip: number,
   limit: number,
 ): Promise<{ rows: SearchRow[]; total: number }> {
-  const union = sql.join(branches(types, likePattern(q), scope), sql` union all `);
-  const result = await db.execute(sql`
-    with hits as (${union})
-    select c.total, pg.type, pg.id, pg.name, pg.description, pg.matched_field as "matchedField",
-      pg.matched_text as "matchedText", pg.project_id as "projectId", pg.project_name as "projectName",
-      pg.chain_id as "chainId",
-      to_char(pg.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
-    from (select count(*)::int as total from hits) c
-    left join lateral (
-      select h.*, pr.name::text as project_name
-      from hits h join project pr on pr.id = h.project_id
-      order by h.updated_at desc, h.id desc
-      limit ${limit} offset ${skip}
-    ) pg on true
-    order by pg.updated_at desc, pg.id desc`);
-  const rows = rowsOf<SearchRow>(result);
+  const rows = rowsOf<SearchRow>(await db.execute(searchStatement(q, types, scope, skip, limit)));
   return { rows: rows.filter((r) => r.type !== null), total: rows[0]?.total ?? 0 };
 }
