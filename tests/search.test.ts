@@ -175,6 +175,21 @@ describe("search", async () => {
     expect(await names("0x")).toEqual(["100x done.csv"]);
   });
 
+  test("Japanese text and 2-character queries match (no trigram to use: the index is skipped, not wrong)", async () => {
+    const p = await insertProject(
+      db,
+      { name: "売上分析プロジェクト", description: "月次の売上", at: at(250) },
+      [[alice.id, "member"]],
+    );
+    await insertFileChain(db, p, ["２０２４年度_売上明細.xlsx"], { at: at(251) });
+    const found = await hits(alice.auth, { q: "売上", projectId: p });
+    expect(found.map((h) => [h.type, h.highlightedText])).toEqual([
+      ["file", "２０２４年度_<mark>売上</mark>明細.xlsx"],
+      ["project", "<mark>売上</mark>分析プロジェクト"],
+    ]);
+    expect((await hits(alice.auth, { q: "分析プロ", projectId: p })).map((h) => h.type)).toEqual(["project"]);
+  });
+
   test("HTML in a name comes back escaped, with the mark on the right characters", async () => {
     const p = await insertProject(db, { name: "<script>alert(1)</script> Omega", at: at(300) }, [
       [alice.id, "member"],
