@@ -16,12 +16,14 @@ import { adminStatisticsController } from "@/modules/admin-statistics";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
+import { dashboardController } from "@/modules/dashboard";
 import { driverTreeController } from "@/modules/driver-tree";
 import { adminDriverTreeMasterController, driverTreeMasterController } from "@/modules/driver-tree-master";
 import { driverTreeTemplateController } from "@/modules/driver-tree-template";
 import { fileController } from "@/modules/file";
 import { memberController } from "@/modules/member";
 import { projectController } from "@/modules/project";
+import { searchController } from "@/modules/search";
 import { systemController } from "@/modules/system";
 import type { Probe } from "@/modules/system/service";
 import { userAccountController } from "@/modules/user-account";
@@ -295,7 +297,9 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(adminRoleController(deps))
         .use(adminRetentionController(deps))
         .use(adminBulkController(deps))
-        .use(analysisAgentController(deps)),
+        .use(analysisAgentController(deps))
+        .use(dashboardController(deps))
+        .use(searchController(deps)),
     );
 
   if (options.extend) app = options.extend(app) as unknown as typeof app;

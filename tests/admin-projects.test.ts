@@ -218,11 +218,12 @@ describe("admin: all projects", () => {
     ]);
     const feed = d.recentActivity.map((a: Body) => [a.action, a.resourceType, a.resourceName]);
     expect(feed).toEqual([
-      ["uploaded", "project_file", "notes.txt"],
-      ["uploaded", "project_file", "data.csv"],
-      ["uploaded", "project_file", "data.csv"],
-      ["joined", "project_member", null],
-      ["joined", "project_member", null],
+      // The same DashboardActivity as the dashboard's feed (one mapping: dashboard/service.ts).
+      ["uploaded", "file", "notes.txt"],
+      ["uploaded", "file", "data.csv"],
+      ["uploaded", "file", "data.csv"],
+      ["joined", "member", "Vic"],
+      ["joined", "member", "Bob"],
       ["created", "project", "Alpha"],
     ]);
     for (const a of d.recentActivity) {

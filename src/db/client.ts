@@ -328,17 +328,26 @@ function observedPglite<P extends object>(pg: P, observe: QueryObserver): P {
 
 async function openPglite(dir: string, observe: QueryObserver | null = null): Promise<DatabaseHandle> {
   // Loaded only here, so the production binary never needs the embedded database's WASM.
-  let modules: [typeof import("@electric-sql/pglite"), typeof import("drizzle-orm/pglite")];
+  let modules: [
+    typeof import("@electric-sql/pglite"),
+    typeof import("drizzle-orm/pglite"),
+    typeof import("@electric-sql/pglite/contrib/pg_trgm"),
+  ];
   try {
-    modules = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
+    modules = await Promise.all([
+      import("@electric-sql/pglite"),
+      import("drizzle-orm/pglite"),
+      // The search's trigram indexes (migration 0009); PostgreSQL servers ship it as contrib.
+      import("@electric-sql/pglite/contrib/pg_trgm"),
+    ]);
   } catch (error) {
     // Any other build or install without the package (e.g. `bun install --production` elsewhere).
     if (/cannot find (package|module)/i.test(String(error))) throw new ConfigError([NO_EMBEDDED_DATABASE]);
     throw error;
   }
-  const [{ PGlite }, { drizzle: drizzlePglite }] = modules;
+  const [{ PGlite }, { drizzle: drizzlePglite }, { pg_trgm }] = modules;
   if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
-  const pg = await PGlite.create(dir);
+  const pg = await PGlite.create(dir, { extensions: { pg_trgm } });
   await pg.exec("SET TIME ZONE 'UTC'");
   const db = drizzlePglite(observe ? observedPglite(pg, observe) : pg, {
     schema,

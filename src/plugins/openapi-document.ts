@@ -50,6 +50,8 @@ export const API_TAGS = [
     description:
       "KPI driver trees: decomposition from formulas, nodes and relationships, policies (施策) and evaluation with ROI, category and formula masters, templates.",
   },
+  { name: "dashboard", description: "Figures, recent activity and charts over the caller's projects." },
+  { name: "search", description: "Search across projects, analysis sessions, files and driver trees." },
   {
     name: "admin",
     description:

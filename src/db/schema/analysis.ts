@@ -157,6 +157,7 @@ export const analysisSession = pgTable(
     index("ix_session_issue").on(t.issueId),
     index("ix_session_creator").on(t.creatorId),
     index("ix_session_name").on(t.projectId, sql`lower(${t.name})`),
+    index("ix_session_name_trgm").using("gin", sql`lower(${t.name}) gin_trgm_ops`),
     check("ck_session_status", inList("status", SESSION_STATUSES)),
   ],
 );

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   boolean,
   check,
@@ -87,6 +88,13 @@ export const auditLog = pgTable(
     index("ix_audit_resource").on(t.resourceType, t.resourceId, t.createdAt.desc()),
     index("ix_audit_project").on(t.projectId, t.createdAt.desc()),
     index("ix_audit_type").on(t.eventType, t.severity, t.createdAt.desc()),
+    // The dashboard's activity feed (api.md §2.9): its rows in feed order, with the columns its
+    // count filters on, so a page is an ordered index read and the count an index-only scan.
+    index("ix_audit_dashboard")
+      .on(t.createdAt.desc(), t.id.desc(), t.resourceType, t.projectId)
+      .where(
+        sql`${t.outcome} = 'success' AND ${t.projectId} IS NOT NULL AND ((${t.eventType} = 'DATA_CHANGE' AND ${t.action} IN ('CREATE', 'UPDATE', 'DELETE')) OR ${t.action} IN ('MEMBER_ADD', 'MEMBER_REMOVE'))`,
+      ),
     check("ck_audit_event_type", inList("event_type", AUDIT_EVENT_TYPES)),
     check("ck_audit_outcome", inList("outcome", ["success", "denied", "failed"])),
     check("ck_audit_severity", inList("severity", SEVERITIES)),

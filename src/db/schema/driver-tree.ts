@@ -103,6 +103,8 @@ export const driverTree = pgTable(
   (t) => [
     index("ix_dt_tree_project").on(t.projectId, t.updatedAt.desc()),
     index("ix_dt_tree_name").on(t.projectId, sql`lower(${t.name})`),
+    index("ix_dt_tree_name_trgm").using("gin", sql`lower(${t.name}) gin_trgm_ops`),
+    index("ix_dt_tree_description_trgm").using("gin", sql`lower(${t.description}) gin_trgm_ops`),
     check("ck_dt_tree_status", inList("status", TREE_STATUSES)),
   ],
 );

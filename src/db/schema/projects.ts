@@ -62,6 +62,10 @@ export const project = pgTable(
     index("ix_project_active_activity").on(t.isActive, t.lastActivityAt),
     index("ix_project_created").on(t.createdAt),
     index("ix_project_name").on(sql`lower(${t.name})`),
+    // Trigram indexes for the substring search (api.md §2.11, migration 0009_search_trigram).
+    index("ix_project_name_trgm").using("gin", sql`lower(${t.name}) gin_trgm_ops`),
+    index("ix_project_code_trgm").using("gin", sql`lower(${t.code}) gin_trgm_ops`),
+    index("ix_project_description_trgm").using("gin", sql`lower(${t.description}) gin_trgm_ops`),
     check("ck_project_dates", sql`${t.endDate} >= ${t.startDate}`),
     check("ck_project_budget", sql`${t.budget} >= 0`),
   ],
@@ -120,6 +124,10 @@ export const projectFile = pgTable(
     uniqueIndex("uq_project_file_latest").on(t.chainId).where(sql`${t.isLatest}`),
     index("ix_project_file_latest").on(t.projectId, t.isLatest, t.uploadedAt.desc()),
     index("ix_project_file_name").on(t.projectId, sql`lower(${t.originalFilename})`),
+    // Search matches the latest version of each chain only, so the index holds only those.
+    index("ix_project_file_name_trgm")
+      .using("gin", sql`lower(${t.originalFilename}) gin_trgm_ops`)
+      .where(sql`${t.isLatest}`),
     index("ix_project_file_uploader").on(t.uploadedBy),
     check("ck_project_file_version", sql`${t.version} >= 1`),
     check("ck_project_file_size", sql`${t.sizeBytes} >= 0`),

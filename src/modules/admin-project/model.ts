@@ -1,5 +1,6 @@
 import { t } from "elysia";
-import { Closed, IdOf, Int, Page, PageQuery, QueryInt, Ts, UserRef, Uuid } from "@/lib/schema";
+import { Closed, IdOf, Int, Page, PageQuery, QueryInt, UserRef, Uuid } from "@/lib/schema";
+import { DashboardActivity } from "@/modules/dashboard/model";
 import { Member } from "@/modules/member/model";
 import { Project } from "@/modules/project/model";
 
@@ -89,29 +90,6 @@ export const ProjectStoragePage = t.Composite(
   { title: "ProjectStoragePage" },
 );
 
-export const DashboardActivity = t.Object(
-  {
-    id: Uuid,
-    action: t.Union([
-      t.Literal("created"),
-      t.Literal("updated"),
-      t.Literal("deleted"),
-      t.Literal("uploaded"),
-      t.Literal("completed"),
-      t.Literal("joined"),
-      t.Literal("left"),
-    ]),
-    resourceType: t.String(),
-    resourceId: t.Union([Uuid, t.Null()]),
-    resourceName: t.Union([t.String(), t.Null()]),
-    projectId: t.Union([Uuid, t.Null()]),
-    projectName: t.Union([t.String(), t.Null()]),
-    actor: t.Union([UserRef, t.Null()]),
-    occurredAt: Ts,
-  },
-  { title: "DashboardActivity" },
-);
-
 export const AdminProjectDetail = t.Composite(
   [
     adminProjectFields,
@@ -129,4 +107,3 @@ export const AdminProjectParams = Closed({ projectId: IdOf("Project") });
 export type AdminProject = typeof AdminProject.static;
 export type AdminProjectListQuery = typeof AdminProjectListQuery.static;
 export type InactiveProjectQuery = typeof InactiveProjectQuery.static;
-export type DashboardActivity = typeof DashboardActivity.static;

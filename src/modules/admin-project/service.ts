@@ -1,17 +1,16 @@
 import type { DbOrTx } from "@/db/client";
 import { likePattern, page } from "@/lib/schema";
+import { activityFeed } from "@/modules/dashboard/service";
 import { listMembers } from "@/modules/member/service";
 import { projectNotFound } from "@/modules/project/access";
 import type { ProjectRow } from "@/modules/project/queries";
 import { toProject } from "@/modules/project/service";
-import type { AdminProject, AdminProjectListQuery, DashboardActivity, InactiveProjectQuery } from "./model";
+import type { AdminProject, AdminProjectListQuery, InactiveProjectQuery } from "./model";
 import {
   type AdminProjectFilter,
-  type AuditFeedRow,
   selectAdminProject,
   selectAdminProjects,
   selectManagers,
-  selectProjectFeed,
   selectProjectStorage,
   selectProjectSummary,
   selectStorageTotals,
@@ -102,48 +101,17 @@ export async function projectStorage(db: DbOrTx, q: { skip?: number; limit?: num
   return { ...page(items, totals.projects, skip, limit), totalBytes: totals.bytes };
 }
 
-/* An audit row in the dashboard's words (api.md §2.9). */
-function activityAction(r: AuditFeedRow): DashboardActivity["action"] {
-  switch (r.action) {
-    case "MEMBER_ADD":
-      return "joined";
-    case "MEMBER_REMOVE":
-    case "MEMBER_LEAVE":
-      return "left";
-    case "CREATE":
-      return r.resource_type === "project_file" ? "uploaded" : "created";
-    case "DELETE":
-      return r.deactivated ? "updated" : "deleted";
-    default:
-      return r.new_status === "completed" ? "completed" : "updated";
-  }
-}
-
-function toActivity(r: AuditFeedRow, projectName: string): DashboardActivity {
-  return {
-    id: r.id,
-    action: activityAction(r),
-    resourceType: r.resource_type,
-    resourceId: r.resource_id,
-    resourceName: r.resource_name,
-    projectId: r.project_id,
-    projectName,
-    actor: r.actor_id ? { id: r.actor_id, email: r.actor_email!, displayName: r.actor_name } : null,
-    occurredAt: new Date(r.created_at).toISOString(),
-  };
-}
-
 export async function projectDetail(db: DbOrTx, projectId: string) {
   const row = await selectAdminProject(db, projectId);
   if (!row) throw projectNotFound();
   const [[project], members, feed] = await Promise.all([
     withManagers(db, [row]),
     listMembers(db, projectId, { skip: 0, limit: MEMBERS_MAX }),
-    selectProjectFeed(db, projectId, ACTIVITY_MAX),
+    activityFeed(db, { userId: null }, { skip: 0, limit: ACTIVITY_MAX, projectId }),
   ]);
   return {
     ...project,
     members: members.items,
-    recentActivity: feed.map((r) => toActivity(r, row.name)),
+    recentActivity: feed.items,
   };
 }
