@@ -3,8 +3,10 @@ import { writeAudit } from "@/db/queries/audit";
 import { problem } from "@/lib/errors";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
+import { unbindableReason } from "./binding-rules";
 import { evaluateStored, snapshotRead } from "./data";
 import { treeUpdated } from "./events";
+import type { FrameCache } from "./frame-cache";
 import type { BindingPut, NodeDetailOut } from "./model";
 import { nodeDetail, nodeNotFound, nodeRef, writeNode } from "./nodes";
 import * as q from "./queries";
@@ -47,10 +49,9 @@ export async function putBinding(
     if (node.nodeType !== "input") {
       throw bindingInvalid(`Only input nodes are bound to data; ${node.label} is a ${node.nodeType} node.`);
     }
-    if (!frames.some((f) => f.role === "time")) {
-      throw bindingInvalid("The sheet has no time column; give one column the role time first.", {
-        availableSubjects: subjects,
-      });
+    const unbindable = unbindableReason(frames);
+    if (unbindable) {
+      throw bindingInvalid(`This sheet cannot be bound: ${unbindable}.`, { availableSubjects: subjects });
     }
     if (!subjects.includes(body.item)) {
       throw bindingInvalid(
@@ -153,10 +154,11 @@ export async function previewCsv(
   db: Database,
   projectId: string,
   nodeId: string,
+  frames?: FrameCache,
 ): Promise<{ csv: string; label: string }> {
   return snapshotRead(db, async (tx) => {
     const ref = await nodeRef(tx, projectId, nodeId);
-    const result = await evaluateStored(tx, ref.treeId, false);
+    const result = await evaluateStored(tx, ref.treeId, false, frames);
     const row = result.nodes.find((n) => n.nodeId === nodeId);
     if (!row) throw nodeNotFound();
     const lines = ["period,value"];

@@ -1,5 +1,6 @@
 import type { Database, DbOrTx } from "@/db/client";
 import { type BoundSeries, bindingSeries, type EvalResult, evaluateTree, orderPeriods } from "@/engine";
+import { type FrameCache, type FrameData, parsedBytes } from "./frame-cache";
 import type { TreeDataOut } from "./model";
 import * as q from "./queries";
 import { treeNotFound } from "./service";
@@ -16,18 +17,50 @@ type AxisData = { values?: (string | null)[] };
 type SubjectData = { items?: Record<string, (number | null)[]> };
 
 /**
- * The series of every bound input node whose sheet has a time column (a node bound to a sheet
- * without one keeps its manual value). Each sheet's columns are read once, 科目 only for the
- * items bound.
+ * The time and axis columns of these sheets and their 科目. With a cache, the snapshot names the
+ * frame rows and their roles, and only rows not cached yet have their data read and parsed (all
+ * of 科目, so that other items hit later); without one, 科目 is read for the items asked only.
  */
-export async function boundSeries(db: DbOrTx, treeId: string): Promise<Map<string, BoundSeries>> {
+async function evalFrames(
+  db: DbOrTx,
+  sheetIds: string[],
+  items: string[],
+  cache: FrameCache | undefined,
+): Promise<sq.EvalFrame[]> {
+  if (!cache) return sq.evalFrames(db, sheetIds, items);
+  const refs = await sq.evalFrameRefs(db, sheetIds);
+  const data = new Map<string, FrameData>();
+  const missing: string[] = [];
+  for (const r of refs) {
+    const hit = cache.get(r.id);
+    if (hit) data.set(r.id, hit);
+    else missing.push(r.id);
+  }
+  for (const row of await sq.frameDataText(db, missing)) {
+    const parsed = JSON.parse(row.data) as FrameData;
+    cache.set(row.id, parsed, parsedBytes(row.data));
+    data.set(row.id, parsed);
+  }
+  return refs.map(({ id, ...r }) => ({ ...r, data: data.get(id) ?? {} }));
+}
+
+/**
+ * The series of every bound input node whose sheet has a time column (a node bound to a sheet
+ * without one keeps its manual value). Each sheet's columns are read once.
+ */
+export async function boundSeries(
+  db: DbOrTx,
+  treeId: string,
+  cache?: FrameCache,
+): Promise<Map<string, BoundSeries>> {
   const bound = await sq.boundNodesOfTree(db, treeId);
   const out = new Map<string, BoundSeries>();
   if (bound.length === 0) return out;
-  const frames = await sq.evalFrames(
+  const frames = await evalFrames(
     db,
     [...new Set(bound.map((b) => b.sheetId))],
     [...new Set(bound.map((b) => b.item))],
+    cache,
   );
   for (const b of bound) {
     const own = frames.filter((f) => f.sheetId === b.sheetId);
@@ -51,10 +84,15 @@ export async function boundSeries(db: DbOrTx, treeId: string): Promise<Map<strin
   return out;
 }
 
-export async function evaluateStored(db: DbOrTx, treeId: string, withPolicies: boolean): Promise<EvalResult> {
+export async function evaluateStored(
+  db: DbOrTx,
+  treeId: string,
+  withPolicies: boolean,
+  cache?: FrameCache,
+): Promise<EvalResult> {
   const state = await q.loadTreeState(db, treeId);
   const policies = await q.loadTreePolicies(db, treeId);
-  const series = await boundSeries(db, treeId);
+  const series = await boundSeries(db, treeId, cache);
   return evaluateTree({
     periods: orderPeriods([...series.values()].map((s) => s.periods)),
     rootId: state.rootId,
@@ -78,10 +116,11 @@ export async function treeData(
   projectId: string,
   treeId: string,
   withPolicies: boolean,
+  cache?: FrameCache,
 ): Promise<TreeDataOut> {
   const result = await snapshotRead(db, async (tx) => {
     if (!(await q.treeExists(tx, projectId, treeId))) throw treeNotFound();
-    return evaluateStored(tx, treeId, withPolicies);
+    return evaluateStored(tx, treeId, withPolicies, cache);
   });
   return {
     treeId,

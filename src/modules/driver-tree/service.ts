@@ -8,6 +8,7 @@ import { treeImagePrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import { queueDeletions } from "@/modules/storage-deletion/queries";
+import { unbindableReason } from "./binding-rules";
 import { treeUpdated } from "./events";
 import type {
   TreeCreate,
@@ -91,12 +92,21 @@ export async function getTree(db: DbOrTx, projectId: string, treeId: string): Pr
 
 /* ---------- import (analysis.md §7.3) ---------- */
 
-/** The 科目 values of a selected sheet of this project (SHEET_NOT_FOUND, SHEET_NOT_SELECTED). */
+/** The 科目 values of a selected sheet of this project (SHEET_NOT_FOUND, SHEET_NOT_SELECTED, BINDING_INVALID). */
 async function sheetSubjects(tx: DbOrTx, projectId: string, sheetId: string): Promise<Set<string>> {
   const ref = await sq.findSheet(tx, projectId, sheetId);
   if (!ref) throw problem("SHEET_NOT_FOUND", { extensions: { sheetId } });
   if (!ref.sheet.isSelected) throw problem("SHEET_NOT_SELECTED", { extensions: { sheetId } });
-  const subject = (await sq.framesOf(tx, [sheetId])).find((f) => f.isSubject);
+  const frames = await sq.framesOf(tx, [sheetId]);
+  const unbindable = unbindableReason(frames);
+  if (unbindable) {
+    throw problem("BINDING_INVALID", {
+      detail: `Nodes cannot be bound to this sheet: ${unbindable}.`,
+      errors: [{ path: "/body/sheetId", message: unbindable }],
+      extensions: { sheetId },
+    });
+  }
+  const subject = frames.find((f) => f.isSubject);
   const data = (subject?.data ?? {}) as { subjects?: string[]; items?: Record<string, unknown> };
   return new Set(data.subjects ?? Object.keys(data.items ?? {}));
 }
