@@ -1,4 +1,4 @@
-import type { Database, DbOrTx } from "@/db/client";
+import type { Database } from "@/db/client";
 import { writeAudit } from "@/db/queries/audit";
 import { problem } from "@/lib/errors";
 import type { Caller } from "@/modules/auth/service";
@@ -12,7 +12,7 @@ import { nodeDetail, nodeNotFound, nodeRef, writeNode } from "./nodes";
 import * as q from "./queries";
 import * as repo from "./repository";
 import type { TreeDeps } from "./service";
-import * as sq from "./sheet-queries";
+import { selectedSheetSubjects } from "./sheet-frames";
 
 /*
  * Bindings (api.md §2.8, analysis.md §7.5): an input node reads one item (科目) of a selected
@@ -22,17 +22,6 @@ import * as sq from "./sheet-queries";
 
 const bindingInvalid = (detail: string, extensions: Record<string, unknown> = {}, path = "/body") =>
   problem("BINDING_INVALID", { detail, errors: [{ path, message: detail }], extensions });
-
-/** The selected sheet of this project and the subjects (科目 values) it holds, in sheet order. */
-export async function selectedSheetSubjects(db: DbOrTx, projectId: string, sheetId: string) {
-  const ref = await sq.findSheet(db, projectId, sheetId);
-  if (!ref) throw problem("SHEET_NOT_FOUND", { extensions: { sheetId } });
-  if (!ref.sheet.isSelected) throw problem("SHEET_NOT_SELECTED", { extensions: { sheetId } });
-  const frames = await sq.framesOf(db, [sheetId]);
-  const subject = frames.find((f) => f.isSubject);
-  const data = (subject?.data ?? {}) as { subjects?: string[]; items?: Record<string, unknown> };
-  return { ref, frames, subjects: data.subjects ?? Object.keys(data.items ?? {}) };
-}
 
 export async function putBinding(
   deps: TreeDeps,
@@ -45,7 +34,12 @@ export async function putBinding(
   return writeNode(deps, caller, access, nodeId, async (tx, ref) => {
     const node = await q.findNodeRow(tx, nodeId);
     if (!node) throw nodeNotFound();
-    const { frames, subjects } = await selectedSheetSubjects(tx, projectId, body.sheetId);
+    const { columns: frames, subjects } = await selectedSheetSubjects(
+      tx,
+      projectId,
+      body.sheetId,
+      deps.frames,
+    );
     if (node.nodeType !== "input") {
       throw bindingInvalid(`Only input nodes are bound to data; ${node.label} is a ${node.nodeType} node.`);
     }
@@ -104,7 +98,7 @@ export async function putBinding(
       actorId: caller.user.id,
       message: `node ${ref.label} bound to ${body.item}`,
     });
-    return nodeDetail(tx, projectId, ref);
+    return nodeDetail(tx, projectId, ref, deps.frames);
   });
 }
 

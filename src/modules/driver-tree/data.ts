@@ -1,9 +1,10 @@
 import type { Database, DbOrTx } from "@/db/client";
 import { type BoundSeries, bindingSeries, type EvalResult, evaluateTree, orderPeriods } from "@/engine";
-import { type FrameCache, type FrameData, parsedBytes } from "./frame-cache";
+import type { FrameCache } from "./frame-cache";
 import type { TreeDataOut } from "./model";
 import * as q from "./queries";
 import { treeNotFound } from "./service";
+import { evalFrames } from "./sheet-frames";
 import * as sq from "./sheet-queries";
 
 /*
@@ -15,34 +16,6 @@ import * as sq from "./sheet-queries";
 
 type AxisData = { values?: (string | null)[] };
 type SubjectData = { items?: Record<string, (number | null)[]> };
-
-/**
- * The time and axis columns of these sheets and their 科目. With a cache, the snapshot names the
- * frame rows and their roles, and only rows not cached yet have their data read and parsed (all
- * of 科目, so that other items hit later); without one, 科目 is read for the items asked only.
- */
-async function evalFrames(
-  db: DbOrTx,
-  sheetIds: string[],
-  items: string[],
-  cache: FrameCache | undefined,
-): Promise<sq.EvalFrame[]> {
-  if (!cache) return sq.evalFrames(db, sheetIds, items);
-  const refs = await sq.evalFrameRefs(db, sheetIds);
-  const data = new Map<string, FrameData>();
-  const missing: string[] = [];
-  for (const r of refs) {
-    const hit = cache.get(r.id);
-    if (hit) data.set(r.id, hit);
-    else missing.push(r.id);
-  }
-  for (const row of await sq.frameDataText(db, missing)) {
-    const parsed = JSON.parse(row.data) as FrameData;
-    cache.set(row.id, parsed, parsedBytes(row.data));
-    data.set(row.id, parsed);
-  }
-  return refs.map(({ id, ...r }) => ({ ...r, data: data.get(id) ?? {} }));
-}
 
 /**
  * The series of every bound input node whose sheet has a time column (a node bound to a sheet

@@ -255,7 +255,7 @@ export async function updateNode(
         message: `node ${label ?? before.label} changed`,
       });
     }
-    return nodeDetail(tx, projectId, ref);
+    return nodeDetail(tx, projectId, ref, deps.frames);
   });
 }
 

@@ -10,6 +10,7 @@ import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/ac
 import { queueDeletions } from "@/modules/storage-deletion/queries";
 import { unbindableReason } from "./binding-rules";
 import { treeUpdated } from "./events";
+import type { FrameCache } from "./frame-cache";
 import type {
   TreeCreate,
   TreeDetailOut,
@@ -20,7 +21,7 @@ import type {
 } from "./model";
 import * as q from "./queries";
 import * as repo from "./repository";
-import * as sq from "./sheet-queries";
+import { selectedSheetSubjects } from "./sheet-frames";
 
 /*
  * Driver trees (api.md §2.8, analysis.md §7.1–7.4): list, create (empty or from a formula master),
@@ -29,7 +30,8 @@ import * as sq from "./sheet-queries";
  * committed state; the answer is read inside the same transaction.
  */
 
-export type TreeDeps = { db: Database; actor: AuditActor };
+/** `frames`: the app's parsed sheet columns, when the caller has them (the routes do). */
+export type TreeDeps = { db: Database; actor: AuditActor; frames?: FrameCache };
 
 export const treeNotFound = () => problem("TREE_NOT_FOUND");
 
@@ -93,12 +95,14 @@ export async function getTree(db: DbOrTx, projectId: string, treeId: string): Pr
 /* ---------- import (analysis.md §7.3) ---------- */
 
 /** The 科目 values of a selected sheet of this project (SHEET_NOT_FOUND, SHEET_NOT_SELECTED, BINDING_INVALID). */
-async function sheetSubjects(tx: DbOrTx, projectId: string, sheetId: string): Promise<Set<string>> {
-  const ref = await sq.findSheet(tx, projectId, sheetId);
-  if (!ref) throw problem("SHEET_NOT_FOUND", { extensions: { sheetId } });
-  if (!ref.sheet.isSelected) throw problem("SHEET_NOT_SELECTED", { extensions: { sheetId } });
-  const frames = await sq.framesOf(tx, [sheetId]);
-  const unbindable = unbindableReason(frames);
+async function sheetSubjects(
+  tx: DbOrTx,
+  projectId: string,
+  sheetId: string,
+  cache?: FrameCache,
+): Promise<Set<string>> {
+  const { columns, subjects } = await selectedSheetSubjects(tx, projectId, sheetId, cache);
+  const unbindable = unbindableReason(columns);
   if (unbindable) {
     throw problem("BINDING_INVALID", {
       detail: `Nodes cannot be bound to this sheet: ${unbindable}.`,
@@ -106,9 +110,7 @@ async function sheetSubjects(tx: DbOrTx, projectId: string, sheetId: string): Pr
       extensions: { sheetId },
     });
   }
-  const subject = frames.find((f) => f.isSubject);
-  const data = (subject?.data ?? {}) as { subjects?: string[]; items?: Record<string, unknown> };
-  return new Set(data.subjects ?? Object.keys(data.items ?? {}));
+  return new Set(subjects);
 }
 
 /** The 422 of a refused plan: every formula issue with its `line` and `index`, or the cycle. */
@@ -269,7 +271,8 @@ export async function importFormulas(
 ): Promise<TreeDetailOut> {
   const projectId = access.project.id;
   return writeTree(deps, caller, access, treeId, async (tx) => {
-    const subjects = body.sheetId === undefined ? null : await sheetSubjects(tx, projectId, body.sheetId);
+    const subjects =
+      body.sheetId === undefined ? null : await sheetSubjects(tx, projectId, body.sheetId, deps.frames);
     const plan = await importInto(tx, treeId, body.formulas, body);
     // §7.3 rule 6: created input nodes named like a subject of the sheet read it (sum).
     const bound =

@@ -154,6 +154,7 @@ export function columnsOf(db: DbOrTx, sheetIds: readonly string[]) {
   if (sheetIds.length === 0) return Promise.resolve([]);
   return db
     .select({
+      id: driverTreeDataFrame.id,
       sheetId: driverTreeDataFrame.driverTreeFileId,
       columnId: driverTreeDataFrame.columnId,
       columnName: driverTreeDataFrame.columnName,

@@ -22,12 +22,8 @@ export type RouteContext = {
 
 export function routeContext(deps: AppDeps): RouteContext {
   const db = deps.database.db;
-  return {
-    deps,
-    db,
-    treeDeps: (auth) => ({ db, actor: auth.actor }),
-    frames: deps.driverTreeFrames ?? createFrameCache(),
-  };
+  const frames = deps.driverTreeFrames ?? createFrameCache();
+  return { deps, db, treeDeps: (auth) => ({ db, actor: auth.actor, frames }), frames };
 }
 
 export const routeGroup = (ctx: RouteContext, name: string) =>
