@@ -755,6 +755,31 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
     expect((await json(imported)).code).toBe("BINDING_INVALID");
   });
 
+  test("refresh onto a version whose time column is gone clears every binding to the sheet", async () => {
+    const w = await world();
+    const as = w.users;
+    const { file, sheetId } = await w.f7(as.member);
+    const tree = await w.capacityTree(as.member);
+    await w.bindOk(as.member, nodeByLabel(tree, "施設数").id, { sheetId, item: "施設数" });
+    const renamed = F7.map((row) => (row[0] === "FY" ? ["年度", ...row.slice(1)] : row));
+    const version = await request(`/api/v1/project/${w.project.id}/file/${file.fileId}/version`, {
+      method: "POST",
+      body: uploadForm("driver.xlsx", await xlsxBytes({ Sheet1: renamed })),
+      headers: as.member.auth,
+    });
+    const v2Id = (await json(version)).id as string;
+    const refreshed = await w.ok<SheetColumnsOut>(
+      await w.api.call("POST", `${w.sheetPath(v2Id, sheetId)}/refresh`, as.member),
+    );
+    expect(refreshed.columns.map((c) => [c.columnName, c.role])).toEqual([
+      ["年度", "unused"],
+      ["地域", "axis"],
+      ["科目", "value"],
+    ]);
+    expect(nodeByLabel(await w.api.getTree(as.viewer, tree.id), "施設数").binding).toBeNull();
+    expect((await w.api.data(as.viewer, tree.id)).periods).toEqual(["total"]);
+  });
+
   test("legacy .xls is refused at upload with the accepted kinds, and an .xls project file is not listed", async () => {
     const w = await world();
     const as = w.users;

@@ -18,7 +18,7 @@ import type { FileParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
 import * as files from "@/modules/file/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
-import { bindingsBrokenBy } from "./binding-rules";
+import { bindingsBrokenBy, unbindableReason } from "./binding-rules";
 import { treeUpdated } from "./events";
 import {
   COLUMN_ROLE_ALIASES,
@@ -374,7 +374,11 @@ export async function refreshSheet(
     await sq.deleteFrames(tx, sheetId);
     await sq.insertFrames(tx, sheetId, frames);
     await sq.moveSheet(tx, sheet, latest.id, parsed.rowCount);
-    const cleared = await repo.clearBindings(tx, { sheetId, keepItems: subjects });
+    const readersBefore = (await sq.nodesBoundToSheet(tx, sheetId)).map((n) => n.treeId);
+    // A time column gone by name leaves nothing to read (§7.5): all its bindings go, as for vanished items.
+    const cleared = unbindableReason(frames)
+      ? await repo.clearBindings(tx, { sheetId })
+      : await repo.clearBindings(tx, { sheetId, keepItems: subjects });
     await repo.pruneAxisFilters(
       tx,
       sheetId,
@@ -386,8 +390,8 @@ export async function refreshSheet(
       metadata: { operation: "refresh", rowCount: parsed.rowCount, treesWithClearedBindings: cleared },
     });
     // Every tree reading this sheet computes from the new data.
-    const readers = [...new Set((await sq.nodesBoundToSheet(tx, sheetId)).map((n) => n.treeId)), ...cleared];
-    await touched(tx, projectId, caller.user.id, [...new Set(readers)], `sheet ${sheet.sheetName} refreshed`);
+    const readers = [...new Set([...readersBefore, ...cleared])];
+    await touched(tx, projectId, caller.user.id, readers, `sheet ${sheet.sheetName} refreshed`);
     return sheetColumns(tx, sheetId);
   });
 }

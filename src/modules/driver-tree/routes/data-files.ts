@@ -188,7 +188,7 @@ export function dataFilesRoutes(ctx: RouteContext) {
           operationId: "driverTree.sheet.refresh",
           summary: "Re-read a selected sheet from the file's latest version (selector, moderator or manager)",
           description:
-            "Column ids and roles are kept for columns whose name still exists; bindings to items that vanished are cleared.",
+            "Column ids and roles are kept for columns whose name still exists; bindings to items that vanished are cleared, and every binding to the sheet when its time column vanished (nothing left to read).",
           "x-problem-codes": [
             ...SHEET,
             "NOT_OWNER",
