@@ -675,6 +675,35 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
     expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([10, 18]);
   });
 
+  test("two app instances, each with its own cache: a refresh through one is read fresh through the other", async () => {
+    const w = await world();
+    const as = w.users;
+    const otherFrames = createFrameCache();
+    const other = buildApp({ ...(await testDeps({}, handle)), driverTreeFrames: otherFrames });
+    const otherRequest = (path: string, init: RequestInit = {}) =>
+      other.handle(new Request(`http://localhost${path}`, init));
+    const { file, sheetId } = await w.f7(as.member);
+    const tree = await w.capacityTree(as.member);
+    await w.bindOk(as.member, nodeByLabel(tree, "施設数").id, { sheetId, item: "施設数" });
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([10, 12]);
+
+    const v2 = F7.map((row) => (row[0] === "施設数" ? ["施設数", 1, 1, 2, 2] : row));
+    const version = await otherRequest(`/api/v1/project/${w.project.id}/file/${file.fileId}/version`, {
+      method: "POST",
+      body: uploadForm("driver.xlsx", await xlsxBytes({ Sheet1: v2 })),
+      headers: as.member.auth,
+    });
+    const v2Id = (await json(version)).id as string;
+    const refresh = await otherRequest(`${w.api.base}${w.sheetPath(v2Id, sheetId)}/refresh`, {
+      method: "POST",
+      headers: as.member.auth,
+    });
+    expect(refresh.status).toBe(200);
+    // This instance never saw the refresh; its cached columns are simply no longer the ones read.
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([2, 4]);
+    expect(otherFrames.size).toBe(0);
+  });
+
   test("a role change that breaks bindings is 409 FILE_IN_USE naming the nodes; force unbinds them in the same change", async () => {
     const w = await world();
     const as = w.users;
