@@ -10,6 +10,8 @@
  *   D1  the first GET …/data after binding
  *   D   GET …/data repeated (2 warm-up + 15 runs: median, p95)
  *   X   GET …/sensitivity over the 160 inputs × 10 periods (1 + 5 runs)
+ *   I   the same tree built and bound in one request: import with `sheetId` (binds every input
+ *       named like a 科目), then its first GET …/data
  * The workbook: 2 header rows (FY 2016–2025 × 25 地域 = 250 data columns), an empty row and 200
  * 科目 rows → 50,000 value cells. One step at a time, so each number is the latency one user sees.
  *
@@ -184,6 +186,12 @@ const sens: Timing = await measureAsync(
   5,
 );
 cpu.sensitivityPerCall = r2((cpuMs() - c0) / 6);
+const [boundTree, importBoundMs] = await timed(async () => {
+  const t = await call<Tree>("POST", `${base}/tree`, { name: "e2e import" }, 201);
+  return call<Tree>("POST", `${base}/tree/${t.id}/import`, { formulas: formulas(), sheetId });
+}, "importWithSheet");
+const [again, importedDataMs] = await timed(() => call<Data>("GET", `${base}/tree/${boundTree.id}/data`));
+if (again.summary.rootBaseline !== first.summary.rootBaseline) throw new Error("import-bound tree differs");
 const load1 = loadavg()[0];
 
 const result = {
@@ -207,6 +215,8 @@ const result = {
     firstDataMs,
     data,
     sensitivity: sens,
+    importWithSheetMs: importBoundMs,
+    importedFirstDataMs: importedDataMs,
   },
   appCpuMs: cpu,
   rootBaseline: first.summary.rootBaseline,
