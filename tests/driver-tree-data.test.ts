@@ -704,6 +704,37 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
     expect(otherFrames.size).toBe(0);
   });
 
+  test.skipIf(!usingPostgres)(
+    "a binding waits while its sheet is locked by a refresh, role change or unselect (PostgreSQL)",
+    async () => {
+      const w = await world();
+      const as = w.users;
+      const { sheetId } = await w.f7(as.member);
+      const tree = await w.capacityTree(as.member);
+      let release = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let taken = () => {};
+      const lockTaken = new Promise<void>((r) => {
+        taken = r;
+      });
+      // What the sheet routes hold for their whole transaction.
+      const holder = handle.rawTransaction(async (raw) => {
+        await raw.query("select id from driver_tree_file where id = $1 for update", [sheetId]);
+        taken();
+        await held;
+      });
+      await lockTaken;
+      const bind = w.bind(as.member, nodeByLabel(tree, "施設数").id, { sheetId, item: "施設数" });
+      const first = await Promise.race([bind.then(() => "bound"), Bun.sleep(500).then(() => "waiting")]);
+      expect(first).toBe("waiting");
+      release();
+      await holder;
+      expect((await bind).status).toBe(200);
+    },
+  );
+
   test("a role change that breaks bindings is 409 FILE_IN_USE naming the nodes; force unbinds them in the same change", async () => {
     const w = await world();
     const as = w.users;

@@ -1,4 +1,4 @@
-import type { Database } from "@/db/client";
+import type { Database, DbOrTx } from "@/db/client";
 import { writeAudit } from "@/db/queries/audit";
 import { problem } from "@/lib/errors";
 import type { Caller } from "@/modules/auth/service";
@@ -13,6 +13,7 @@ import * as q from "./queries";
 import * as repo from "./repository";
 import type { TreeDeps } from "./service";
 import { selectedSheetSubjects } from "./sheet-frames";
+import * as sq from "./sheet-queries";
 
 /*
  * Bindings (api.md §2.8, analysis.md §7.5): an input node reads one item (科目) of a selected
@@ -31,75 +32,85 @@ export async function putBinding(
   body: BindingPut,
 ): Promise<NodeDetailOut> {
   const projectId = access.project.id;
-  return writeNode(deps, caller, access, nodeId, async (tx, ref) => {
-    const node = await q.findNodeRow(tx, nodeId);
-    if (!node) throw nodeNotFound();
-    const { columns: frames, subjects } = await selectedSheetSubjects(
-      tx,
-      projectId,
-      body.sheetId,
-      deps.frames,
-    );
-    if (node.nodeType !== "input") {
-      throw bindingInvalid(`Only input nodes are bound to data; ${node.label} is a ${node.nodeType} node.`);
-    }
-    const unbindable = unbindableReason(frames);
-    if (unbindable) {
-      throw bindingInvalid(`This sheet cannot be bound: ${unbindable}.`, { availableSubjects: subjects });
-    }
-    if (!subjects.includes(body.item)) {
-      throw bindingInvalid(
-        `「${body.item}」 is not a subject of the sheet.`,
-        { availableSubjects: subjects },
-        "/body/item",
+  // The sheet is share-locked first: a refresh, role change or unselect of it (which lock it for
+  // update) runs wholly before or after this binding, so its checks always see the binding.
+  const shareSheet = (tx: DbOrTx) => sq.shareSheet(tx, body.sheetId);
+  return writeNode(
+    deps,
+    caller,
+    access,
+    nodeId,
+    async (tx, ref) => {
+      const node = await q.findNodeRow(tx, nodeId);
+      if (!node) throw nodeNotFound();
+      const { columns: frames, subjects } = await selectedSheetSubjects(
+        tx,
+        projectId,
+        body.sheetId,
+        deps.frames,
       );
-    }
-    const filter = body.axisFilter && Object.keys(body.axisFilter).length > 0 ? body.axisFilter : null;
-    for (const columnId of Object.keys(filter ?? {})) {
-      const column = frames.find((f) => f.columnId === columnId);
-      if (!column) {
-        throw problem("COLUMN_NOT_FOUND", {
-          errors: [{ path: `/body/axisFilter/${columnId}`, message: "not a column of this sheet" }],
-          extensions: { columnId },
-        });
+      if (node.nodeType !== "input") {
+        throw bindingInvalid(`Only input nodes are bound to data; ${node.label} is a ${node.nodeType} node.`);
       }
-      if (column.role !== "axis") {
+      const unbindable = unbindableReason(frames);
+      if (unbindable) {
+        throw bindingInvalid(`This sheet cannot be bound: ${unbindable}.`, { availableSubjects: subjects });
+      }
+      if (!subjects.includes(body.item)) {
         throw bindingInvalid(
-          `axisFilter names ${column.columnName}, whose role is ${column.role}, not axis.`,
+          `「${body.item}」 is not a subject of the sheet.`,
           { availableSubjects: subjects },
-          `/body/axisFilter/${columnId}`,
+          "/body/item",
         );
       }
-    }
-    const binding: repo.Binding = {
-      sheetId: body.sheetId,
-      item: body.item,
-      aggregation: body.aggregation ?? "sum",
-      axisFilter: filter,
-    };
-    await repo.setBinding(tx, nodeId, binding);
-    await repo.updateTree(tx, ref.treeId);
-    await writeAudit(tx, deps.actor, {
-      eventType: "DATA_CHANGE",
-      action: "UPDATE",
-      resourceType: "driver_tree_node",
-      resourceId: nodeId,
-      projectId,
-      oldValue: {
-        binding: node.boundSheetId
-          ? { sheetId: node.boundSheetId, item: node.boundItem, aggregation: node.aggregation }
-          : null,
-      },
-      newValue: { binding },
-    });
-    await treeUpdated(tx, {
-      projectId,
-      treeId: ref.treeId,
-      actorId: caller.user.id,
-      message: `node ${ref.label} bound to ${body.item}`,
-    });
-    return nodeDetail(tx, projectId, ref, deps.frames);
-  });
+      const filter = body.axisFilter && Object.keys(body.axisFilter).length > 0 ? body.axisFilter : null;
+      for (const columnId of Object.keys(filter ?? {})) {
+        const column = frames.find((f) => f.columnId === columnId);
+        if (!column) {
+          throw problem("COLUMN_NOT_FOUND", {
+            errors: [{ path: `/body/axisFilter/${columnId}`, message: "not a column of this sheet" }],
+            extensions: { columnId },
+          });
+        }
+        if (column.role !== "axis") {
+          throw bindingInvalid(
+            `axisFilter names ${column.columnName}, whose role is ${column.role}, not axis.`,
+            { availableSubjects: subjects },
+            `/body/axisFilter/${columnId}`,
+          );
+        }
+      }
+      const binding: repo.Binding = {
+        sheetId: body.sheetId,
+        item: body.item,
+        aggregation: body.aggregation ?? "sum",
+        axisFilter: filter,
+      };
+      await repo.setBinding(tx, nodeId, binding);
+      await repo.updateTree(tx, ref.treeId);
+      await writeAudit(tx, deps.actor, {
+        eventType: "DATA_CHANGE",
+        action: "UPDATE",
+        resourceType: "driver_tree_node",
+        resourceId: nodeId,
+        projectId,
+        oldValue: {
+          binding: node.boundSheetId
+            ? { sheetId: node.boundSheetId, item: node.boundItem, aggregation: node.aggregation }
+            : null,
+        },
+        newValue: { binding },
+      });
+      await treeUpdated(tx, {
+        projectId,
+        treeId: ref.treeId,
+        actorId: caller.user.id,
+        message: `node ${ref.label} bound to ${body.item}`,
+      });
+      return nodeDetail(tx, projectId, ref, deps.frames);
+    },
+    shareSheet,
+  );
 }
 
 export async function deleteBinding(

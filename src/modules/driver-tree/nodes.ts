@@ -75,6 +75,7 @@ export async function writeNode<T>(
   access: ProjectAccess,
   nodeId: string,
   write: (tx: DbOrTx, ref: q.NodeRef) => Promise<T>,
+  first?: (tx: DbOrTx) => Promise<void>,
 ): Promise<T> {
   const ref = await nodeRef(deps.db, access.project.id, nodeId);
   return writeTree(
@@ -89,6 +90,7 @@ export async function writeNode<T>(
       return write(tx, current);
     },
     nodeNotFound,
+    first,
   );
 }
 

@@ -22,6 +22,7 @@ import type {
 import * as q from "./queries";
 import * as repo from "./repository";
 import { selectedSheetSubjects } from "./sheet-frames";
+import * as sq from "./sheet-queries";
 
 /*
  * Driver trees (api.md §2.8, analysis.md §7.1–7.4): list, create (empty or from a formula master),
@@ -64,8 +65,11 @@ export async function writeTree<T>(
   treeId: string,
   write: (tx: DbOrTx, tree: repo.TreeRow) => Promise<T>,
   notFound: () => Error = treeNotFound,
+  /** Locks taken before the tree's: a sheet read by the write (sheet, then tree, as the sheet routes do). */
+  first?: (tx: DbOrTx) => Promise<void>,
 ): Promise<T> {
   return deps.db.transaction(async (tx) => {
+    await first?.(tx);
     const tree = await repo.lockTree(tx, access.project.id, treeId);
     if (!tree) throw notFound();
     assertOwnerOrModerator(access, caller.user.id, tree.createdBy);
@@ -270,31 +274,41 @@ export async function importFormulas(
   body: TreeImport,
 ): Promise<TreeDetailOut> {
   const projectId = access.project.id;
-  return writeTree(deps, caller, access, treeId, async (tx) => {
-    const subjects =
-      body.sheetId === undefined ? null : await sheetSubjects(tx, projectId, body.sheetId, deps.frames);
-    const plan = await importInto(tx, treeId, body.formulas, body);
-    // §7.3 rule 6: created input nodes named like a subject of the sheet read it (sum).
-    const bound =
-      subjects && body.sheetId
-        ? plan.createNodes.filter((n) => n.nodeType === "input" && subjects.has(n.label))
-        : [];
-    for (const n of bound) {
-      await repo.setBinding(tx, n.id, {
-        sheetId: body.sheetId as string,
-        item: n.label,
-        aggregation: "sum",
-        axisFilter: null,
+  const sheetId = body.sheetId;
+  const shareSheet = sheetId ? (tx: DbOrTx) => sq.shareSheet(tx, sheetId) : undefined;
+  return writeTree(
+    deps,
+    caller,
+    access,
+    treeId,
+    async (tx) => {
+      const subjects =
+        body.sheetId === undefined ? null : await sheetSubjects(tx, projectId, body.sheetId, deps.frames);
+      const plan = await importInto(tx, treeId, body.formulas, body);
+      // §7.3 rule 6: created input nodes named like a subject of the sheet read it (sum).
+      const bound =
+        subjects && body.sheetId
+          ? plan.createNodes.filter((n) => n.nodeType === "input" && subjects.has(n.label))
+          : [];
+      for (const n of bound) {
+        await repo.setBinding(tx, n.id, {
+          sheetId: body.sheetId as string,
+          item: n.label,
+          aggregation: "sum",
+          axisFilter: null,
+        });
+      }
+      await repo.updateTree(tx, treeId);
+      await audit(tx, deps, projectId, "IMPORT", treeId, {
+        newValue: { formulas: body.formulas, sheetId: body.sheetId ?? null },
+        metadata: { ...importSummary(plan), boundNodes: bound.map((n) => n.label) },
       });
-    }
-    await repo.updateTree(tx, treeId);
-    await audit(tx, deps, projectId, "IMPORT", treeId, {
-      newValue: { formulas: body.formulas, sheetId: body.sheetId ?? null },
-      metadata: { ...importSummary(plan), boundNodes: bound.map((n) => n.label) },
-    });
-    await treeUpdated(tx, { projectId, treeId, actorId: caller.user.id, message: "formulas imported" });
-    return (await q.loadTreeDetail(tx, projectId, treeId)) as TreeDetailOut;
-  });
+      await treeUpdated(tx, { projectId, treeId, actorId: caller.user.id, message: "formulas imported" });
+      return (await q.loadTreeDetail(tx, projectId, treeId)) as TreeDetailOut;
+    },
+    undefined,
+    shareSheet,
+  );
 }
 
 export async function resetTree(

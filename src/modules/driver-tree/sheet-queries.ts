@@ -75,6 +75,15 @@ export async function lockSheet(tx: DbOrTx, sheetId: string): Promise<SheetRow |
   return r ?? null;
 }
 
+/** Share-locks the sheet row (a binding reading it): waits for, and holds off, `lockSheet`. Unknown ids lock nothing. */
+export async function shareSheet(tx: DbOrTx, sheetId: string): Promise<void> {
+  await tx
+    .select({ id: driverTreeFile.id })
+    .from(driverTreeFile)
+    .where(eq(driverTreeFile.id, sheetId))
+    .for("share");
+}
+
 export async function markSelected(
   tx: DbOrTx,
   sheetId: string,
