@@ -705,7 +705,7 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
   });
 
   test.skipIf(!usingPostgres)(
-    "a binding waits while its sheet is locked by a refresh, role change or unselect (PostgreSQL)",
+    "a binding waits for a concurrent change of its sheet and is checked against the result (PostgreSQL)",
     async () => {
       const w = await world();
       const as = w.users;
@@ -719,9 +719,13 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
       const lockTaken = new Promise<void>((r) => {
         taken = r;
       });
-      // What the sheet routes hold for their whole transaction.
+      // What a role change holds for its whole transaction: the sheet locked, then 科目 made unused.
       const holder = handle.rawTransaction(async (raw) => {
         await raw.query("select id from driver_tree_file where id = $1 for update", [sheetId]);
+        await raw.query(
+          "update driver_tree_data_frame set role = 'unused' where driver_tree_file_id = $1 and is_subject",
+          [sheetId],
+        );
         taken();
         await held;
       });
@@ -731,7 +735,11 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
       expect(first).toBe("waiting");
       release();
       await holder;
-      expect((await bind).status).toBe(200);
+      // The binding was checked after the change committed, not against the roles before it.
+      const res = await bind;
+      expect(res.status).toBe(422);
+      expect((await json(res)).code).toBe("BINDING_INVALID");
+      expect(nodeByLabel(await w.api.getTree(as.viewer, tree.id), "施設数").binding).toBeNull();
     },
   );
 
