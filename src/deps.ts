@@ -13,6 +13,7 @@ import type { ActivityRecorder } from "@/modules/admin-activity/recorder";
 import type { SettingsStore } from "@/modules/admin-settings/store";
 import type { EnginePool } from "@/modules/analysis/engine-pool";
 import type { AnalysisCaches } from "@/modules/analysis-session/caches";
+import type { FrameCache } from "@/modules/driver-tree/frame-cache";
 import type { JobRunner } from "@/modules/jobs/runner";
 
 /*
@@ -48,6 +49,8 @@ export type AppDeps = {
   activity?: ActivityRecorder;
   /** The background job runner (api.md §4.4); started by the server, stopped by closeDeps. */
   jobs?: JobRunner;
+  /** Parsed driver-tree sheet columns shared by this app's evaluations; absent → the controller makes its own. */
+  driverTreeFrames?: FrameCache;
   /** Renders `/metrics`: this process alone, or every worker's sum under the cluster primary. */
   renderMetrics: () => Promise<string>;
 };

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { buildApp } from "@/app";
+import { createFrameCache } from "@/modules/driver-tree/frame-cache";
 import type {
   DtFileOut,
   NodeDetailOut,
@@ -7,7 +9,7 @@ import type {
   SheetDetailOut,
   TreeDetailOut,
 } from "@/modules/driver-tree/model";
-import { testApp } from "./helpers/context";
+import { testDeps } from "./helpers/context";
 import { driverTreeApi, insertFormula, nodeByLabel, seriesOf } from "./helpers/driver-tree";
 import { usingPostgres } from "./helpers/env";
 import { uploadForm, xlsxBytes } from "./helpers/files";
@@ -42,7 +44,12 @@ const close = (a: number | null | undefined, b: number) => {
 };
 
 describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, async () => {
-  const { request, deps } = await testApp();
+  // The app's parsed-column cache is handed in so that the tests can see it being used.
+  const frames = createFrameCache();
+  const deps = await testDeps();
+  const app = buildApp({ ...deps, driverTreeFrames: frames });
+  const request = (path: string, init: RequestInit = {}) =>
+    app.handle(new Request(`http://localhost${path}`, init));
   const handle = deps.database;
   const secret = deps.config.secretKey;
 
@@ -365,6 +372,7 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
     await w.ok(
       await w.roles(as.member, file.fileId, priceSheet, [
         { columnId: priceCols.columns.find((c) => c.columnName === "FY")!.columnId, role: "time" },
+        { columnId: priceCols.columns.find((c) => c.columnName === "科目")!.columnId, role: "value" },
       ]),
     );
 
@@ -597,5 +605,275 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
       "PROJECT_INACTIVE",
     );
     expect((await p.api.call("GET", "/sheet", p.users.viewer)).status).toBe(200);
+  });
+
+  test("/data reads parsed columns from the app's cache; a new file version, refresh and re-select are never stale", async () => {
+    const w = await world();
+    const as = w.users;
+    const { file, sheetId, col } = await w.f7(as.member);
+    const tree = await w.capacityTree(as.member);
+    const id = (label: string) => nodeByLabel(tree, label).id;
+    const misses = frames.misses;
+    await w.bindOk(as.member, id("施設数"), { sheetId, item: "施設数" });
+    expect(frames.misses).toBeGreaterThan(misses); // read and parsed once (the binding's answer)…
+    const hits = frames.hits;
+    const missesAfter = frames.misses;
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([10, 12]);
+    expect(frames.hits).toBeGreaterThan(hits); // …then served from the cache
+    expect(frames.misses).toBe(missesAfter);
+    // Roles are read per request: a filter on an axis column applies to cached columns.
+    await w.bindOk(as.member, id("施設数"), {
+      sheetId,
+      item: "施設数",
+      axisFilter: { [col("地域")]: ["東京"] },
+    });
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([6, 7]);
+
+    // Version 2 of the file: the sheet keeps reading version 1 until it is refreshed, then version 2.
+    const v2: (string | number)[][] = [
+      ["FY", 2023, 2023, 2024, 2024],
+      ["地域", "東京", "大阪", "東京", "大阪"],
+      [],
+      ["施設数", 100, 1, 200, 2],
+      ["施設当たり部屋数", 20, 20, 20, 20],
+      ["稼働率", 0.8, 0.8, 0.9, 0.7],
+    ];
+    const version = await request(`/api/v1/project/${w.project.id}/file/${file.fileId}/version`, {
+      method: "POST",
+      body: uploadForm("driver.xlsx", await xlsxBytes({ Sheet1: v2 })),
+      headers: as.member.auth,
+    });
+    expect(version.status).toBe(201);
+    const v2Id = (await json(version)).id as string;
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([6, 7]);
+    await w.ok(await w.api.call("POST", `${w.sheetPath(v2Id, sheetId)}/refresh`, as.member));
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([100, 200]);
+    const preview = await (await w.api.call("GET", `/node/${id("施設数")}/preview/output`, as.viewer)).text();
+    expect(preview).toBe("\uFEFFperiod,value\r\n2023,100\r\n2024,200\r\n");
+
+    // Unselect, version 3, select again (new column ids), roles, bind: version 3's numbers.
+    const v3 = v2.map((row) => (row[0] === "施設数" ? ["施設数", 5, 5, 9, 9] : row));
+    const third = await request(`/api/v1/project/${w.project.id}/file/${file.fileId}/version`, {
+      method: "POST",
+      body: uploadForm("driver.xlsx", await xlsxBytes({ Sheet1: v3 })),
+      headers: as.member.auth,
+    });
+    expect(third.status).toBe(201);
+    const v3Id = (await json(third)).id as string;
+    await w.ok(await w.api.call("DELETE", `${w.sheetPath(v3Id, sheetId)}?force=true`, as.member), 204);
+    const listed = await w.ok<{ items: DtFileOut[] }>(await w.api.call("GET", "/file", as.viewer));
+    const sheet3 = listed.items.find((f) => f.fileId === v3Id)!.sheets.find((s) => s.sheetName === "Sheet1")!;
+    const reselected = await w.selectOk(as.member, v3Id, sheet3.sheetId);
+    const col3 = (name: string) => reselected.columns.find((c) => c.columnName === name)!.columnId;
+    await w.ok(
+      await w.roles(as.member, v3Id, sheet3.sheetId, [
+        { columnId: col3("FY"), role: "time" },
+        { columnId: col3("科目"), role: "value" },
+      ]),
+    );
+    await w.bindOk(as.member, id("施設数"), { sheetId: sheet3.sheetId, item: "施設数" });
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([10, 18]);
+  });
+
+  test("two app instances, each with its own cache: a refresh through one is read fresh through the other", async () => {
+    const w = await world();
+    const as = w.users;
+    const otherFrames = createFrameCache();
+    const other = buildApp({ ...(await testDeps({}, handle)), driverTreeFrames: otherFrames });
+    const otherRequest = (path: string, init: RequestInit = {}) =>
+      other.handle(new Request(`http://localhost${path}`, init));
+    const { file, sheetId } = await w.f7(as.member);
+    const tree = await w.capacityTree(as.member);
+    await w.bindOk(as.member, nodeByLabel(tree, "施設数").id, { sheetId, item: "施設数" });
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([10, 12]);
+
+    const v2 = F7.map((row) => (row[0] === "施設数" ? ["施設数", 1, 1, 2, 2] : row));
+    const version = await otherRequest(`/api/v1/project/${w.project.id}/file/${file.fileId}/version`, {
+      method: "POST",
+      body: uploadForm("driver.xlsx", await xlsxBytes({ Sheet1: v2 })),
+      headers: as.member.auth,
+    });
+    const v2Id = (await json(version)).id as string;
+    const refresh = await otherRequest(`${w.api.base}${w.sheetPath(v2Id, sheetId)}/refresh`, {
+      method: "POST",
+      headers: as.member.auth,
+    });
+    expect(refresh.status).toBe(200);
+    // This instance never saw the refresh; its cached columns are simply no longer the ones read.
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([2, 4]);
+    expect(otherFrames.size).toBe(0);
+  });
+
+  test.skipIf(!usingPostgres)(
+    "a binding waits for a concurrent change of its sheet and is checked against the result (PostgreSQL)",
+    async () => {
+      const w = await world();
+      const as = w.users;
+      const { sheetId } = await w.f7(as.member);
+      const tree = await w.capacityTree(as.member);
+      let release = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let taken = () => {};
+      const lockTaken = new Promise<void>((r) => {
+        taken = r;
+      });
+      // What a role change holds for its whole transaction: the sheet locked, then 科目 made unused.
+      const holder = handle.rawTransaction(async (raw) => {
+        await raw.query("select id from driver_tree_file where id = $1 for update", [sheetId]);
+        await raw.query(
+          "update driver_tree_data_frame set role = 'unused' where driver_tree_file_id = $1 and is_subject",
+          [sheetId],
+        );
+        taken();
+        await held;
+      });
+      await lockTaken;
+      const bind = w.bind(as.member, nodeByLabel(tree, "施設数").id, { sheetId, item: "施設数" });
+      const first = await Promise.race([bind.then(() => "bound"), Bun.sleep(500).then(() => "waiting")]);
+      expect(first).toBe("waiting");
+      release();
+      await holder;
+      // The binding was checked after the change committed, not against the roles before it.
+      const res = await bind;
+      expect(res.status).toBe(422);
+      expect((await json(res)).code).toBe("BINDING_INVALID");
+      expect(nodeByLabel(await w.api.getTree(as.viewer, tree.id), "施設数").binding).toBeNull();
+    },
+  );
+
+  test("a role change that breaks bindings is 409 FILE_IN_USE naming the nodes; force unbinds them in the same change", async () => {
+    const w = await world();
+    const as = w.users;
+    const { file, sheetId, col } = await w.f7(as.member);
+    const tree = await w.capacityTree(as.member);
+    const id = (label: string) => nodeByLabel(tree, label).id;
+    await w.bindOk(as.member, id("施設数"), { sheetId, item: "施設数" });
+    await w.bindOk(as.member, id("稼働率"), {
+      sheetId,
+      item: "稼働率",
+      aggregation: "mean",
+      axisFilter: { [col("地域")]: ["東京"] },
+    });
+    const refused = async (columns: { columnId: string; role: string }[], labels: string[]) => {
+      const res = await w.roles(as.member, file.fileId, sheetId, columns);
+      expect(res.status).toBe(409);
+      const body = await json(res);
+      expect(body.code).toBe("FILE_IN_USE");
+      expect(body.nodes.map((n: { label: string }) => n.label).sort()).toEqual([...labels].sort());
+      expect(body.nodes.every((n: { treeId: string }) => n.treeId === tree.id)).toBe(true);
+      expect(body.usage.boundNodeCount).toBe(labels.length);
+      for (const label of labels) expect(body.detail).toContain(label);
+      return body;
+    };
+    // 地域 carries 稼働率's filter; 科目 and FY carry every binding.
+    const region = await refused([{ columnId: col("地域"), role: "unused" }], ["稼働率"]);
+    expect(region.nodes[0].reason).toContain("地域");
+    expect(
+      (await refused([{ columnId: col("科目"), role: "利用しない" }], ["施設数", "稼働率"])).detail,
+    ).toContain("科目");
+    await refused([{ columnId: col("FY"), role: "axis" }], ["施設数", "稼働率"]);
+    // Nothing changed: roles, bindings and numbers as before.
+    const sheets = await w.ok<{ items: SelectedSheetOut[] }>(await w.api.call("GET", "/sheet", as.viewer));
+    expect(sheets.items[0].columns.map((c) => c.role)).toEqual(["time", "axis", "value"]);
+    expect(seriesOf(await w.api.data(as.viewer, tree.id), "稼働率").baseline).toEqual([0.8, 0.9]);
+    // Changes that keep every binding readable pass: moving time within the rules, same roles.
+    await w.ok(await w.roles(as.member, file.fileId, sheetId, [{ columnId: col("地域"), role: "axis" }]));
+
+    // force: the roles change and the broken bindings go in the same transaction.
+    const forced = await w.ok<SheetColumnsOut>(
+      await w.api.call("PATCH", `${w.sheetPath(file.fileId, sheetId)}/column?force=true`, as.member, {
+        columns: [{ columnId: col("地域"), role: "unused" }],
+      }),
+    );
+    expect(forced.columns.find((c) => c.columnName === "地域")?.role).toBe("unused");
+    let after = await w.api.getTree(as.viewer, tree.id);
+    expect(nodeByLabel(after, "稼働率").binding).toBeNull();
+    expect(nodeByLabel(after, "施設数").binding?.item).toBe("施設数");
+    const audit = await handle.raw.query(
+      "select metadata from audit_log where resource_id = $1 and action = 'UPDATE' order by created_at desc limit 1",
+      [sheetId],
+    );
+    const rows =
+      (audit as { rows?: { metadata: unknown }[] }).rows ?? (audit as unknown as { metadata: unknown }[]);
+    expect(JSON.stringify(rows[0].metadata)).toContain(id("稼働率"));
+    await w.ok(
+      await w.api.call("PATCH", `${w.sheetPath(file.fileId, sheetId)}/column?force=true`, as.member, {
+        columns: [{ columnId: col("科目"), role: "unused" }],
+      }),
+    );
+    after = await w.api.getTree(as.viewer, tree.id);
+    expect(nodeByLabel(after, "施設数").binding).toBeNull();
+    const data = await w.api.data(as.viewer, tree.id);
+    expect(data.periods).toEqual(["total"]);
+
+    // A sheet whose 科目 is not the value column cannot be bound, by PUT or by import.
+    const put = await w.bind(as.member, id("施設数"), { sheetId, item: "施設数" });
+    expect(put.status).toBe(422);
+    const putBody = await json(put);
+    expect(putBody.code).toBe("BINDING_INVALID");
+    expect(putBody.detail).toContain("value");
+    const empty = await w.api.createTree(as.member, { name: "空" });
+    const imported = await w.api.call("POST", `/tree/${empty.id}/import`, as.member, {
+      formulas: ["売上 = 施設数 * 単価"],
+      sheetId,
+    });
+    expect(imported.status).toBe(422);
+    expect((await json(imported)).code).toBe("BINDING_INVALID");
+  });
+
+  test("refresh onto a version whose time column is gone clears every binding to the sheet", async () => {
+    const w = await world();
+    const as = w.users;
+    const { file, sheetId } = await w.f7(as.member);
+    const tree = await w.capacityTree(as.member);
+    await w.bindOk(as.member, nodeByLabel(tree, "施設数").id, { sheetId, item: "施設数" });
+    const renamed = F7.map((row) => (row[0] === "FY" ? ["年度", ...row.slice(1)] : row));
+    const version = await request(`/api/v1/project/${w.project.id}/file/${file.fileId}/version`, {
+      method: "POST",
+      body: uploadForm("driver.xlsx", await xlsxBytes({ Sheet1: renamed })),
+      headers: as.member.auth,
+    });
+    const v2Id = (await json(version)).id as string;
+    const refreshed = await w.ok<SheetColumnsOut>(
+      await w.api.call("POST", `${w.sheetPath(v2Id, sheetId)}/refresh`, as.member),
+    );
+    expect(refreshed.columns.map((c) => [c.columnName, c.role])).toEqual([
+      ["年度", "unused"],
+      ["地域", "axis"],
+      ["科目", "value"],
+    ]);
+    expect(nodeByLabel(await w.api.getTree(as.viewer, tree.id), "施設数").binding).toBeNull();
+    expect((await w.api.data(as.viewer, tree.id)).periods).toEqual(["total"]);
+  });
+
+  test("legacy .xls is refused at upload with the accepted kinds, and an .xls project file is not listed", async () => {
+    const w = await world();
+    const as = w.users;
+    // An OLE compound file header: what an .xls starts with.
+    const ole = new Uint8Array(1536);
+    ole.set([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+    const res = await w.upload(as.member, "old.xls", ole);
+    expect(res.status).toBe(415);
+    const body = await json(res);
+    expect(body.code).toBe("UNSUPPORTED_FILE_TYPE");
+    expect(body.allowed).toEqual(["xlsx", "xlsm"]);
+    expect(body.detail).toContain(".xlsx");
+    const listed = await w.ok<{ items: DtFileOut[]; total: number }>(
+      await w.api.call("GET", "/file", as.viewer),
+    );
+    expect(listed.total).toBe(0);
+    // The project file routes still take .xls; driver trees do not list what they cannot read.
+    const plain = await request(`/api/v1/project/${w.project.id}/file`, {
+      method: "POST",
+      body: uploadForm("old.xls", ole),
+      headers: as.member.auth,
+    });
+    expect(plain.status).toBe(201);
+    const again = await w.ok<{ items: DtFileOut[]; total: number }>(
+      await w.api.call("GET", "/file", as.viewer),
+    );
+    expect(again.total).toBe(0);
   });
 });

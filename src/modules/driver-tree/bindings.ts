@@ -3,13 +3,16 @@ import { writeAudit } from "@/db/queries/audit";
 import { problem } from "@/lib/errors";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
+import { unbindableReason } from "./binding-rules";
 import { evaluateStored, snapshotRead } from "./data";
 import { treeUpdated } from "./events";
+import type { FrameCache } from "./frame-cache";
 import type { BindingPut, NodeDetailOut } from "./model";
 import { nodeDetail, nodeNotFound, nodeRef, writeNode } from "./nodes";
 import * as q from "./queries";
 import * as repo from "./repository";
 import type { TreeDeps } from "./service";
+import { selectedSheetSubjects } from "./sheet-frames";
 import * as sq from "./sheet-queries";
 
 /*
@@ -21,17 +24,6 @@ import * as sq from "./sheet-queries";
 const bindingInvalid = (detail: string, extensions: Record<string, unknown> = {}, path = "/body") =>
   problem("BINDING_INVALID", { detail, errors: [{ path, message: detail }], extensions });
 
-/** The selected sheet of this project and the subjects (科目 values) it holds, in sheet order. */
-export async function selectedSheetSubjects(db: DbOrTx, projectId: string, sheetId: string) {
-  const ref = await sq.findSheet(db, projectId, sheetId);
-  if (!ref) throw problem("SHEET_NOT_FOUND", { extensions: { sheetId } });
-  if (!ref.sheet.isSelected) throw problem("SHEET_NOT_SELECTED", { extensions: { sheetId } });
-  const frames = await sq.framesOf(db, [sheetId]);
-  const subject = frames.find((f) => f.isSubject);
-  const data = (subject?.data ?? {}) as { subjects?: string[]; items?: Record<string, unknown> };
-  return { ref, frames, subjects: data.subjects ?? Object.keys(data.items ?? {}) };
-}
-
 export async function putBinding(
   deps: TreeDeps,
   caller: Caller,
@@ -40,71 +32,85 @@ export async function putBinding(
   body: BindingPut,
 ): Promise<NodeDetailOut> {
   const projectId = access.project.id;
-  return writeNode(deps, caller, access, nodeId, async (tx, ref) => {
-    const node = await q.findNodeRow(tx, nodeId);
-    if (!node) throw nodeNotFound();
-    const { frames, subjects } = await selectedSheetSubjects(tx, projectId, body.sheetId);
-    if (node.nodeType !== "input") {
-      throw bindingInvalid(`Only input nodes are bound to data; ${node.label} is a ${node.nodeType} node.`);
-    }
-    if (!frames.some((f) => f.role === "time")) {
-      throw bindingInvalid("The sheet has no time column; give one column the role time first.", {
-        availableSubjects: subjects,
-      });
-    }
-    if (!subjects.includes(body.item)) {
-      throw bindingInvalid(
-        `「${body.item}」 is not a subject of the sheet.`,
-        { availableSubjects: subjects },
-        "/body/item",
+  // The sheet is share-locked first: a refresh, role change or unselect of it (which lock it for
+  // update) runs wholly before or after this binding, so its checks always see the binding.
+  const shareSheet = (tx: DbOrTx) => sq.shareSheet(tx, body.sheetId);
+  return writeNode(
+    deps,
+    caller,
+    access,
+    nodeId,
+    async (tx, ref) => {
+      const node = await q.findNodeRow(tx, nodeId);
+      if (!node) throw nodeNotFound();
+      const { columns: frames, subjects } = await selectedSheetSubjects(
+        tx,
+        projectId,
+        body.sheetId,
+        deps.frames,
       );
-    }
-    const filter = body.axisFilter && Object.keys(body.axisFilter).length > 0 ? body.axisFilter : null;
-    for (const columnId of Object.keys(filter ?? {})) {
-      const column = frames.find((f) => f.columnId === columnId);
-      if (!column) {
-        throw problem("COLUMN_NOT_FOUND", {
-          errors: [{ path: `/body/axisFilter/${columnId}`, message: "not a column of this sheet" }],
-          extensions: { columnId },
-        });
+      if (node.nodeType !== "input") {
+        throw bindingInvalid(`Only input nodes are bound to data; ${node.label} is a ${node.nodeType} node.`);
       }
-      if (column.role !== "axis") {
+      const unbindable = unbindableReason(frames);
+      if (unbindable) {
+        throw bindingInvalid(`This sheet cannot be bound: ${unbindable}.`, { availableSubjects: subjects });
+      }
+      if (!subjects.includes(body.item)) {
         throw bindingInvalid(
-          `axisFilter names ${column.columnName}, whose role is ${column.role}, not axis.`,
+          `「${body.item}」 is not a subject of the sheet.`,
           { availableSubjects: subjects },
-          `/body/axisFilter/${columnId}`,
+          "/body/item",
         );
       }
-    }
-    const binding: repo.Binding = {
-      sheetId: body.sheetId,
-      item: body.item,
-      aggregation: body.aggregation ?? "sum",
-      axisFilter: filter,
-    };
-    await repo.setBinding(tx, nodeId, binding);
-    await repo.updateTree(tx, ref.treeId);
-    await writeAudit(tx, deps.actor, {
-      eventType: "DATA_CHANGE",
-      action: "UPDATE",
-      resourceType: "driver_tree_node",
-      resourceId: nodeId,
-      projectId,
-      oldValue: {
-        binding: node.boundSheetId
-          ? { sheetId: node.boundSheetId, item: node.boundItem, aggregation: node.aggregation }
-          : null,
-      },
-      newValue: { binding },
-    });
-    await treeUpdated(tx, {
-      projectId,
-      treeId: ref.treeId,
-      actorId: caller.user.id,
-      message: `node ${ref.label} bound to ${body.item}`,
-    });
-    return nodeDetail(tx, projectId, ref);
-  });
+      const filter = body.axisFilter && Object.keys(body.axisFilter).length > 0 ? body.axisFilter : null;
+      for (const columnId of Object.keys(filter ?? {})) {
+        const column = frames.find((f) => f.columnId === columnId);
+        if (!column) {
+          throw problem("COLUMN_NOT_FOUND", {
+            errors: [{ path: `/body/axisFilter/${columnId}`, message: "not a column of this sheet" }],
+            extensions: { columnId },
+          });
+        }
+        if (column.role !== "axis") {
+          throw bindingInvalid(
+            `axisFilter names ${column.columnName}, whose role is ${column.role}, not axis.`,
+            { availableSubjects: subjects },
+            `/body/axisFilter/${columnId}`,
+          );
+        }
+      }
+      const binding: repo.Binding = {
+        sheetId: body.sheetId,
+        item: body.item,
+        aggregation: body.aggregation ?? "sum",
+        axisFilter: filter,
+      };
+      await repo.setBinding(tx, nodeId, binding);
+      await repo.updateTree(tx, ref.treeId);
+      await writeAudit(tx, deps.actor, {
+        eventType: "DATA_CHANGE",
+        action: "UPDATE",
+        resourceType: "driver_tree_node",
+        resourceId: nodeId,
+        projectId,
+        oldValue: {
+          binding: node.boundSheetId
+            ? { sheetId: node.boundSheetId, item: node.boundItem, aggregation: node.aggregation }
+            : null,
+        },
+        newValue: { binding },
+      });
+      await treeUpdated(tx, {
+        projectId,
+        treeId: ref.treeId,
+        actorId: caller.user.id,
+        message: `node ${ref.label} bound to ${body.item}`,
+      });
+      return nodeDetail(tx, projectId, ref, deps.frames);
+    },
+    shareSheet,
+  );
 }
 
 export async function deleteBinding(
@@ -153,10 +159,11 @@ export async function previewCsv(
   db: Database,
   projectId: string,
   nodeId: string,
+  frames?: FrameCache,
 ): Promise<{ csv: string; label: string }> {
   return snapshotRead(db, async (tx) => {
     const ref = await nodeRef(tx, projectId, nodeId);
-    const result = await evaluateStored(tx, ref.treeId, false);
+    const result = await evaluateStored(tx, ref.treeId, false, frames);
     const row = result.nodes.find((n) => n.nodeId === nodeId);
     if (!row) throw nodeNotFound();
     const lines = ["period,value"];

@@ -1,8 +1,10 @@
 import type { Database, DbOrTx } from "@/db/client";
 import { type BoundSeries, bindingSeries, type EvalResult, evaluateTree, orderPeriods } from "@/engine";
+import type { FrameCache } from "./frame-cache";
 import type { TreeDataOut } from "./model";
 import * as q from "./queries";
 import { treeNotFound } from "./service";
+import { evalFrames } from "./sheet-frames";
 import * as sq from "./sheet-queries";
 
 /*
@@ -17,17 +19,21 @@ type SubjectData = { items?: Record<string, (number | null)[]> };
 
 /**
  * The series of every bound input node whose sheet has a time column (a node bound to a sheet
- * without one keeps its manual value). Each sheet's columns are read once, 科目 only for the
- * items bound.
+ * without one keeps its manual value). Each sheet's columns are read once.
  */
-export async function boundSeries(db: DbOrTx, treeId: string): Promise<Map<string, BoundSeries>> {
+export async function boundSeries(
+  db: DbOrTx,
+  treeId: string,
+  cache?: FrameCache,
+): Promise<Map<string, BoundSeries>> {
   const bound = await sq.boundNodesOfTree(db, treeId);
   const out = new Map<string, BoundSeries>();
   if (bound.length === 0) return out;
-  const frames = await sq.evalFrames(
+  const frames = await evalFrames(
     db,
     [...new Set(bound.map((b) => b.sheetId))],
     [...new Set(bound.map((b) => b.item))],
+    cache,
   );
   for (const b of bound) {
     const own = frames.filter((f) => f.sheetId === b.sheetId);
@@ -51,10 +57,15 @@ export async function boundSeries(db: DbOrTx, treeId: string): Promise<Map<strin
   return out;
 }
 
-export async function evaluateStored(db: DbOrTx, treeId: string, withPolicies: boolean): Promise<EvalResult> {
+export async function evaluateStored(
+  db: DbOrTx,
+  treeId: string,
+  withPolicies: boolean,
+  cache?: FrameCache,
+): Promise<EvalResult> {
   const state = await q.loadTreeState(db, treeId);
   const policies = await q.loadTreePolicies(db, treeId);
-  const series = await boundSeries(db, treeId);
+  const series = await boundSeries(db, treeId, cache);
   return evaluateTree({
     periods: orderPeriods([...series.values()].map((s) => s.periods)),
     rootId: state.rootId,
@@ -78,10 +89,11 @@ export async function treeData(
   projectId: string,
   treeId: string,
   withPolicies: boolean,
+  cache?: FrameCache,
 ): Promise<TreeDataOut> {
   const result = await snapshotRead(db, async (tx) => {
     if (!(await q.treeExists(tx, projectId, treeId))) throw treeNotFound();
-    return evaluateStored(tx, treeId, withPolicies);
+    return evaluateStored(tx, treeId, withPolicies, cache);
   });
   return {
     treeId,

@@ -1,6 +1,7 @@
 import type { Database } from "@/db/client";
 import type { EvalInput, EvalResult } from "@/engine";
 import { evaluateStored, snapshotRead } from "./data";
+import type { FrameCache } from "./frame-cache";
 import type { PolicyOut, TreeSummaryOut } from "./model";
 import * as q from "./queries";
 import { treeNotFound } from "./service";
@@ -26,12 +27,12 @@ export function loadEvaluated(
   db: Database,
   projectId: string,
   treeId: string,
-  opts: { withPolicies: boolean; policyRows?: boolean },
+  opts: { withPolicies: boolean; policyRows?: boolean; frames?: FrameCache },
 ): Promise<EvaluatedTree> {
   return snapshotRead(db, async (tx) => {
     const tree = await q.findTreeSummary(tx, projectId, treeId);
     if (!tree) throw treeNotFound();
-    const result = await evaluateStored(tx, treeId, opts.withPolicies);
+    const result = await evaluateStored(tx, treeId, opts.withPolicies, opts.frames);
     const state = await q.loadTreeState(tx, treeId);
     const policies = await q.loadTreePolicies(tx, treeId);
     const policyRows = opts.policyRows

@@ -5,6 +5,7 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { formulaOf, treeOutline } from "@/engine";
 import { safeText } from "@/modules/analysis-session/export";
 import { type EvaluatedTree, loadEvaluated } from "./evaluated";
+import type { FrameCache } from "./frame-cache";
 
 /*
  * `GET …/tree/{treeId}/output` (analysis.md §7.9): one row per node × period, nodes depth-first
@@ -154,7 +155,7 @@ async function writeWorkbook(ExcelJS: ExcelJS, out: PassThrough, e: EvaluatedTre
 const fileStem = (s: string) => s.replace(/[\\/]|\p{Cc}/gu, "_").trim() || "driver-tree";
 
 export async function exportTree(
-  deps: { db: Database; actor: AuditActor },
+  deps: { db: Database; actor: AuditActor; frames?: FrameCache },
   projectId: string,
   treeId: string,
   query: { format: TreeOutputFormat; withPolicies?: boolean },
@@ -163,6 +164,7 @@ export async function exportTree(
   const e = await loadEvaluated(deps.db, projectId, treeId, {
     withPolicies: query.withPolicies ?? true,
     policyRows: query.format === "xlsx",
+    frames: deps.frames,
   });
   let body: ReadableStream<Uint8Array>;
   if (query.format === "csv") body = csvStream(e);

@@ -6,6 +6,7 @@ import { problem } from "@/lib/errors";
 import type { Storage } from "@/lib/storage";
 import { treeImageKey } from "@/lib/storage/keys";
 import { loadEvaluated } from "./evaluated";
+import type { FrameCache } from "./frame-cache";
 import type { TreeImageQuery } from "./model";
 
 /*
@@ -41,9 +42,10 @@ export async function findTreePicture(
   projectId: string,
   treeId: string,
   query: TreeImageQuery,
+  frames?: FrameCache,
 ): Promise<TreePicture> {
   const withPolicies = query.withPolicies ?? true;
-  const e = await loadEvaluated(db, projectId, treeId, { withPolicies });
+  const e = await loadEvaluated(db, projectId, treeId, { withPolicies, frames });
   const { periods } = e.result;
   const period = query.period ?? periods[periods.length - 1];
   const k = periods.indexOf(period);

@@ -7,6 +7,7 @@ import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
 import { evaluateStored, snapshotRead } from "./data";
 import { treeUpdated } from "./events";
+import type { FrameCache } from "./frame-cache";
 import {
   NODE_TYPE_ALIASES,
   type NodeCreate,
@@ -74,6 +75,7 @@ export async function writeNode<T>(
   access: ProjectAccess,
   nodeId: string,
   write: (tx: DbOrTx, ref: q.NodeRef) => Promise<T>,
+  first?: (tx: DbOrTx) => Promise<void>,
 ): Promise<T> {
   const ref = await nodeRef(deps.db, access.project.id, nodeId);
   return writeTree(
@@ -88,6 +90,7 @@ export async function writeNode<T>(
       return write(tx, current);
     },
     nodeNotFound,
+    first,
   );
 }
 
@@ -148,11 +151,16 @@ export async function createNode(
 }
 
 /** The node with its relationship, parents, evaluated series (with policies) and policies. */
-export async function nodeDetail(tx: DbOrTx, projectId: string, ref: q.NodeRef): Promise<NodeDetailOut> {
+export async function nodeDetail(
+  tx: DbOrTx,
+  projectId: string,
+  ref: q.NodeRef,
+  frames?: FrameCache,
+): Promise<NodeDetailOut> {
   const tree = (await q.loadTreeDetail(tx, projectId, ref.treeId)) as TreeDetailOut;
   const node = tree.nodes.find((n) => n.id === ref.nodeId);
   if (!node) throw nodeNotFound();
-  const result = await evaluateStored(tx, ref.treeId, true);
+  const result = await evaluateStored(tx, ref.treeId, true, frames);
   const values = result.nodes.find((n) => n.nodeId === ref.nodeId)?.simulated ?? null;
   return {
     node,
@@ -163,8 +171,15 @@ export async function nodeDetail(tx: DbOrTx, projectId: string, ref: q.NodeRef):
   };
 }
 
-export function getNode(db: Database, projectId: string, nodeId: string): Promise<NodeDetailOut> {
-  return snapshotRead(db, async (tx) => nodeDetail(tx, projectId, await nodeRef(tx, projectId, nodeId)));
+export function getNode(
+  db: Database,
+  projectId: string,
+  nodeId: string,
+  frames?: FrameCache,
+): Promise<NodeDetailOut> {
+  return snapshotRead(db, async (tx) =>
+    nodeDetail(tx, projectId, await nodeRef(tx, projectId, nodeId), frames),
+  );
 }
 
 const STRUCTURAL = ["label", "nodeType", "value", "unit", "operator", "childrenIdList"] as const;
@@ -242,7 +257,7 @@ export async function updateNode(
         message: `node ${label ?? before.label} changed`,
       });
     }
-    return nodeDetail(tx, projectId, ref);
+    return nodeDetail(tx, projectId, ref, deps.frames);
   });
 }
 

@@ -2,6 +2,7 @@ import type { Database } from "@/db/client";
 import { sensitivity, UnknownPeriodError } from "@/engine";
 import { problem } from "@/lib/errors";
 import { evalInputOf, loadEvaluated } from "./evaluated";
+import type { FrameCache } from "./frame-cache";
 import type { SensitivityQuery, TreeSensitivityOut } from "./model";
 
 /* `GET …/tree/{treeId}/sensitivity` (analysis.md §7.8): one input at a time, ±deltaPct. */
@@ -11,9 +12,10 @@ export async function treeSensitivity(
   projectId: string,
   treeId: string,
   query: SensitivityQuery,
+  frames?: FrameCache,
 ): Promise<TreeSensitivityOut> {
   const withPolicies = query.withPolicies ?? false;
-  const evaluated = await loadEvaluated(db, projectId, treeId, { withPolicies });
+  const evaluated = await loadEvaluated(db, projectId, treeId, { withPolicies, frames });
   const options = {
     deltaPct: query.deltaPct ?? 10,
     period: query.period ?? null,

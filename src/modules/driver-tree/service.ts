@@ -8,7 +8,9 @@ import { treeImagePrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import { queueDeletions } from "@/modules/storage-deletion/queries";
+import { unbindableReason } from "./binding-rules";
 import { treeUpdated } from "./events";
+import type { FrameCache } from "./frame-cache";
 import type {
   TreeCreate,
   TreeDetailOut,
@@ -19,6 +21,7 @@ import type {
 } from "./model";
 import * as q from "./queries";
 import * as repo from "./repository";
+import { selectedSheetSubjects } from "./sheet-frames";
 import * as sq from "./sheet-queries";
 
 /*
@@ -28,7 +31,8 @@ import * as sq from "./sheet-queries";
  * committed state; the answer is read inside the same transaction.
  */
 
-export type TreeDeps = { db: Database; actor: AuditActor };
+/** `frames`: the app's parsed sheet columns, when the caller has them (the routes do). */
+export type TreeDeps = { db: Database; actor: AuditActor; frames?: FrameCache };
 
 export const treeNotFound = () => problem("TREE_NOT_FOUND");
 
@@ -61,8 +65,11 @@ export async function writeTree<T>(
   treeId: string,
   write: (tx: DbOrTx, tree: repo.TreeRow) => Promise<T>,
   notFound: () => Error = treeNotFound,
+  /** Locks taken before the tree's: a sheet read by the write (sheet, then tree, as the sheet routes do). */
+  first?: (tx: DbOrTx) => Promise<void>,
 ): Promise<T> {
   return deps.db.transaction(async (tx) => {
+    await first?.(tx);
     const tree = await repo.lockTree(tx, access.project.id, treeId);
     if (!tree) throw notFound();
     assertOwnerOrModerator(access, caller.user.id, tree.createdBy);
@@ -91,14 +98,23 @@ export async function getTree(db: DbOrTx, projectId: string, treeId: string): Pr
 
 /* ---------- import (analysis.md §7.3) ---------- */
 
-/** The 科目 values of a selected sheet of this project (SHEET_NOT_FOUND, SHEET_NOT_SELECTED). */
-async function sheetSubjects(tx: DbOrTx, projectId: string, sheetId: string): Promise<Set<string>> {
-  const ref = await sq.findSheet(tx, projectId, sheetId);
-  if (!ref) throw problem("SHEET_NOT_FOUND", { extensions: { sheetId } });
-  if (!ref.sheet.isSelected) throw problem("SHEET_NOT_SELECTED", { extensions: { sheetId } });
-  const subject = (await sq.framesOf(tx, [sheetId])).find((f) => f.isSubject);
-  const data = (subject?.data ?? {}) as { subjects?: string[]; items?: Record<string, unknown> };
-  return new Set(data.subjects ?? Object.keys(data.items ?? {}));
+/** The 科目 values of a selected sheet of this project (SHEET_NOT_FOUND, SHEET_NOT_SELECTED, BINDING_INVALID). */
+async function sheetSubjects(
+  tx: DbOrTx,
+  projectId: string,
+  sheetId: string,
+  cache?: FrameCache,
+): Promise<Set<string>> {
+  const { columns, subjects } = await selectedSheetSubjects(tx, projectId, sheetId, cache);
+  const unbindable = unbindableReason(columns);
+  if (unbindable) {
+    throw problem("BINDING_INVALID", {
+      detail: `Nodes cannot be bound to this sheet: ${unbindable}.`,
+      errors: [{ path: "/body/sheetId", message: unbindable }],
+      extensions: { sheetId },
+    });
+  }
+  return new Set(subjects);
 }
 
 /** The 422 of a refused plan: every formula issue with its `line` and `index`, or the cycle. */
@@ -258,30 +274,41 @@ export async function importFormulas(
   body: TreeImport,
 ): Promise<TreeDetailOut> {
   const projectId = access.project.id;
-  return writeTree(deps, caller, access, treeId, async (tx) => {
-    const subjects = body.sheetId === undefined ? null : await sheetSubjects(tx, projectId, body.sheetId);
-    const plan = await importInto(tx, treeId, body.formulas, body);
-    // §7.3 rule 6: created input nodes named like a subject of the sheet read it (sum).
-    const bound =
-      subjects && body.sheetId
-        ? plan.createNodes.filter((n) => n.nodeType === "input" && subjects.has(n.label))
-        : [];
-    for (const n of bound) {
-      await repo.setBinding(tx, n.id, {
-        sheetId: body.sheetId as string,
-        item: n.label,
-        aggregation: "sum",
-        axisFilter: null,
+  const sheetId = body.sheetId;
+  const shareSheet = sheetId ? (tx: DbOrTx) => sq.shareSheet(tx, sheetId) : undefined;
+  return writeTree(
+    deps,
+    caller,
+    access,
+    treeId,
+    async (tx) => {
+      const subjects =
+        body.sheetId === undefined ? null : await sheetSubjects(tx, projectId, body.sheetId, deps.frames);
+      const plan = await importInto(tx, treeId, body.formulas, body);
+      // §7.3 rule 6: created input nodes named like a subject of the sheet read it (sum).
+      const bound =
+        subjects && body.sheetId
+          ? plan.createNodes.filter((n) => n.nodeType === "input" && subjects.has(n.label))
+          : [];
+      for (const n of bound) {
+        await repo.setBinding(tx, n.id, {
+          sheetId: body.sheetId as string,
+          item: n.label,
+          aggregation: "sum",
+          axisFilter: null,
+        });
+      }
+      await repo.updateTree(tx, treeId);
+      await audit(tx, deps, projectId, "IMPORT", treeId, {
+        newValue: { formulas: body.formulas, sheetId: body.sheetId ?? null },
+        metadata: { ...importSummary(plan), boundNodes: bound.map((n) => n.label) },
       });
-    }
-    await repo.updateTree(tx, treeId);
-    await audit(tx, deps, projectId, "IMPORT", treeId, {
-      newValue: { formulas: body.formulas, sheetId: body.sheetId ?? null },
-      metadata: { ...importSummary(plan), boundNodes: bound.map((n) => n.label) },
-    });
-    await treeUpdated(tx, { projectId, treeId, actorId: caller.user.id, message: "formulas imported" });
-    return (await q.loadTreeDetail(tx, projectId, treeId)) as TreeDetailOut;
-  });
+      await treeUpdated(tx, { projectId, treeId, actorId: caller.user.id, message: "formulas imported" });
+      return (await q.loadTreeDetail(tx, projectId, treeId)) as TreeDetailOut;
+    },
+    undefined,
+    shareSheet,
+  );
 }
 
 export async function resetTree(

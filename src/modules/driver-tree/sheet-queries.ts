@@ -75,6 +75,15 @@ export async function lockSheet(tx: DbOrTx, sheetId: string): Promise<SheetRow |
   return r ?? null;
 }
 
+/** Share-locks the sheet row (a binding reading it): waits for, and holds off, `lockSheet`. Unknown ids lock nothing. */
+export async function shareSheet(tx: DbOrTx, sheetId: string): Promise<void> {
+  await tx
+    .select({ id: driverTreeFile.id })
+    .from(driverTreeFile)
+    .where(eq(driverTreeFile.id, sheetId))
+    .for("share");
+}
+
 export async function markSelected(
   tx: DbOrTx,
   sheetId: string,
@@ -154,6 +163,7 @@ export function columnsOf(db: DbOrTx, sheetIds: readonly string[]) {
   if (sheetIds.length === 0) return Promise.resolve([]);
   return db
     .select({
+      id: driverTreeDataFrame.id,
       sheetId: driverTreeDataFrame.driverTreeFileId,
       columnId: driverTreeDataFrame.columnId,
       columnName: driverTreeDataFrame.columnName,
@@ -214,7 +224,9 @@ export function nodesBoundToSheet(db: DbOrTx, sheetId: string) {
     .select({
       nodeId: driverTreeNode.id,
       treeId: driverTreeNode.driverTreeId,
+      label: driverTreeNode.label,
       item: driverTreeNode.boundItem,
+      axisFilter: driverTreeNode.axisFilter,
     })
     .from(driverTreeNode)
     .where(eq(driverTreeNode.boundSheetId, sheetId));
@@ -258,4 +270,33 @@ export function evalFrames(
 ): Promise<EvalFrame[]> {
   if (sheetIds.length === 0) return Promise.resolve([]);
   return readRows<EvalFrame>(db, EVAL_FRAMES, [JSON.stringify(sheetIds), JSON.stringify(items)]);
+}
+
+export type EvalFrameRef = {
+  id: string;
+  sheetId: string;
+  columnId: string;
+  role: string;
+  isSubject: boolean;
+};
+const EVAL_FRAME_REFS = `select id::text as id, driver_tree_file_id::text as "sheetId", column_id::text as "columnId",
+  role, is_subject as "isSubject"
+from driver_tree_data_frame where driver_tree_file_id in (select jsonb_array_elements_text($1::jsonb)::uuid) and (is_subject or role in ('time', 'axis'))`;
+
+/** The rows `evalFrames` would read, without their data: which frames (by row id) and roles. */
+export function evalFrameRefs(db: DbOrTx, sheetIds: readonly string[]): Promise<EvalFrameRef[]> {
+  if (sheetIds.length === 0) return Promise.resolve([]);
+  return readRows<EvalFrameRef>(db, EVAL_FRAME_REFS, [JSON.stringify(sheetIds)]);
+}
+
+const FRAME_DATA = `select id::text as id, data::text as data
+from driver_tree_data_frame where id in (select jsonb_array_elements_text($1::jsonb)::uuid)`;
+
+/** The whole `data` of these frame rows as JSON text (parsed once by the caller, then cached). */
+export function frameDataText(
+  db: DbOrTx,
+  frameIds: readonly string[],
+): Promise<{ id: string; data: string }[]> {
+  if (frameIds.length === 0) return Promise.resolve([]);
+  return readRows<{ id: string; data: string }>(db, FRAME_DATA, [JSON.stringify(frameIds)]);
 }

@@ -18,6 +18,7 @@ import type { FileParser } from "@/modules/analysis/engine-pool";
 import type { Caller } from "@/modules/auth/service";
 import * as files from "@/modules/file/service";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
+import { bindingsBrokenBy, unbindableReason } from "./binding-rules";
 import { treeUpdated } from "./events";
 import {
   COLUMN_ROLE_ALIASES,
@@ -42,8 +43,13 @@ import * as sq from "./sheet-queries";
  * so selection, roles, refresh and unselect of one sheet run one at a time.
  */
 
-export const SPREADSHEETS: readonly FileKind[] = ["xlsx", "xlsm", "xls"];
-const CATALOGUED: readonly string[] = ["xlsx", "xlsm"];
+/*
+ * Legacy .xls (OLE) workbooks are not driver-tree files: api.md lists them, on the assumption of
+ * SheetJS (analysis.md §1.7), but the engine reads OOXML only and SheetJS is not installable from
+ * the npm registry in a safe version. Refusing them at upload (415 naming the accepted kinds) and
+ * leaving them out of the listing beats listing a file whose sheets can never be selected.
+ */
+export const SPREADSHEETS: readonly FileKind[] = ["xlsx", "xlsm"];
 
 export type SheetDeps = TreeDeps & {
   storage: Storage;
@@ -78,7 +84,7 @@ async function readBytes(storage: Storage, key: string): Promise<Uint8Array> {
 /** Sheet rows for every file version that has none yet (unreadable files are left for later). */
 async function catalogue(deps: SheetDeps, list: { id: string; kind: string; storageKey: string }[]) {
   for (const f of list) {
-    if (!CATALOGUED.includes(f.kind)) continue;
+    if (!(SPREADSHEETS as readonly string[]).includes(f.kind)) continue;
     try {
       const outline = workbookOutline(await readBytes(deps.storage, f.storageKey), DEFAULT_LIMITS);
       if (outline) await sq.catalogueSheets(deps.db, f.id, outline.sheets);
@@ -368,7 +374,11 @@ export async function refreshSheet(
     await sq.deleteFrames(tx, sheetId);
     await sq.insertFrames(tx, sheetId, frames);
     await sq.moveSheet(tx, sheet, latest.id, parsed.rowCount);
-    const cleared = await repo.clearBindings(tx, { sheetId, keepItems: subjects });
+    const readersBefore = (await sq.nodesBoundToSheet(tx, sheetId)).map((n) => n.treeId);
+    // A time column gone by name leaves nothing to read (§7.5): all its bindings go, as for vanished items.
+    const cleared = unbindableReason(frames)
+      ? await repo.clearBindings(tx, { sheetId })
+      : await repo.clearBindings(tx, { sheetId, keepItems: subjects });
     await repo.pruneAxisFilters(
       tx,
       sheetId,
@@ -380,8 +390,8 @@ export async function refreshSheet(
       metadata: { operation: "refresh", rowCount: parsed.rowCount, treesWithClearedBindings: cleared },
     });
     // Every tree reading this sheet computes from the new data.
-    const readers = [...new Set((await sq.nodesBoundToSheet(tx, sheetId)).map((n) => n.treeId)), ...cleared];
-    await touched(tx, projectId, caller.user.id, [...new Set(readers)], `sheet ${sheet.sheetName} refreshed`);
+    const readers = [...new Set([...readersBefore, ...cleared])];
+    await touched(tx, projectId, caller.user.id, readers, `sheet ${sheet.sheetName} refreshed`);
     return sheetColumns(tx, sheetId);
   });
 }
@@ -409,6 +419,23 @@ function checkRoles(columns: { columnId: string; columnName: string; isSubject: 
   }
 }
 
+/**
+ * A role change that would leave bound nodes reading nothing (no time column, 科目 no longer the
+ * value column) or silently widen their numbers (an axisFilter column no longer an axis) is
+ * refused, naming those nodes: bindings are work, and losing them must be asked for (`force`).
+ */
+function rolesBreakBindings(broken: { nodeId: string; treeId: string; label: string; reason: string }[]) {
+  const shown = broken.slice(0, 10).map((b) => b.label);
+  const more = broken.length > shown.length ? ` and ${broken.length - shown.length} more` : "";
+  return problem("FILE_IN_USE", {
+    detail: `This role change would break the binding of ${broken.length} node(s) (${shown.join(", ")}${more}): ${broken[0].reason}. Send it again with force=true to unbind them.`,
+    extensions: {
+      usage: { boundNodeCount: broken.length, nodeIds: broken.map((b) => b.nodeId) },
+      nodes: broken.map((b) => ({ nodeId: b.nodeId, treeId: b.treeId, label: b.label, reason: b.reason })),
+    },
+  });
+}
+
 export async function patchColumns(
   deps: SheetDeps,
   caller: Caller,
@@ -416,6 +443,7 @@ export async function patchColumns(
   fileId: string,
   sheetId: string,
   body: ColumnPatch,
+  force = false,
 ): Promise<SheetColumnsOut> {
   const projectId = access.project.id;
   await resolveSheet(deps.db, projectId, fileId, sheetId);
@@ -437,13 +465,21 @@ export async function patchColumns(
       role: changes.findLast((x) => x.columnId === c.columnId)?.role ?? c.role,
     }));
     checkRoles(after);
+    const bound = await sq.nodesBoundToSheet(tx, sheetId);
+    const broken = bindingsBrokenBy(columns, after, bound);
+    if (broken.length > 0 && !force) throw rolesBreakBindings(broken);
     await sq.setRoles(tx, sheetId, changes);
+    await repo.clearBindings(tx, { nodeIds: broken.map((b) => b.nodeId) });
     await sheetAudit(tx, deps, projectId, "UPDATE", sheetId, {
       oldValue: Object.fromEntries(columns.map((c) => [c.columnName, c.role])),
       newValue: Object.fromEntries(after.map((c) => [c.columnName, c.role])),
-      metadata: { operation: "roles" },
+      metadata: {
+        operation: "roles",
+        force,
+        clearedBindings: broken.map((b) => ({ nodeId: b.nodeId, treeId: b.treeId, label: b.label })),
+      },
     });
-    const readers = [...new Set((await sq.nodesBoundToSheet(tx, sheetId)).map((n) => n.treeId))];
+    const readers = [...new Set(bound.map((n) => n.treeId))];
     await touched(tx, projectId, caller.user.id, readers, "sheet column roles changed");
     return sheetColumns(tx, sheetId);
   });

@@ -226,9 +226,17 @@ async function storePart(
   const base = original.split(/[\\/]/).pop() ?? "";
   if (!base) throw malformed("The `file` part has no filename.");
   const kind = kindFromFilename(base);
-  if (!kind || (kinds && !kinds.includes(kind))) {
+  if (!kind) {
     await stream.cancel();
     throw unsupported(`Files of this type are not accepted: ${base}`);
+  }
+  if (kinds && !kinds.includes(kind)) {
+    // A route that takes fewer kinds than the project file routes says which, so the user knows what to convert to.
+    await stream.cancel();
+    throw problem("UNSUPPORTED_FILE_TYPE", {
+      detail: `.${kind} files are not accepted here (${base}); accepted: ${kinds.map((k) => `.${k}`).join(", ")}.`,
+      extensions: { kind, allowed: [...kinds] },
+    });
   }
   const fileId = newId();
   const safe = sanitiseFilename(base);

@@ -50,7 +50,7 @@ export function bindingsRoutes(ctx: RouteContext) {
     .get(
       "/node/:nodeId/preview/output",
       async ({ access, params, set }) => {
-        const { csv } = await bindings.previewCsv(ctx.db, access.project.id, params.nodeId);
+        const { csv } = await bindings.previewCsv(ctx.db, access.project.id, params.nodeId, ctx.frames);
         set.headers["Content-Type"] = "text/csv; charset=utf-8";
         set.headers["Content-Disposition"] = `attachment; filename="node_${params.nodeId}.csv"`;
         return csv;

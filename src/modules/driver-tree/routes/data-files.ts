@@ -58,7 +58,7 @@ export function dataFilesRoutes(ctx: RouteContext) {
           operationId: "driverTree.file.list",
           summary: "Spreadsheets of the project with their sheets (V+)",
           description:
-            "The latest version of every xlsx/xlsm/xls file of the project; sheets are catalogued on first listing (idempotent).",
+            "The latest version of every xlsx/xlsm file of the project; sheets are catalogued on first listing (idempotent). Legacy .xls files cannot be read and are not listed.",
         },
       },
     )
@@ -80,7 +80,7 @@ export function dataFilesRoutes(ctx: RouteContext) {
           operationId: "driverTree.file.create",
           summary: "Upload a spreadsheet for driver trees (multipart `file`, optional `comment`; M+)",
           description:
-            "A normal project file (same pipeline, limits and versions as /file) of kind xlsx, xlsm or xls, with one row per sheet.",
+            "A normal project file (same pipeline, limits and versions as /file) of kind xlsx or xlsm, with one row per sheet. A legacy .xls workbook is 415 UNSUPPORTED_FILE_TYPE (`allowed`: the accepted kinds): save it as .xlsx first.",
           requestBody: UPLOAD_BODY,
           "x-problem-codes": ["MALFORMED_REQUEST", "FILE_TOO_LARGE", "UNSUPPORTED_FILE_TYPE"],
         },
@@ -188,7 +188,7 @@ export function dataFilesRoutes(ctx: RouteContext) {
           operationId: "driverTree.sheet.refresh",
           summary: "Re-read a selected sheet from the file's latest version (selector, moderator or manager)",
           description:
-            "Column ids and roles are kept for columns whose name still exists; bindings to items that vanished are cleared.",
+            "Column ids and roles are kept for columns whose name still exists; bindings to items that vanished are cleared, and every binding to the sheet when its time column vanished (nothing left to read).",
           "x-problem-codes": [
             ...SHEET,
             "NOT_OWNER",
@@ -203,10 +203,19 @@ export function dataFilesRoutes(ctx: RouteContext) {
     .patch(
       "/file/:fileId/sheet/:sheetId/column",
       (r) =>
-        sheets.patchColumns(sheetDeps(r.auth), r.caller, r.access, r.params.fileId, r.params.sheetId, r.body),
+        sheets.patchColumns(
+          sheetDeps(r.auth),
+          r.caller,
+          r.access,
+          r.params.fileId,
+          r.params.sheetId,
+          r.body,
+          r.query.force ?? false,
+        ),
       {
         project: requireProjectRole("member"),
         params: SheetParams,
+        query: ForceQuery,
         body: ColumnPatch,
         response: SheetColumns,
         detail: {
@@ -214,8 +223,15 @@ export function dataFilesRoutes(ctx: RouteContext) {
           operationId: "driverTree.sheet.columns",
           summary: "Set column roles (selector, moderator or manager)",
           description:
-            "Roles time | axis | value | unused (also 推移 | 軸 | 値 | 利用しない): at most one time column, value only on 科目 (422 VALIDATION_FAILED).",
-          "x-problem-codes": [...SHEET, "NOT_OWNER", "COLUMN_NOT_FOUND", "SHEET_NOT_SELECTED"],
+            "Roles time | axis | value | unused (also 推移 | 軸 | 値 | 利用しない): at most one time column, value only on 科目 (422 VALIDATION_FAILED). Bound nodes need the sheet's time column, 科目 as the value column and an axis role on every axisFilter column: a change that would take one of these from a bound node is 409 FILE_IN_USE, naming the nodes (`nodes`: nodeId, treeId, label, reason; `usage`), and nothing changes; with force=true the roles change and those nodes are unbound in the same transaction (they fall back to their manual value; the trees get tree_updated).",
+          "x-problem-codes": [
+            ...SHEET,
+            "NOT_OWNER",
+            "COLUMN_NOT_FOUND",
+            "SHEET_NOT_SELECTED",
+            "FILE_IN_USE",
+            "VALIDATION_FAILED",
+          ],
         },
       },
     )

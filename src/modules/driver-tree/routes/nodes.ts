@@ -46,18 +46,22 @@ export function nodesRoutes(ctx: RouteContext) {
         },
       },
     )
-    .get("/node/:nodeId", ({ access, params }) => nodes.getNode(ctx.db, access.project.id, params.nodeId), {
-      project: requireProjectRole("viewer"),
-      params: NodeParams,
-      response: NodeDetail,
-      detail: {
-        tags: TAGS,
-        operationId: "driverTree.node.get",
-        "x-problem-codes": ["NODE_NOT_FOUND"],
-        summary: "A node with its relationship, parents, values and policies (V+)",
-        description: "data holds the node's evaluated series (with policies) per period.",
+    .get(
+      "/node/:nodeId",
+      ({ access, params }) => nodes.getNode(ctx.db, access.project.id, params.nodeId, ctx.frames),
+      {
+        project: requireProjectRole("viewer"),
+        params: NodeParams,
+        response: NodeDetail,
+        detail: {
+          tags: TAGS,
+          operationId: "driverTree.node.get",
+          "x-problem-codes": ["NODE_NOT_FOUND"],
+          summary: "A node with its relationship, parents, values and policies (V+)",
+          description: "data holds the node's evaluated series (with policies) per period.",
+        },
       },
-    })
+    )
     .patch("/node/:nodeId", (r) => nodes.updateNode(...writer(ctx, r), r.params.nodeId, r.body), {
       project: requireProjectRole("member"),
       params: NodeParams,

@@ -19,7 +19,8 @@ export function outputsRoutes(ctx: RouteContext) {
   return routeGroup(ctx, "driver-tree-outputs")
     .get(
       "/tree/:treeId/sensitivity",
-      ({ access, params, query }) => treeSensitivity(ctx.db, access.project.id, params.treeId, query),
+      ({ access, params, query }) =>
+        treeSensitivity(ctx.db, access.project.id, params.treeId, query, ctx.frames),
       {
         project: requireProjectRole("viewer"),
         params: TreeParams,
@@ -39,7 +40,7 @@ export function outputsRoutes(ctx: RouteContext) {
       "/tree/:treeId/output",
       async ({ auth, access, params, query }) => {
         const out = await exportTree(
-          { db: ctx.db, actor: auth.actor },
+          { db: ctx.db, actor: auth.actor, frames: ctx.frames },
           access.project.id,
           params.treeId,
           query,
@@ -75,7 +76,7 @@ export function outputsRoutes(ctx: RouteContext) {
     .get(
       "/tree/:treeId/image",
       async ({ access, params, query, request }) => {
-        const picture = await findTreePicture(ctx.db, access.project.id, params.treeId, query);
+        const picture = await findTreePicture(ctx.db, access.project.id, params.treeId, query, ctx.frames);
         const format = query.format ?? "png";
         const etag = format === "png" ? `"${picture.imageId}"` : `"${picture.imageId}-svg"`;
         const headers: Record<string, string> = {

@@ -4,6 +4,7 @@ import type { AppDeps } from "@/deps";
 import type { Caller } from "@/modules/auth/service";
 import type { ProjectAccess } from "@/modules/project/access";
 import { projectAccessPlugin } from "@/plugins/project-access";
+import { createFrameCache, type FrameCache } from "../frame-cache";
 import type { TreeDeps } from "../service";
 
 /* What the driver-tree route groups share: the prefix with the project guard, and the write deps. */
@@ -15,11 +16,14 @@ export type RouteContext = {
   deps: AppDeps;
   db: AppDeps["database"]["db"];
   treeDeps: (auth: { actor: AuditActor }) => TreeDeps;
+  /** This app's parsed sheet columns (evaluation reads them per request otherwise). */
+  frames: FrameCache;
 };
 
 export function routeContext(deps: AppDeps): RouteContext {
   const db = deps.database.db;
-  return { deps, db, treeDeps: (auth) => ({ db, actor: auth.actor }) };
+  const frames = deps.driverTreeFrames ?? createFrameCache();
+  return { deps, db, treeDeps: (auth) => ({ db, actor: auth.actor, frames }), frames };
 }
 
 export const routeGroup = (ctx: RouteContext, name: string) =>

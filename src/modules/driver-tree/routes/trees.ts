@@ -110,10 +110,17 @@ export function treesRoutes(ctx: RouteContext) {
       detail: {
         tags: TAGS,
         operationId: "driverTree.import",
-        "x-problem-codes": [...OWN, "SHEET_NOT_FOUND", "FORMULA_INVALID", "TREE_CYCLE"],
+        "x-problem-codes": [
+          ...OWN,
+          "SHEET_NOT_FOUND",
+          "SHEET_NOT_SELECTED",
+          "BINDING_INVALID",
+          "FORMULA_INVALID",
+          "TREE_CYCLE",
+        ],
         summary: "Import formulas into the tree (creator, moderator or manager)",
         description:
-          "Parses every formula (analysis.md §7.2), reuses nodes by label, creates the rest with a tidy layout and writes it all in one transaction; 422 FORMULA_INVALID lists every error with line and index.",
+          "Parses every formula (analysis.md §7.2), reuses nodes by label, creates the rest with a tidy layout and writes it all in one transaction; 422 FORMULA_INVALID lists every error with line and index. With `sheetId` the created input nodes named like a 科目 item of that selected sheet are bound to it (sum); a sheet without a time column or whose 科目 is not the value column is 422 BINDING_INVALID.",
       },
     })
     .post("/tree/:treeId/reset", (r) => service.resetTree(...writer(ctx, r), r.params.treeId), {
@@ -168,7 +175,7 @@ export function treesRoutes(ctx: RouteContext) {
     .get(
       "/tree/:treeId/data",
       ({ access, params, query }) =>
-        treeData(ctx.db, access.project.id, params.treeId, query.withPolicies ?? true),
+        treeData(ctx.db, access.project.id, params.treeId, query.withPolicies ?? true, ctx.frames),
       {
         project: requireProjectRole("viewer"),
         params: TreeParams,
