@@ -11,11 +11,13 @@ import { adminSettingsController } from "@/modules/admin-settings";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
+import { adminAnnouncementController, announcementController } from "@/modules/announcement";
 import { driverTreeController } from "@/modules/driver-tree";
 import { adminDriverTreeMasterController, driverTreeMasterController } from "@/modules/driver-tree-master";
 import { driverTreeTemplateController } from "@/modules/driver-tree-template";
 import { fileController } from "@/modules/file";
 import { memberController } from "@/modules/member";
+import { adminNotificationTemplateController, notificationController } from "@/modules/notification";
 import { projectController } from "@/modules/project";
 import { systemController } from "@/modules/system";
 import type { Probe } from "@/modules/system/service";
@@ -285,7 +287,11 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(adminAuthSessionController(deps))
         .use(adminAuditController(deps))
         .use(adminActivityController(deps))
-        .use(analysisAgentController(deps)),
+        .use(analysisAgentController(deps))
+        .use(notificationController(deps))
+        .use(announcementController(deps))
+        .use(adminAnnouncementController(deps))
+        .use(adminNotificationTemplateController(deps)),
     );
 
   if (options.extend) app = options.extend(app) as unknown as typeof app;

@@ -14,6 +14,7 @@ import type { SettingsStore } from "@/modules/admin-settings/store";
 import type { EnginePool } from "@/modules/analysis/engine-pool";
 import type { AnalysisCaches } from "@/modules/analysis-session/caches";
 import type { JobRunner } from "@/modules/jobs/runner";
+import type { NotificationHub } from "@/modules/notification/hub";
 
 /*
  * Everything the app needs from the outside world, built once by the entry point (or a test) and
@@ -48,6 +49,8 @@ export type AppDeps = {
   activity?: ActivityRecorder;
   /** The background job runner (api.md §4.4); started by the server, stopped by closeDeps. */
   jobs?: JobRunner;
+  /** Live notification delivery (SSE wake-ups, Redis pub/sub); built by the notification controller when absent, closed by closeDeps. */
+  notifications?: NotificationHub;
   /** Renders `/metrics`: this process alone, or every worker's sum under the cluster primary. */
   renderMetrics: () => Promise<string>;
 };

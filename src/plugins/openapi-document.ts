@@ -51,6 +51,11 @@ export const API_TAGS = [
       "KPI driver trees: decomposition from formulas, nodes and relationships, policies (施策) and evaluation with ROI, category and formula masters, templates.",
   },
   {
+    name: "notifications",
+    description:
+      "The caller's notifications (list, read, delete, live Server-Sent Events stream) and current system announcements.",
+  },
+  {
     name: "admin",
     description:
       "Analysis master data (validations, issues, axes, dummy data) and driver-tree masters (categories, formulas); system admins.",

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from "@/db/client";
 import type { Cache } from "@/lib/cache";
 import type { Storage } from "@/lib/storage";
 import { expireSessions } from "@/modules/admin-auth-session/service";
+import { fanOutDue } from "@/modules/announcement/service";
 import { drainDeletionQueue } from "@/modules/storage-deletion/service";
 import { clearExpiredChatLeases } from "./queries";
 import type { JobSpec } from "./runner";
@@ -18,6 +19,7 @@ export const JOB_NAMES = {
   storageDeletion: "storage_deletion",
   sessionExpiry: "auth_session_expiry",
   chatLeaseSweep: "chat_lease_sweep",
+  announcementFanOut: "announcement_fanout",
 } as const;
 
 export function standardJobs(deps: JobDeps): JobSpec[] {
@@ -48,6 +50,12 @@ export function standardJobs(deps: JobDeps): JobSpec[] {
       name: JOB_NAMES.chatLeaseSweep,
       everyMs: 60_000,
       run: async () => ({ cleared: await clearExpiredChatLeases(db) }),
+    },
+    {
+      // Announcements with notify=true whose start has come (api.md §4.4); each is sent once.
+      name: JOB_NAMES.announcementFanOut,
+      everyMs: 60_000,
+      run: () => fanOutDue(db),
     },
   ];
 }
