@@ -82,8 +82,12 @@ export type AnnouncementPatch = typeof AnnouncementPatch.static;
 
 export const AnnouncementListQuery = Closed({
   ...PageQuery,
-  isActive: t.Optional(t.Boolean()),
-  announcementType: t.Optional(AnnouncementType),
+  isActive: t.Optional(
+    t.Boolean({ description: "Only active (true) or only inactive (false) announcements" }),
+  ),
+  announcementType: t.Optional(
+    t.Union(AnnouncementType.anyOf, { description: "Only announcements of this type" }),
+  ),
   current: t.Optional(t.Boolean({ description: "Only those shown now (active, started, not ended)" })),
 });
 export type AnnouncementListQuery = typeof AnnouncementListQuery.static;

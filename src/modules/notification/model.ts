@@ -44,7 +44,7 @@ export type Notification = typeof Notification.static;
 export const NotificationListQuery = Closed({
   ...PageQuery,
   isRead: t.Optional(t.Boolean({ description: "Only read (true) or only unread (false) items" })),
-  type: t.Optional(NotificationTypeSchema),
+  type: t.Optional(t.Union(NotificationTypeSchema.anyOf, { description: "Only this notification type" })),
 });
 export type NotificationListQuery = typeof NotificationListQuery.static;
 
@@ -92,8 +92,10 @@ export type NotificationTemplate = typeof NotificationTemplate.static;
 
 export const TemplateListQuery = Closed({
   ...PageQuery,
-  eventType: t.Optional(NotificationTypeSchema),
-  language: t.Optional(TemplateLanguage),
+  eventType: t.Optional(
+    t.Union(NotificationTypeSchema.anyOf, { description: "Only this notification type" }),
+  ),
+  language: t.Optional(t.Union(TemplateLanguage.anyOf, { description: "Only this language (ja, en)" })),
 });
 export type TemplateListQuery = typeof TemplateListQuery.static;
 
