@@ -15,7 +15,7 @@ import { seedIssue } from "./helpers/analysis";
 import { testApp, testDeps } from "./helpers/context";
 import { driverTreeApi } from "./helpers/driver-tree";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./helpers/env";
-import { uploadForm } from "./helpers/files";
+import { uploadForm, xlsxBytes } from "./helpers/files";
 import { freePort } from "./helpers/free-port";
 import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
@@ -184,6 +184,33 @@ describe("producers", () => {
       .from(userNotification)
       .where(eq(userNotification.userId, users.outsider.id));
     expect(leaked.filter((r) => `${r.title} ${r.message}`.includes("秘密の案件"))).toHaveLength(0);
+  });
+
+  test("file_uploaded: a driver-tree upload goes through the same path", async () => {
+    const { project, users } = await world(request, secret, { viewer: "viewer" });
+    const form = new FormData();
+    form.append(
+      "file",
+      new File(
+        [
+          await xlsxBytes({
+            Sheet1: [
+              ["科目", 2024],
+              ["売上", 1],
+            ],
+          }),
+        ],
+        "ツリー.xlsx",
+      ),
+    );
+    const res = await request(`/api/v1/project/${project.id}/driver-tree/file`, {
+      method: "POST",
+      body: form,
+      headers: users.manager.auth,
+    });
+    expect(res.status).toBe(201);
+    const [n] = await ofType(users.viewer, "file_uploaded");
+    expect(n.message).toContain("ツリー.xlsx");
   });
 
   test("session_completed: the creator and the project managers, not the actor, not plain members", async () => {
@@ -631,8 +658,13 @@ describe("live delivery (SSE)", () => {
       console.log(`cross-instance SSE latency ms: ${latencies.map((l) => l.toFixed(0)).join(", ")}`);
       await stream.close();
       await aDeps.notifications?.close();
+      // An open stream does not hold up shutdown: draining ends it, and the process exits 0.
+      const open = await openStream(remote, users.watcher);
+      const stopped = performance.now();
       proc.kill("SIGTERM");
+      expect(await open.block(5000)).toBeNull();
       expect(await proc.exited).toBe(0);
+      expect(performance.now() - stopped).toBeLessThan(5000);
     },
     60_000,
   );

@@ -149,8 +149,14 @@ export async function patchTemplate(deps: TemplateDeps, id: string, body: Templa
         errors,
       });
     }
+    if (body.name !== undefined && !body.name.trim()) {
+      errors.push({ path: "/body/name", message: "must contain text other than spaces" });
+    }
+    if (errors.length > 0) {
+      throw problem("VALIDATION_FAILED", { detail: "The template name is empty.", errors });
+    }
     const values = {
-      name: body.name?.trim() || undefined,
+      name: body.name?.trim(),
       titleTemplate: body.titleTemplate,
       bodyTemplate: body.bodyTemplate,
       isActive: body.isActive,
