@@ -35,13 +35,24 @@ export const publishVia = (
 ): Publish | null =>
   evalScript ? (channel, message) => evalScript(PUBLISH_SCRIPT, [], [channel, message]) : null;
 
-/* One publish per channel and commit, however many apps of one process share the channel (tests). */
-const publishers = new Map<string, Set<NotificationHub>>();
+/*
+ * One publish per channel and commit, however many apps of one process share the channel (tests).
+ * Held weakly, like the bus listener below: a hub whose app is gone must not be kept alive (or
+ * asked to publish) by this registry.
+ */
+const publishers = new Map<string, Set<WeakRef<NotificationHub>>>();
+const released = new FinalizationRegistry<() => void>((cleanup) => cleanup());
+
+const liveHubs = (channel: string): NotificationHub[] =>
+  [...(publishers.get(channel) ?? [])].flatMap((ref) => {
+    const hub = ref.deref();
+    return hub ? [hub] : [];
+  });
 
 export class NotificationHub {
   readonly pollMs: number;
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly unlisten: () => void;
+  private readonly unregister: () => void;
   private subscriber: RedisClient | null = null;
   private connecting: Promise<void> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -52,12 +63,21 @@ export class NotificationHub {
 
   constructor(private readonly options: HubOptions) {
     this.pollMs = options.pollMs ?? 1000;
-    this.unlisten = onNotified((ids) => this.committed(ids));
+    const ref = new WeakRef<NotificationHub>(this);
+    const unlisten = onNotified((ids) => ref.deref()?.committed(ids));
+    const channel = options.channel;
     if (options.publish) {
-      const set = publishers.get(options.channel) ?? new Set<NotificationHub>();
-      publishers.set(options.channel, set);
-      set.add(this);
+      const set = publishers.get(channel) ?? new Set<WeakRef<NotificationHub>>();
+      publishers.set(channel, set);
+      set.add(ref);
     }
+    this.unregister = () => {
+      unlisten();
+      const set = publishers.get(channel);
+      set?.delete(ref);
+      if (set?.size === 0) publishers.delete(channel);
+    };
+    released.register(this, this.unregister, this);
   }
 
   /** True while the Redis subscription is up: streams then rely on it and poll only as a safety net. */
@@ -67,10 +87,11 @@ export class NotificationHub {
 
   private committed(ids: string[]): void {
     this.wake(ids);
-    const set = publishers.get(this.options.channel);
+    if (!this.options.publish) return;
+    const hubs = liveHubs(this.options.channel);
     // The first hub registered for the channel speaks for the process.
-    if (!this.options.publish || !set || set.values().next().value !== this) return;
-    void this.publishFrom([...set], ids.join(","));
+    if (hubs[0] !== this) return;
+    void this.publishFrom(hubs, ids.join(","));
   }
 
   private async publishFrom(hubs: NotificationHub[], message: string): Promise<void> {
@@ -169,9 +190,8 @@ export class NotificationHub {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.unlisten();
-    publishers.get(this.options.channel)?.delete(this);
-    if (publishers.get(this.options.channel)?.size === 0) publishers.delete(this.options.channel);
+    released.unregister(this);
+    this.unregister();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const fn of [...this.closers]) fn();
     const client = this.subscriber;
