@@ -139,10 +139,13 @@ export class NotificationHub {
   }
 
   private async subscribe(): Promise<void> {
-    const client = new RedisClient(parseRedisUrl(this.options.redisUrl!).url, {
+    const parsed = parseRedisUrl(this.options.redisUrl!);
+    // Own reconnect loop (scheduleRetry), as the cache's driver: a lost subscription must be noticed.
+    const client = new RedisClient(parsed.url, {
       autoReconnect: false,
       enableOfflineQueue: false,
       connectionTimeout: 5000,
+      ...(parsed.tls ? { tls: parsed.verifyCertificate ? true : { rejectUnauthorized: false } } : {}),
     });
     client.onclose = () => {
       if (this.subscriber !== client) return;
@@ -166,6 +169,8 @@ export class NotificationHub {
       }
       this.subscribed = true;
       this.retryMs = 500;
+      // Whatever was published before the subscription existed: look once now.
+      this.wake([...this.waiters.keys()]);
     } catch (err) {
       if (this.subscriber === client) this.subscriber = null;
       client.onclose = null;

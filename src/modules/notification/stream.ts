@@ -1,4 +1,5 @@
 import type { Database } from "@/db/client";
+import { newId } from "@/lib/ids";
 import type { NotificationHub } from "./hub";
 import type { Notification } from "./model";
 import { createdAfter, databaseNow, type NotificationView, unreadChangedSince } from "./queries";
@@ -37,7 +38,8 @@ export function notificationStream(o: StreamOptions): ReadableStream<Uint8Array>
   let wakeUp: (() => void) | null = null;
   let pending = true;
   const sent = new Map<string, number>();
-  let newestId = o.lastEventId ?? "";
+  // Without a resume point, "now": a refresh of an older row must not move the client's resume point back.
+  let newestId = o.lastEventId ?? newId();
 
   const write = (chunk: string) => {
     if (closed || !controller) return;
