@@ -4,14 +4,12 @@ import { newId } from "@/lib/ids";
 import { announceAfterCommit } from "./bus";
 import {
   type Audience,
-  activeTemplates,
   insertNotifications,
   type NewNotification,
   type Recipient,
   recipients,
   sessionFacts,
   type Toggle,
-  textContext,
   treeFacts,
   upsertDeduped,
 } from "./queries";
@@ -48,45 +46,41 @@ const ICONS: Record<NotificationType, string> = {
   announcement: "megaphone",
 };
 
-async function renderer(tx: DbOrTx, type: NotificationType) {
-  const rows = await activeTemplates(tx, type);
-  return (language: string, vars: Record<string, string>) => {
-    const lang: Language = language === "en" ? "en" : "ja";
-    const row = rows.find((r) => r.language === lang);
-    const title = row?.titleTemplate ?? BUILT_IN[type][lang].title;
-    const body = row?.bodyTemplate ?? BUILT_IN[type][lang].body;
-    return { title: render(title, vars).slice(0, 255), message: render(body, vars) };
-  };
+/* The recipient's template (or the built-in text) with the event's values filled in. */
+function textFor(type: NotificationType, r: Recipient, vars: Record<string, string>) {
+  const lang: Language = r.language === "en" ? "en" : "ja";
+  const all = { projectName: r.projectName ?? "", actorName: r.actorName ?? "", ...vars };
+  const title = r.titleTemplate ?? BUILT_IN[type][lang].title;
+  const body = r.bodyTemplate ?? BUILT_IN[type][lang].body;
+  return { title: render(title, all).slice(0, 255), message: render(body, all) };
 }
 
-function rowsFor(
-  spec: Omit<Spec, "audience" | "toggle">,
-  to: Recipient[],
-  text: Awaited<ReturnType<typeof renderer>>,
-) {
-  return to.map((r): NewNotification => {
-    const { title, message } = text(r.language, spec.vars);
-    return {
-      id: newId(),
-      userId: r.userId,
-      type: spec.type,
-      title,
-      message,
-      icon: spec.icon,
-      linkUrl: spec.linkUrl,
-      projectId: spec.projectId,
-      referenceType: spec.referenceType,
-      referenceId: spec.referenceId,
-      actorId: spec.actorId,
-      dedupeKey: spec.dedupeKey ?? null,
-    };
-  });
+function rowsFor(spec: Omit<Spec, "audience" | "toggle">, to: Recipient[]): NewNotification[] {
+  return to.map((r) => ({
+    id: newId(),
+    userId: r.userId,
+    type: spec.type,
+    ...textFor(spec.type, r, spec.vars),
+    icon: spec.icon,
+    linkUrl: spec.linkUrl,
+    projectId: spec.projectId,
+    referenceType: spec.referenceType,
+    referenceId: spec.referenceId,
+    actorId: spec.actorId,
+    dedupeKey: spec.dedupeKey ?? null,
+  }));
 }
 
 async function produce(tx: DbOrTx, spec: Spec): Promise<string[]> {
-  const to = await recipients(tx, spec.audience, spec.toggle, spec.actorId);
+  const to = await recipients(tx, {
+    audience: spec.audience,
+    type: spec.type,
+    toggle: spec.toggle,
+    actorId: spec.actorId,
+    projectId: spec.projectId,
+  });
   if (to.length === 0) return [];
-  const rows = rowsFor(spec, to, await renderer(tx, spec.type));
+  const rows = rowsFor(spec, to);
   if (spec.dedupeKey) await upsertDeduped(tx, rows);
   else await insertNotifications(tx, rows);
   const userIds = to.map((r) => r.userId);
@@ -100,7 +94,6 @@ export async function memberAdded(
   tx: DbOrTx,
   e: { projectId: string; userId: string; role: string; actorId: string },
 ): Promise<string[]> {
-  const ctx = await textContext(tx, e.projectId, e.actorId);
   return produce(tx, {
     type: "member_added",
     toggle: "memberChanges",
@@ -111,7 +104,7 @@ export async function memberAdded(
     referenceId: e.projectId,
     linkUrl: projectLink(e.projectId),
     icon: ICONS.member_added,
-    vars: { ...ctx, role: e.role },
+    vars: { role: e.role },
   });
 }
 
@@ -120,7 +113,6 @@ export async function memberRemoved(
   tx: DbOrTx,
   e: { projectId: string; userId: string; actorId: string },
 ): Promise<string[]> {
-  const ctx = await textContext(tx, e.projectId, e.actorId);
   return produce(tx, {
     type: "member_removed",
     toggle: "memberChanges",
@@ -131,7 +123,7 @@ export async function memberRemoved(
     referenceId: e.projectId,
     linkUrl: "/projects",
     icon: ICONS.member_removed,
-    vars: ctx,
+    vars: {},
   });
 }
 
@@ -146,7 +138,6 @@ export async function fileUploaded(
     actorId: string;
   },
 ): Promise<string[]> {
-  const ctx = await textContext(tx, e.projectId, e.actorId);
   return produce(tx, {
     type: "file_uploaded",
     toggle: "fileUploaded",
@@ -157,7 +148,7 @@ export async function fileUploaded(
     referenceId: e.fileId,
     linkUrl: `/projects/${e.projectId}/files/${e.chainId}`,
     icon: ICONS.file_uploaded,
-    vars: { ...ctx, fileName: e.fileName, version: String(e.version) },
+    vars: { fileName: e.fileName, version: String(e.version) },
   });
 }
 
@@ -168,7 +159,6 @@ export async function sessionCompleted(
 ): Promise<string[]> {
   const session = await sessionFacts(tx, e.sessionId);
   if (!session) return [];
-  const ctx = await textContext(tx, e.projectId, e.actorId);
   return produce(tx, {
     type: "session_completed",
     toggle: "sessionCompleted",
@@ -184,7 +174,7 @@ export async function sessionCompleted(
     referenceId: e.sessionId,
     linkUrl: `/projects/${e.projectId}/analysis/sessions/${e.sessionId}`,
     icon: ICONS.session_completed,
-    vars: { ...ctx, sessionName: session.name },
+    vars: { sessionName: session.name },
   });
 }
 
@@ -195,7 +185,6 @@ export async function treeUpdated(
 ): Promise<string[]> {
   const tree = await treeFacts(tx, e.treeId);
   if (!tree?.createdBy || tree.createdBy === e.actorId) return [];
-  const ctx = await textContext(tx, e.projectId, e.actorId);
   return produce(tx, {
     type: "tree_updated",
     toggle: "treeUpdated",
@@ -206,7 +195,7 @@ export async function treeUpdated(
     referenceId: e.treeId,
     linkUrl: `/projects/${e.projectId}/driver-trees/${e.treeId}`,
     icon: ICONS.tree_updated,
-    vars: { ...ctx, treeName: tree.name, message: e.message },
+    vars: { treeName: tree.name, message: e.message },
     dedupeKey: `tree_updated:${e.treeId}`,
   });
 }
@@ -228,12 +217,13 @@ export async function announcementBatch(
   afterId: string | null,
   limit: number,
 ): Promise<{ lastId: string | null; notified: number }> {
-  const to = await recipients(
-    tx,
-    { kind: "roles", roles: a.targetRoles, afterId, limit },
-    "systemAnnouncement",
-    null,
-  );
+  const to = await recipients(tx, {
+    audience: { kind: "roles", roles: a.targetRoles, afterId, limit },
+    type: "announcement",
+    toggle: "systemAnnouncement",
+    actorId: null,
+    projectId: null,
+  });
   // The author is skipped here rather than in SQL so the keyset cursor still advances past them.
   const chosen = to.filter((r) => r.userId !== a.createdBy);
   if (chosen.length > 0) {
@@ -247,7 +237,7 @@ export async function announcementBatch(
       icon: ICONS.announcement,
       vars: { title: a.title, content: a.content, announcementType: a.announcementType },
     };
-    await insertNotifications(tx, rowsFor(spec, chosen, await renderer(tx, "announcement")));
+    await insertNotifications(tx, rowsFor(spec, chosen));
     announceAfterCommit(
       tx,
       chosen.map((r) => r.userId),

@@ -78,48 +78,67 @@ export const textArray = (values: string[]) =>
 /* NOTIFICATION.enabled (admin settings): absent means on. */
 const producersEnabled = sql`not exists (select 1 from ${systemSetting} where ${systemSetting.category} = 'NOTIFICATION' and ${systemSetting.key} = 'enabled' and ${systemSetting.value} = 'false'::jsonb)`;
 
-export type Recipient = { userId: string; language: string };
+export type Recipient = {
+  userId: string;
+  language: string;
+  /* The active template of the type in the recipient's language; null → the built-in text. */
+  titleTemplate: string | null;
+  bodyTemplate: string | null;
+  projectName: string | null;
+  actorName: string | null;
+};
+
+const language = sql<string>`coalesce(${userSettings.language}, 'ja')`;
 
 /**
  * Active users of the audience whose toggle is on (no settings row = defaults: on, Japanese),
- * never the actor, and nobody while the master switch is off. Ordered by id (keyset paging).
+ * never the actor, and nobody while the master switch is off; ordered by id (keyset paging).
+ * One round trip also brings each recipient's template and the names the texts use.
  */
 export async function recipients(
   tx: DbOrTx,
-  audience: Audience,
-  toggle: Toggle,
-  actorId: string | null,
+  r: {
+    audience: Audience;
+    type: NotificationType;
+    toggle: Toggle;
+    actorId: string | null;
+    projectId: string | null;
+  },
 ): Promise<Recipient[]> {
   const q = tx
-    .select({ userId: userAccount.id, language: sql<string>`coalesce(${userSettings.language}, 'ja')` })
+    .select({
+      userId: userAccount.id,
+      language,
+      titleTemplate: notificationTemplate.titleTemplate,
+      bodyTemplate: notificationTemplate.bodyTemplate,
+      projectName: sql<
+        string | null
+      >`(select ${project.name} from ${project} where ${project.id} = ${r.projectId})`,
+      actorName: sql<
+        string | null
+      >`(select coalesce(actor.display_name, actor.email) from user_account actor where actor.id = ${r.actorId})`,
+    })
     .from(userAccount)
     .leftJoin(userSettings, eq(userSettings.userId, userAccount.id))
+    .leftJoin(
+      notificationTemplate,
+      and(
+        eq(notificationTemplate.eventType, r.type),
+        eq(notificationTemplate.language, language),
+        eq(notificationTemplate.isActive, true),
+      ),
+    )
     .where(
       and(
         eq(userAccount.isActive, true),
-        sql`coalesce(${TOGGLE_COLUMN[toggle]}, true)`,
-        actorId ? sql`${userAccount.id} <> ${actorId}` : undefined,
-        audienceWhere(audience),
+        sql`coalesce(${TOGGLE_COLUMN[r.toggle]}, true)`,
+        r.actorId ? sql`${userAccount.id} <> ${r.actorId}` : undefined,
+        audienceWhere(r.audience),
         producersEnabled,
       ),
     )
     .orderBy(asc(userAccount.id));
-  return audience.kind === "roles" ? q.limit(audience.limit) : q;
-}
-
-/** Project name and the actor's display name (or e-mail) for the texts. */
-export async function textContext(
-  tx: DbOrTx,
-  projectId: string | null,
-  actorId: string | null,
-): Promise<{ projectName: string; actorName: string }> {
-  const [row] = rowsOf<{ project_name: string | null; actor_name: string | null }>(
-    await tx.execute(
-      sql`select (select ${project.name} from ${project} where ${project.id} = ${projectId}) as project_name,
-        (select coalesce(${userAccount.displayName}, ${userAccount.email}) from ${userAccount} where ${userAccount.id} = ${actorId}) as actor_name`,
-    ),
-  );
-  return { projectName: row?.project_name ?? "", actorName: row?.actor_name ?? "" };
+  return r.audience.kind === "roles" ? q.limit(r.audience.limit) : q;
 }
 
 export async function sessionFacts(tx: DbOrTx, sessionId: string) {
@@ -136,13 +155,6 @@ export async function treeFacts(tx: DbOrTx, treeId: string) {
     .from(driverTree)
     .where(eq(driverTree.id, treeId));
   return row;
-}
-
-export function activeTemplates(tx: DbOrTx, type: NotificationType): Promise<TemplateRow[]> {
-  return tx
-    .select()
-    .from(notificationTemplate)
-    .where(and(eq(notificationTemplate.eventType, type), eq(notificationTemplate.isActive, true)));
 }
 
 export async function insertNotifications(tx: DbOrTx, rows: NewNotification[]): Promise<void> {
