@@ -16,12 +16,14 @@ import { adminStatisticsController } from "@/modules/admin-statistics";
 import { analysisAgentController } from "@/modules/analysis-agent";
 import { analysisCatalogueController } from "@/modules/analysis-catalogue";
 import { analysisSessionController } from "@/modules/analysis-session";
+import { adminAnnouncementController, announcementController } from "@/modules/announcement";
 import { dashboardController } from "@/modules/dashboard";
 import { driverTreeController } from "@/modules/driver-tree";
 import { adminDriverTreeMasterController, driverTreeMasterController } from "@/modules/driver-tree-master";
 import { driverTreeTemplateController } from "@/modules/driver-tree-template";
 import { fileController } from "@/modules/file";
 import { memberController } from "@/modules/member";
+import { adminNotificationTemplateController, notificationController } from "@/modules/notification";
 import { projectController } from "@/modules/project";
 import { searchController } from "@/modules/search";
 import { systemController } from "@/modules/system";
@@ -299,7 +301,11 @@ export function buildApp(deps: AppDeps, options: BuildOptions = {}) {
         .use(adminBulkController(deps))
         .use(analysisAgentController(deps))
         .use(dashboardController(deps))
-        .use(searchController(deps)),
+        .use(searchController(deps))
+        .use(notificationController(deps))
+        .use(announcementController(deps))
+        .use(adminAnnouncementController(deps))
+        .use(adminNotificationTemplateController(deps)),
     );
 
   if (options.extend) app = options.extend(app) as unknown as typeof app;

@@ -15,6 +15,7 @@ import type { EnginePool } from "@/modules/analysis/engine-pool";
 import type { AnalysisCaches } from "@/modules/analysis-session/caches";
 import type { FrameCache } from "@/modules/driver-tree/frame-cache";
 import type { JobRunner } from "@/modules/jobs/runner";
+import type { NotificationHub } from "@/modules/notification/hub";
 
 /*
  * Everything the app needs from the outside world, built once by the entry point (or a test) and
@@ -51,6 +52,8 @@ export type AppDeps = {
   jobs?: JobRunner;
   /** Parsed driver-tree sheet columns shared by this app's evaluations; absent → the controller makes its own. */
   driverTreeFrames?: FrameCache;
+  /** Live notification delivery (SSE wake-ups, Redis pub/sub); built by the notification controller when absent, closed by closeDeps. */
+  notifications?: NotificationHub;
   /** Renders `/metrics`: this process alone, or every worker's sum under the cluster primary. */
   renderMetrics: () => Promise<string>;
 };

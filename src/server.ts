@@ -100,6 +100,7 @@ export async function createDeps(
 export async function closeDeps(deps: AppDeps, databaseGraceS = 5): Promise<void> {
   const { logger } = deps;
   await deps.jobs?.stop().catch((err) => logger.error({ err }, "job runner stop failed"));
+  await deps.notifications?.close().catch((err) => logger.error({ err }, "notification hub close failed"));
   await deps.activity?.close().catch((err) => logger.error({ err }, "activity log drain failed"));
   await deps.enginePool.close().catch((err) => logger.error({ err }, "analysis worker pool close failed"));
   clearAnalysisCaches(deps.analysisCaches);

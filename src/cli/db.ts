@@ -105,6 +105,7 @@ export async function runDbCommand(args: string[]): Promise<number> {
             );
             for (const p of d.problems ?? []) console.log(`  skipped ${p.seedKey}: ${p.message}`);
           }
+          console.log(`notification templates: created ${report.notificationTemplates.created}`);
           console.log(`dev admin: ${report.devAdmin}`);
           return 0;
         } catch (error) {

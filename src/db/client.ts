@@ -3,6 +3,7 @@ import { drizzle as drizzlePostgres, type PostgresJsDatabase } from "drizzle-orm
 import type { Logger } from "pino";
 import postgres from "postgres";
 import { type Config, ConfigError } from "@/config";
+import { withCommitHooks } from "@/db/after-commit";
 import { type Breaker, createBreaker } from "@/db/breaker";
 import { isConnectionError } from "@/db/pg-errors";
 import * as schema from "@/db/schema";
@@ -247,10 +248,12 @@ function openPostgres(
     probe: () => withTimeout(sql`select 1`.execute(), 1000, "database probe"),
     logger,
   });
-  const db = drizzlePostgres(guarded(sql, config.dbPrepare, breaker, observe), {
-    schema,
-    casing: "snake_case",
-  });
+  const db = withCommitHooks(
+    drizzlePostgres(guarded(sql, config.dbPrepare, breaker, observe), {
+      schema,
+      casing: "snake_case",
+    }),
+  );
   const rawOf = (s: postgres.Sql | postgres.TransactionSql): RawExecutor => ({
     query: async <T>(text: string, params: unknown[] = []) =>
       (await s.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
@@ -349,10 +352,12 @@ async function openPglite(dir: string, observe: QueryObserver | null = null): Pr
   if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
   const pg = await PGlite.create(dir, { extensions: { pg_trgm } });
   await pg.exec("SET TIME ZONE 'UTC'");
-  const db = drizzlePglite(observe ? observedPglite(pg, observe) : pg, {
-    schema,
-    casing: "snake_case",
-  }) as unknown as Database;
+  const db = withCommitHooks(
+    drizzlePglite(observe ? observedPglite(pg, observe) : pg, {
+      schema,
+      casing: "snake_case",
+    }) as unknown as Database,
+  );
   type PgQueryable = Pick<typeof pg, "query" | "exec">;
   const rawOf = (p: PgQueryable): RawExecutor => ({
     query: async <T>(text: string, params: unknown[] = []) => (await p.query<T>(text, params)).rows,

@@ -168,13 +168,11 @@ export const PROBLEMS = {
     status: 404,
     title: "Notification not found",
     detail: "No such notification.",
-    planned: true,
   },
   ANNOUNCEMENT_NOT_FOUND: {
     status: 404,
     title: "Announcement not found",
     detail: "No such announcement.",
-    planned: true,
   },
   SETTING_NOT_FOUND: {
     status: 404,

@@ -53,6 +53,11 @@ export const API_TAGS = [
   { name: "dashboard", description: "Figures, recent activity and charts over the caller's projects." },
   { name: "search", description: "Search across projects, analysis sessions, files and driver trees." },
   {
+    name: "notifications",
+    description:
+      "The caller's notifications (list, read, delete, live Server-Sent Events stream) and current system announcements.",
+  },
+  {
     name: "admin",
     description:
       "Analysis master data (validations, issues, axes, dummy data) and driver-tree masters (categories, formulas); system admins.",

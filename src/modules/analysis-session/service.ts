@@ -4,6 +4,7 @@ import { problem } from "@/lib/errors";
 import { page } from "@/lib/schema";
 import { sessionPrefix } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
+import * as notify from "@/modules/notification/producers";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import type { AnalysisCaches } from "./caches";
 import type {
@@ -273,7 +274,7 @@ export async function updateSession(
       oldValue: { name: before.name, status: before.status },
       newValue: { name: after.name, status: after.status },
     });
-    // Notification hook point: `session_completed` once user_notification exists.
+    if (completing) await notify.sessionCompleted(tx, { projectId, sessionId, actorId: caller.user.id });
   });
   const row = await q.sessionSummary(deps.db, sessionId);
   return toSummary(row!);

@@ -11,6 +11,7 @@ import { type Storage, StorageNotFoundError, StorageTooLargeError } from "@/lib/
 import { projectFileKey, sanitiseFilename } from "@/lib/storage/keys";
 import type { Caller } from "@/modules/auth/service";
 import { clearBindingsOfChain } from "@/modules/driver-tree/repository";
+import * as notify from "@/modules/notification/producers";
 import { assertOwnerOrModerator, type ProjectAccess } from "@/modules/project/access";
 import { queueDeletions } from "@/modules/storage-deletion/queries";
 import type { FileCompare, FileListQuery, FileUsage, ProjectFile, VersionInfo } from "./model";
@@ -356,7 +357,14 @@ async function insertVersion(
       },
       metadata: { operation: action },
     });
-    // Notification hook point: `file_uploaded` rows are written here once user_notification exists.
+    await notify.fileUploaded(tx, {
+      projectId,
+      fileId: row.id,
+      chainId: row.chainId,
+      fileName: row.originalFilename,
+      version: row.version,
+      actorId: uploaderId,
+    });
     return getFile(tx, projectId, stored.fileId);
   });
 }

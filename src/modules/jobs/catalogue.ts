@@ -5,6 +5,7 @@ import type { Cache } from "@/lib/cache";
 import type { Storage } from "@/lib/storage";
 import { expireSessions } from "@/modules/admin-auth-session/service";
 import { applyRetention } from "@/modules/admin-retention/service";
+import { fanOutDue } from "@/modules/announcement/service";
 import { drainDeletionQueue } from "@/modules/storage-deletion/service";
 import { clearExpiredChatLeases } from "./queries";
 import type { JobSpec } from "./runner";
@@ -26,6 +27,7 @@ export const JOB_NAMES = {
   sessionExpiry: "auth_session_expiry",
   chatLeaseSweep: "chat_lease_sweep",
   retention: "retention",
+  announcementFanOut: "announcement_fanout",
 } as const;
 
 export function standardJobs(deps: JobDeps): JobSpec[] {
@@ -63,6 +65,12 @@ export function standardJobs(deps: JobDeps): JobSpec[] {
       everyMs: 86_400_000,
       dailyAtUtc: "03:00",
       run: (signal) => applyRetention({ db, config: deps.config }, signal),
+    },
+    {
+      // Announcements with notify=true whose start has come (api.md §4.4); each is sent once.
+      name: JOB_NAMES.announcementFanOut,
+      everyMs: 60_000,
+      run: () => fanOutDue(db),
     },
   ];
 }

@@ -7,6 +7,7 @@ import { AppError, problem } from "@/lib/errors";
 import { newId } from "@/lib/ids";
 import { page } from "@/lib/schema";
 import type { Caller } from "@/modules/auth/service";
+import * as notify from "@/modules/notification/producers";
 import { invalidateProject, type ProjectAccess, type ProjectRole, ROLE_RANK } from "@/modules/project/access";
 import type { Member, MemberBulkResult, MemberListQuery, MyMembership } from "./model";
 import {
@@ -117,7 +118,7 @@ async function addOne(
       newValue: { userId, role },
     });
     await touchProject(tx, projectId);
-    // Notification hook point: `member_added` rows are written here once user_notification exists.
+    await notify.memberAdded(tx, { projectId, userId, role, actorId: caller.user.id });
     return getMember(tx, projectId, id);
   });
   await invalidateProject(deps.cache, projectId, [userId]);
@@ -258,7 +259,10 @@ async function removeMembership(
       metadata: action === "MEMBER_LEAVE" ? { leave: true } : null,
     });
     await touchProject(tx, projectId);
-    // Notification hook point: `member_removed` rows are written here once user_notification exists.
+    // Leaving is the user's own act: nobody is told.
+    if (action === "MEMBER_REMOVE") {
+      await notify.memberRemoved(tx, { projectId, userId: target.userId, actorId: caller.user.id });
+    }
   });
   await invalidateProject(deps.cache, projectId, [userId]);
 }

@@ -5,11 +5,14 @@ import type { Database } from "@/db/client";
 import { insertDevAdmin } from "@/db/queries/users";
 import { type CatalogueSeedReport, seedAnalysisCatalogue } from "@/modules/analysis-catalogue/seed";
 import { type DriverTreeSeedReport, seedDriverTreeMasters } from "@/modules/driver-tree-master/seed";
+import { seedTemplates } from "@/modules/notification/service";
 
 export type SeedReport = {
   devAdmin: "created" | "unchanged" | "skipped";
   analysis: CatalogueSeedReport | { missing: string };
   driverTree: DriverTreeSeedReport | { missing: string };
+  /** Notification templates created (6 types × ja/en; existing rows are never overwritten). */
+  notificationTemplates: { created: number };
 };
 
 export type SeedDatabaseOptions = {
@@ -43,7 +46,10 @@ export async function seedDatabase(
   const driverTree = existsSync(dtDir)
     ? await seedDriverTreeMasters(db, { dir: dtDir, force: options.force, logger: options.logger })
     : { missing: dtDir };
-  if (config.environment !== "development") return { devAdmin: "skipped", analysis, driverTree };
+  const notificationTemplates = { created: await seedTemplates(db) };
+  if (config.environment !== "development") {
+    return { devAdmin: "skipped", analysis, driverTree, notificationTemplates };
+  }
   const created = await insertDevAdmin(db, config.devMockUserEmail);
-  return { devAdmin: created ? "created" : "unchanged", analysis, driverTree };
+  return { devAdmin: created ? "created" : "unchanged", analysis, driverTree, notificationTemplates };
 }

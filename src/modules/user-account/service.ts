@@ -11,7 +11,9 @@ import {
 import type { Cache } from "@/lib/cache";
 import { problem } from "@/lib/errors";
 import { iso, page } from "@/lib/schema";
+import { countCurrent as countCurrentAnnouncements } from "@/modules/announcement/service";
 import { type Caller, invalidateUser, isAdmin } from "@/modules/auth/service";
+import { unreadCount as unreadNotifications } from "@/modules/notification/service";
 import type {
   RoleHistoryEntry,
   RoleHistoryQuery,
@@ -192,6 +194,10 @@ export async function getContext(db: DbOrTx, caller: Caller): Promise<UserContex
   const admin = isAdmin(row.roles);
   const { first: projects, total: projectCount } = await activeProjectsOf(db, row.id, 2);
   const maintenance = await settingsOfCategory(db, "MAINTENANCE");
+  const [{ unreadCount }, activeCount] = await Promise.all([
+    unreadNotifications(db, row.id),
+    countCurrentAnnouncements(db, row.roles),
+  ]);
   const setting = (key: string) => maintenance.find((m) => m.key === key)?.value;
   const single = projectCount === 1 ? projects[0] : null;
   return {
@@ -209,9 +215,8 @@ export async function getContext(db: DbOrTx, caller: Caller): Promise<UserContex
       defaultProjectName: single?.name ?? null,
       projectNavigationType: single ? "detail" : "list",
     },
-    // The notifications and announcements tables arrive with their issue; until then none exist.
-    notifications: { unreadCount: 0 },
-    announcements: { activeCount: 0 },
+    notifications: { unreadCount },
+    announcements: { activeCount },
     maintenance: {
       enabled: setting("maintenance_mode") === true,
       message:
