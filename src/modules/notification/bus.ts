@@ -1,24 +1,23 @@
-import { afterCommit } from "@/db/after-commit";
+import { afterCommit, commitSignalsOf } from "@/db/after-commit";
 import type { DbOrTx } from "@/db/client";
 
 /*
  * In-process signal "these users have new or refreshed notifications", raised only after the
- * producing transaction committed (a rolled-back change never announces). Each app's hub listens
- * here to wake its own live streams and to forward the signal to other instances (hub.ts).
+ * producing transaction committed (a rolled-back change never announces). It travels on the
+ * database handle's commit signals, so each app's hub (hub.ts) hears the commits of its own
+ * database, wakes its live streams and forwards the signal to other instances.
  */
 
-type Listener = (userIds: string[]) => void;
-const listeners = new Set<Listener>();
-
-export function onNotified(listener: Listener): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
+export function onNotified(
+  db: DbOrTx,
+  listener: (userIds: string[], claim: (key: string) => boolean) => void,
+): () => void {
+  return commitSignalsOf(db).listen(listener);
 }
 
 export function announceAfterCommit(tx: DbOrTx, userIds: string[]): void {
   if (userIds.length === 0) return;
   const ids = [...new Set(userIds)];
-  afterCommit(tx, () => {
-    for (const listener of listeners) listener(ids);
-  });
+  const signals = commitSignalsOf(tx);
+  afterCommit(tx, () => signals.emit(ids));
 }

@@ -1,5 +1,6 @@
 import { RedisClient } from "bun";
 import type { Logger } from "pino";
+import type { DbOrTx } from "@/db/client";
 import { parseRedisUrl } from "@/lib/cache";
 import { onNotified } from "./bus";
 
@@ -18,6 +19,8 @@ import { onNotified } from "./bus";
 export type Publish = (channel: string, message: string) => Promise<unknown>;
 
 export type HubOptions = {
+  /** Whose commits this hub hears (its app's database). */
+  db: DbOrTx;
   channel: string;
   /** Absent: single-instance (or polling) delivery only. */
   publish?: Publish | null;
@@ -35,19 +38,8 @@ export const publishVia = (
 ): Publish | null =>
   evalScript ? (channel, message) => evalScript(PUBLISH_SCRIPT, [], [channel, message]) : null;
 
-/*
- * One publish per channel and commit, however many apps of one process share the channel (tests).
- * Held weakly, like the bus listener below: a hub whose app is gone must not be kept alive (or
- * asked to publish) by this registry.
- */
-const publishers = new Map<string, Set<WeakRef<NotificationHub>>>();
+/* A hub whose app was dropped without closeDeps (tests) stops listening once it is collected. */
 const released = new FinalizationRegistry<() => void>((cleanup) => cleanup());
-
-const liveHubs = (channel: string): NotificationHub[] =>
-  [...(publishers.get(channel) ?? [])].flatMap((ref) => {
-    const hub = ref.deref();
-    return hub ? [hub] : [];
-  });
 
 export class NotificationHub {
   readonly pollMs: number;
@@ -63,20 +55,9 @@ export class NotificationHub {
 
   constructor(private readonly options: HubOptions) {
     this.pollMs = options.pollMs ?? 1000;
+    // Held weakly: the database outlives the apps of a test process and must not keep them alive.
     const ref = new WeakRef<NotificationHub>(this);
-    const unlisten = onNotified((ids) => ref.deref()?.committed(ids));
-    const channel = options.channel;
-    if (options.publish) {
-      const set = publishers.get(channel) ?? new Set<WeakRef<NotificationHub>>();
-      publishers.set(channel, set);
-      set.add(ref);
-    }
-    this.unregister = () => {
-      unlisten();
-      const set = publishers.get(channel);
-      set?.delete(ref);
-      if (set?.size === 0) publishers.delete(channel);
-    };
+    this.unregister = onNotified(options.db, (ids, claim) => ref.deref()?.committed(ids, claim));
     released.register(this, this.unregister, this);
   }
 
@@ -85,24 +66,13 @@ export class NotificationHub {
     return this.subscribed;
   }
 
-  private committed(ids: string[]): void {
+  private committed(ids: string[], claim: (key: string) => boolean): void {
     this.wake(ids);
-    if (!this.options.publish) return;
-    const hubs = liveHubs(this.options.channel);
-    // The first hub registered for the channel speaks for the process.
-    if (hubs[0] !== this) return;
-    void this.publishFrom(hubs, ids.join(","));
-  }
-
-  private async publishFrom(hubs: NotificationHub[], message: string): Promise<void> {
-    for (const hub of hubs) {
-      try {
-        await hub.options.publish!(this.options.channel, message);
-        return;
-      } catch {
-        // That hub's cache is down or closed; another may still reach Redis. Else streams poll.
-      }
-    }
+    // One forward per channel and commit, however many apps of this process share the database.
+    if (!this.options.publish || !claim(this.options.channel)) return;
+    this.options.publish(this.options.channel, ids.join(",")).catch(() => {
+      // Redis is down: other instances' streams find the row by polling.
+    });
   }
 
   private wake(ids: string[]): void {

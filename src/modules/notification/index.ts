@@ -27,6 +27,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function notificationHubOf(deps: AppDeps): NotificationHub {
   deps.notifications ??= new NotificationHub({
+    db: deps.database.db,
     channel: `${keyPrefix(deps.config.appName, deps.config.environment)}notifications`,
     publish: publishVia(deps.cache.evalScript?.bind(deps.cache)),
     redisUrl: deps.cache.backend === "redis" ? deps.config.redisUrl : null,
