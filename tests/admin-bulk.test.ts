@@ -1,12 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import iconv from "iconv-lite";
-import { buildApp } from "@/app";
-import { migrationsDir } from "@/db/migrations-dir";
-import { migrateUp } from "@/db/migrator";
 import { auditLog, project, userAccount, userSession } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { isolatedDatabase, testConfig, testDeps } from "./helpers/context";
+import { migratedDatabase, testApp } from "./helpers/context";
 import { json } from "./helpers/http";
 import { jsonInit, signIn, uniqueEmail } from "./helpers/users";
 
@@ -26,14 +23,10 @@ const csvForm = (bytes: Uint8Array | string, name = "users.csv") => {
 };
 
 describe("bulk operations", async () => {
-  const iso = await isolatedDatabase();
-  await migrateUp(iso.handle, migrationsDir(testConfig()));
+  const iso = await migratedDatabase();
   afterAll(() => iso.drop());
-  const db = iso.handle.db;
-  const deps = await testDeps({}, iso.handle);
-  const app = buildApp(deps);
-  const request = (path: string, init: RequestInit = {}) =>
-    app.handle(new Request(`http://localhost${path}`, init));
+  const db = iso.db;
+  const { deps, request } = await testApp({}, {}, iso.handle);
   const admin = await json(await request("/api/v1/user_account/me", { headers: DEV }));
   const IMPORT = "/api/v1/admin/bulk/users/import";
   const importCsv = (bytes: Uint8Array | string, query = "", name = "users.csv") =>

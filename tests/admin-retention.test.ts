@@ -3,8 +3,6 @@ import { utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { buildApp } from "@/app";
-import { migrationsDir } from "@/db/migrations-dir";
-import { migrateUp } from "@/db/migrator";
 import {
   analysisSession,
   auditLog,
@@ -22,7 +20,7 @@ import * as retention from "@/modules/admin-retention/service";
 import { JOB_NAMES, standardJobs } from "@/modules/jobs/catalogue";
 import { JobRunner, LOCK_SPACE, msUntilDailyUtc, nextDelayMs } from "@/modules/jobs/runner";
 import { seedIssue } from "./helpers/analysis";
-import { isolatedDatabase, silentLogger, testConfig, testDeps } from "./helpers/context";
+import { migratedDatabase, silentLogger, testApp, testDeps } from "./helpers/context";
 import { TEST_REDIS_URL } from "./helpers/env";
 import { uploadForm } from "./helpers/files";
 import { json } from "./helpers/http";
@@ -38,14 +36,10 @@ const DAY = 86_400_000;
 const ago = (days: number) => new Date(Date.now() - days * DAY);
 
 describe("data retention and cleanup", async () => {
-  const iso = await isolatedDatabase();
-  await migrateUp(iso.handle, migrationsDir(testConfig()));
+  const iso = await migratedDatabase();
   afterAll(() => iso.drop());
-  const db = iso.handle.db;
-  const deps = await testDeps({}, iso.handle);
-  const app = buildApp(deps);
-  const request = (path: string, init: RequestInit = {}) =>
-    app.handle(new Request(`http://localhost${path}`, init));
+  const db = iso.db;
+  const { deps, request } = await testApp({}, {}, iso.handle);
   const admin = await json(await request("/api/v1/user_account/me", { headers: DEV }));
 
   const [user] = await db

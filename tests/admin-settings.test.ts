@@ -1,11 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
 import { buildApp } from "@/app";
-import { migrationsDir } from "@/db/migrations-dir";
-import { migrateUp } from "@/db/migrator";
 import { auditLog, systemSetting } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { isolatedDatabase, testConfig, testDeps } from "./helpers/context";
+import { migratedDatabase, testDeps } from "./helpers/context";
 import { TEST_REDIS_URL } from "./helpers/env";
 import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
@@ -19,10 +17,9 @@ const DEV = { authorization: "Bearer mock-access-token-dev-12345" };
 const BASE = "/api/v1/admin/settings";
 
 describe("settings and maintenance", async () => {
-  const iso = await isolatedDatabase();
-  await migrateUp(iso.handle, migrationsDir(testConfig()));
+  const iso = await migratedDatabase();
   afterAll(() => iso.drop());
-  const db = iso.handle.db;
+  const db = iso.db;
 
   /* Two instances of one deployment (same cache namespace); with Redis they share it. */
   async function instance(namespace: string, vars: Record<string, string> = {}) {

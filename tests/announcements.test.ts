@@ -1,13 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { and, eq, sql } from "drizzle-orm";
-import { buildApp } from "@/app";
-import { migrationsDir } from "@/db/migrations-dir";
-import { migrateUp } from "@/db/migrator";
 import { auditLog, systemAnnouncement, userNotification } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { fanOut } from "@/modules/announcement/service";
 import { JOB_NAMES, standardJobs } from "@/modules/jobs/catalogue";
-import { isolatedDatabase, testConfig, testDeps } from "./helpers/context";
+import { migratedDatabase, testApp } from "./helpers/context";
 import { json } from "./helpers/http";
 import { jsonInit, signIn } from "./helpers/users";
 
@@ -23,14 +20,10 @@ const DEV = { authorization: "Bearer mock-access-token-dev-12345" };
 const ADMIN = "/api/v1/admin/announcements";
 
 describe("announcements", async () => {
-  const iso = await isolatedDatabase();
-  await migrateUp(iso.handle, migrationsDir(testConfig()));
+  const iso = await migratedDatabase();
   afterAll(() => iso.drop());
-  const db = iso.handle.db;
-  const deps = await testDeps({}, iso.handle);
-  const app = buildApp(deps);
-  const request = (path: string, init: RequestInit = {}) =>
-    app.handle(new Request(`http://localhost${path}`, init));
+  const db = iso.db;
+  const { deps, request } = await testApp({}, {}, iso.handle);
   const secret = deps.config.secretKey;
   const admin = await json(await request("/api/v1/user_account/me", { headers: DEV }));
   const alice = await signIn(request, secret);

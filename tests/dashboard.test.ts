@@ -1,12 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { and, count, eq } from "drizzle-orm";
-import { migrationsDir } from "@/db/migrations-dir";
-import { migrateUp } from "@/db/migrator";
 import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import { analysisSnapshot, auditLog, userAccount } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { seedIssue } from "./helpers/analysis";
-import { isolatedDatabase, testApp, testConfig } from "./helpers/context";
+import { migratedDatabase, testApp } from "./helpers/context";
 import { json } from "./helpers/http";
 import { insertFileChain, insertProject, insertSession, insertTree } from "./helpers/rows";
 import { jsonInit, signIn } from "./helpers/users";
@@ -19,10 +17,9 @@ import { jsonInit, signIn } from "./helpers/users";
 const DEV = { authorization: "Bearer mock-access-token-dev-12345" };
 
 describe("dashboard", async () => {
-  const iso = await isolatedDatabase();
-  await migrateUp(iso.handle, migrationsDir(testConfig()));
+  const iso = await migratedDatabase();
   afterAll(() => iso.drop());
-  const db = iso.handle.db;
+  const db = iso.db;
   const { deps, request } = await testApp({}, {}, iso.handle);
   const secret = deps.config.secretKey;
   const [alice, bob, carol] = [

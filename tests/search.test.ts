@@ -1,13 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { and, eq, sql } from "drizzle-orm";
 import { rowsOf } from "@/db/client";
-import { migrationsDir } from "@/db/migrations-dir";
-import { migrateUp } from "@/db/migrator";
 import { auditLog } from "@/db/schema";
 import { newId } from "@/lib/ids";
 import { highlight } from "@/modules/search/service";
 import { seedIssue } from "./helpers/analysis";
-import { isolatedDatabase, testApp, testConfig } from "./helpers/context";
+import { migratedDatabase, testApp } from "./helpers/context";
 import { json } from "./helpers/http";
 import { insertFileChain, insertProject, insertSession, insertTree } from "./helpers/rows";
 import { signIn } from "./helpers/users";
@@ -32,10 +30,9 @@ type Hit = {
 };
 
 describe("search", async () => {
-  const iso = await isolatedDatabase();
-  await migrateUp(iso.handle, migrationsDir(testConfig()));
+  const iso = await migratedDatabase();
   afterAll(() => iso.drop());
-  const db = iso.handle.db;
+  const db = iso.db;
   const { deps, request } = await testApp({}, {}, iso.handle);
   const secret = deps.config.secretKey;
   const alice = await signIn(request, secret);

@@ -132,6 +132,13 @@ export async function isolatedDatabase(): Promise<{ handle: DatabaseHandle; drop
   };
 }
 
+/* A database of its own with every migration applied; `drop` removes it (afterAll). */
+export async function migratedDatabase() {
+  const iso = await isolatedDatabase();
+  await migrateUp(iso.handle, migrationsDir(testConfig()));
+  return { handle: iso.handle, db: iso.handle.db, drop: iso.drop };
+}
+
 export async function testApp(
   vars: Record<string, string | undefined> = {},
   options: BuildOptions = {},
