@@ -77,7 +77,12 @@ export async function createDeps(
     cache,
     storage,
     settings: new SettingsStore(database.db, cache, config, logger),
-    activity: new ActivityRecorder({ db: database.db, logger, onDrop: (n) => metrics.activityDropped(n) }),
+    activity: new ActivityRecorder({
+      db: database.db,
+      copyIn: database.copyIn,
+      logger,
+      onDrop: (n) => metrics.activityDropped(n),
+    }),
     jobs,
     verifier: createTokenVerifier(config),
     rateLimiter,

@@ -96,6 +96,7 @@ describe("activity log", async () => {
       const d = await testDeps();
       const small = new ActivityRecorder({
         db: d.database.db,
+        copyIn: d.database.copyIn,
         logger: pino({ level: "silent" }),
         maxQueue: bound,
         batchSize: 500,
@@ -125,6 +126,71 @@ describe("activity log", async () => {
       // A closed recorder drops (and counts) instead of queueing.
       expect(small.record({ ...(null as any) })).toBe(false);
     }
+  });
+
+  test("a batch keeps every character (COPY escaping on PostgreSQL); a refused batch is counted, never hangs", async () => {
+    const r = new ActivityRecorder({
+      db,
+      copyIn: deps.database.copyIn,
+      logger: pino({ level: "silent" }),
+      flushIntervalMs: 3_600_000,
+    });
+    const tag = `esc${crypto.randomUUID().slice(0, 8)}`;
+    const hostile = "tab\there\nnew line\r\\N back\\slash \\t 日本語 \u{1F600} nul\u0000end";
+    const entry = (i: number, extra: Record<string, unknown> = {}) => ({
+      userId: null,
+      actionType: "ERROR",
+      resourceType: "project",
+      resourceId: null,
+      projectId: null,
+      method: "POST",
+      route: "/api/v1/project",
+      path: `/api/v1/project/${tag}`,
+      statusCode: 422,
+      durationMs: 7,
+      errorCode: "VALIDATION_FAILED",
+      errorMessage: hostile,
+      requestBody: { name: hostile, nested: { list: [1, "a\tb", null] } },
+      ipAddress: "::1",
+      userAgent: hostile,
+      requestId: `${tag}-${i}`,
+      createdAt: new Date("2026-12-03T10:00:00.123Z"),
+      ...extra,
+    });
+    r.record(entry(1));
+    r.record(entry(2, { requestBody: null, errorMessage: null, userAgent: null, ipAddress: null }));
+    await r.flush();
+    expect(r.stats).toMatchObject({ written: 2, dropped: 0 });
+    const rows = await db
+      .select()
+      .from(userActivity)
+      .where(like(userActivity.requestId, `${tag}-%`));
+    const byId = Object.fromEntries(rows.map((row) => [row.requestId, row]));
+    const stored = hostile.replace("\u0000", ""); // PostgreSQL text cannot hold NUL; it is dropped
+    expect(byId[`${tag}-1`]).toMatchObject({
+      errorMessage: stored,
+      userAgent: stored,
+      ipAddress: "::1",
+      statusCode: 422,
+      durationMs: 7,
+      requestBody: { name: stored, nested: { list: [1, "a\tb", null] } },
+    });
+    expect(byId[`${tag}-1`].createdAt.toISOString()).toBe("2026-12-03T10:00:00.123Z");
+    expect(byId[`${tag}-2`]).toMatchObject({
+      errorMessage: null,
+      userAgent: null,
+      ipAddress: null,
+      requestBody: null,
+    });
+
+    // A row the database refuses (a user that does not exist) fails its batch: counted as dropped.
+    r.record(entry(3, { userId: crypto.randomUUID() }));
+    await r.flush();
+    expect(r.stats).toMatchObject({ written: 2, dropped: 1 });
+    // The connection that carried the refused batch still serves the next one.
+    r.record(entry(4));
+    await r.close();
+    expect(r.stats).toMatchObject({ written: 3, dropped: 1 });
   });
 
   test("record() stays off the request path: well under 5 µs per row, no I/O", () => {

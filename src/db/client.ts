@@ -49,6 +49,11 @@ export type DatabaseHandle = {
    * session ends, and its locks with it, on `release` or when the process dies.
    */
   reserve?(): Promise<ReservedSession>;
+  /**
+   * PostgreSQL only: `COPY … FROM STDIN` with `text` (COPY text format) as the data. The cheapest
+   * bulk insert on both sides of the wire; a bad row fails the whole statement.
+   */
+  copyIn?(statement: string, text: string): Promise<void>;
 };
 
 export type ReservedSession = {
@@ -294,6 +299,16 @@ function openPostgres(
           (await conn.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[],
         release: () => conn.release(),
       };
+    },
+    copyIn: async (statement, text) => {
+      const stream = await sql.unsafe(statement).writable();
+      // 'finish' once the server confirmed the COPY; 'error' when it refused it (the patch in
+      // patches/postgres@3.4.9.patch ends the stream on an ErrorResponse; unpatched it would hang).
+      await new Promise<void>((resolve, reject) => {
+        stream.once("error", reject);
+        stream.once("finish", resolve);
+        stream.end(text);
+      });
     },
   };
 }

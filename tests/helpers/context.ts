@@ -91,6 +91,7 @@ export async function testDeps(
     settings: new SettingsStore(db.db, cache, config, silentLogger),
     activity: new ActivityRecorder({
       db: db.db,
+      copyIn: db.copyIn,
       logger: silentLogger,
       onDrop: (n) => metrics.activityDropped(n),
     }),

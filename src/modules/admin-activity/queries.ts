@@ -41,6 +41,79 @@ export async function insertActivities(db: DbOrTx, rows: ActivityInsert[]): Prom
   );
 }
 
+/* The columns in COPY order; `copyActivities` writes each row's cells in this order. */
+const COPY_COLUMNS = [
+  "id",
+  "user_id",
+  "action_type",
+  "resource_type",
+  "resource_id",
+  "project_id",
+  "method",
+  "route",
+  "path",
+  "status_code",
+  "duration_ms",
+  "error_code",
+  "error_message",
+  "request_body",
+  "ip_address",
+  "user_agent",
+  "request_id",
+  "created_at",
+] as const;
+const COPY_STATEMENT = `copy user_activity (${COPY_COLUMNS.join(", ")}) from stdin`;
+
+/* COPY text format: \N is null; backslash, tab, newline and CR are escaped; NUL cannot be stored. */
+function copyCell(value: unknown): string {
+  if (value === null || value === undefined) return "\\N";
+  const text =
+    typeof value === "string" ? value : value instanceof Date ? value.toISOString() : String(value);
+  return /[\\\t\n\r\0]/.test(text)
+    ? text.replace(/[\\\t\n\r\0]/g, (c) =>
+        c === "\0" ? "" : c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r",
+      )
+    : text;
+}
+
+/**
+ * The batch through `COPY … FROM STDIN` (PostgreSQL): measured on this machine at about half the
+ * client CPU and a third of the server time per row of `insertActivities`' JSON expansion, which
+ * stays the path for PGlite (no COPY from a client stream there).
+ */
+export async function copyActivities(
+  copyIn: (statement: string, text: string) => Promise<void>,
+  rows: ActivityInsert[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  let text = "";
+  for (const r of rows) {
+    text += `${[
+      r.id,
+      r.userId,
+      r.actionType,
+      r.resourceType,
+      r.resourceId,
+      r.projectId,
+      r.method,
+      r.route,
+      r.path,
+      r.statusCode,
+      r.durationMs ?? 0,
+      r.errorCode,
+      r.errorMessage,
+      r.requestBody === null || r.requestBody === undefined ? null : JSON.stringify(r.requestBody),
+      r.ipAddress,
+      r.userAgent,
+      r.requestId,
+      r.createdAt ?? new Date(),
+    ]
+      .map(copyCell)
+      .join("\t")}\n`;
+  }
+  await copyIn(COPY_STATEMENT, text);
+}
+
 export type ActivityFilter = {
   userId?: string;
   actionType?: string;

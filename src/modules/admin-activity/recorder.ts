@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Database } from "@/db/client";
 import { newId } from "@/lib/ids";
 import { maskSecrets } from "@/lib/mask";
-import { type ActivityInsert, insertActivities } from "./queries";
+import { type ActivityInsert, copyActivities, insertActivities } from "./queries";
 
 /*
  * The activity log's write side (api.md §4.1 stage 8): the request pipeline hands each finished
@@ -19,6 +19,8 @@ export type ActivityStats = { recorded: number; written: number; dropped: number
 
 export type ActivityRecorderOptions = {
   db: Database;
+  /** PostgreSQL's COPY (DatabaseHandle.copyIn): batches go through it when present. */
+  copyIn?: (statement: string, text: string) => Promise<void>;
   logger: Logger;
   maxQueue?: number;
   batchSize?: number;
@@ -82,7 +84,9 @@ export class ActivityRecorder {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.batchSize);
       try {
-        await insertActivities(this.options.db, batch.map(toRow));
+        const rows = batch.map(toRow);
+        if (this.options.copyIn) await copyActivities(this.options.copyIn, rows);
+        else await insertActivities(this.options.db, rows);
         this.counts.written += batch.length;
         this.options.onWrite?.(batch.length);
       } catch (err) {
@@ -98,21 +102,29 @@ export class ActivityRecorder {
   }
 }
 
+/* PostgreSQL text and jsonb cannot hold NUL; a request that carried one still gets its row. */
+const noNul = (s: string) => (s.includes("\0") ? s.replaceAll("\0", "") : s);
+const optional = (s: string | null | undefined, max: number) => (s == null ? null : noNul(s.slice(0, max)));
+/* `\u0000` escapes not preceded by an escaped backslash. */
+const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
 /* Masking and the body bound run here, off the request path. */
 function toRow(e: ActivityEntry): ActivityInsert {
   let requestBody: unknown = null;
   if (e.requestBody !== null && e.requestBody !== undefined && typeof e.requestBody === "object") {
     const masked = maskSecrets(e.requestBody);
     const text = JSON.stringify(masked);
-    if (text !== undefined && text.length <= MAX_BODY_CHARS) requestBody = masked;
+    if (text !== undefined && text.length <= MAX_BODY_CHARS) {
+      requestBody = text.includes("\\u0000") ? JSON.parse(text.replace(JSON_NUL, "$1")) : masked;
+    }
   }
   return {
     ...e,
     id: newId(),
     requestBody,
-    errorMessage: e.errorMessage?.slice(0, 1000) ?? null,
-    userAgent: e.userAgent?.slice(0, 500) ?? null,
-    path: e.path.slice(0, 1024),
+    errorMessage: optional(e.errorMessage, 1000),
+    userAgent: optional(e.userAgent, 500),
+    path: noNul(e.path.slice(0, 1024)),
     route: e.route.slice(0, 255),
     ipAddress: e.ipAddress && /^[0-9a-fA-F:.]+$/.test(e.ipAddress) ? e.ipAddress : null,
   };
