@@ -128,4 +128,79 @@ describe("patched postgres driver", () => {
     },
     20_000,
   );
+
+  // COPY FROM STDIN (the activity log's batch insert): a refused COPY must end its stream with
+  // the error (unpatched: the stream never finishes) and must not send CopyFail after the server
+  // left copy mode (unpatched autoDestroy did: "protocol synchronization was lost", the server
+  // dropped the connection and the next query on it failed).
+  test.skipIf(!TEST_DATABASE_URL)(
+    "COPY: a refused one rejects promptly and its connection lives on; nothing is pipelined into one",
+    async () => {
+      const script = `
+        import postgres from "postgres";
+        const sql = postgres(process.env.TEST_PG_URL, { max: 1, max_pipeline: 1, onnotice() {} });
+        await sql\`create temp table copy_probe (n int primary key)\`.catch(() => {});
+        const copy = async (text) => {
+          const stream = await sql.unsafe("copy copy_probe (n) from stdin").writable();
+          return Promise.race([
+            new Promise((resolve) => {
+              stream.once("error", (e) => resolve("error " + (e.code ?? e.message)));
+              stream.once("finish", () => resolve("ok"));
+              stream.end(text);
+            }),
+            Bun.sleep(3000).then(() => "HUNG"),
+          ]);
+        };
+        const [{ pid: before }] = await sql\`select pg_backend_pid() as pid\`;
+        const bad = await copy("1\\nnot-a-number\\n");
+        await Bun.sleep(100);
+        const [{ pid: after }] = await sql\`select pg_backend_pid() as pid\`;
+        const good = await copy("2\\n3\\n");
+        // A query issued while a COPY is being set up waits for it instead of being pipelined
+        // into the copy stream.
+        const pending = sql.unsafe("copy copy_probe (n) from stdin").writable();
+        // Let the COPY be written first (it starts when its promise is adopted, a few microtasks on).
+        for (let i = 0; i < 5; i++) await null;
+        const behind = sql\`select 41 + 1 as v\`.then((r) => r[0].v, (e) => "error " + (e.code ?? e.message));
+        const stream = await pending;
+        const copied = await new Promise((resolve) => {
+          stream.once("error", (e) => resolve("error " + (e.code ?? e.message)));
+          stream.once("finish", () => resolve("ok"));
+          stream.end("4\\n");
+        });
+        const queued = await Promise.race([behind, Bun.sleep(3000).then(() => "HUNG")]);
+        const [{ pid: last }] = await sql\`select pg_backend_pid() as pid\`;
+        const [{ n }] = await sql\`select count(*)::int as n from copy_probe\`;
+        console.log("RESULT " + JSON.stringify({ bad, good, copied, queued, sameConnection: before === after && after === last, rows: n }));
+        await sql.end({ timeout: 1 });
+        process.exit(0);
+      `;
+      const proc = Bun.spawn(["bun", "-e", script], {
+        cwd: process.cwd(),
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/tmp",
+          TEST_PG_URL: TEST_DATABASE_URL!,
+        },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+      ]);
+      await proc.exited;
+      const line = /RESULT (.*)/.exec(out)?.[1];
+      expect(line, err).toBeDefined();
+      expect(JSON.parse(line!)).toEqual({
+        bad: "error 22P02",
+        good: "ok",
+        copied: "ok",
+        queued: 42,
+        sameConnection: true,
+        rows: 3,
+      });
+    },
+    20_000,
+  );
 });
