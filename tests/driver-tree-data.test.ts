@@ -646,8 +646,16 @@ describe(`driver-tree data over HTTP on ${usingPostgres ? "PostgreSQL" : "PGlite
     expect(version.status).toBe(201);
     const v2Id = (await json(version)).id as string;
     expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([6, 7]);
+    const detail = async () =>
+      (await w.ok<SheetDetailOut>(await w.api.call("GET", w.sheetPath(file.fileId, sheetId), as.viewer)))
+        .sampleData[0];
+    // The sheet detail's parse is cached per stored object: a second read is the same, and the
+    // refresh onto version 2 (another object) shows version 2's values.
+    expect(await detail()).toEqual({ FY: "2023", 地域: "東京", 科目: "施設数", 値: 6 });
+    expect(await detail()).toEqual({ FY: "2023", 地域: "東京", 科目: "施設数", 値: 6 });
     await w.ok(await w.api.call("POST", `${w.sheetPath(v2Id, sheetId)}/refresh`, as.member));
     expect(seriesOf(await w.api.data(as.viewer, tree.id), "施設数").baseline).toEqual([100, 200]);
+    expect(await detail()).toEqual({ FY: "2023", 地域: "東京", 科目: "施設数", 値: 100 });
     const preview = await (await w.api.call("GET", `/node/${id("施設数")}/preview/output`, as.viewer)).text();
     expect(preview).toBe("\uFEFFperiod,value\r\n2023,100\r\n2024,200\r\n");
 

@@ -5,6 +5,7 @@ import {
   type Frame,
   isEngineError,
   materialiseRows,
+  ResultCache,
   type SelectedInput,
   sheetTable,
   workbookOutline,
@@ -56,7 +57,21 @@ export type SheetDeps = TreeDeps & {
   parser: FileParser;
   maxBytes: number;
   maxMb: number;
+  /** Parsed sheet previews of this app (sheetDetail); absent → every call parses. */
+  previews?: SheetPreviewCache;
 };
+
+/* What a sheet detail takes from the parsed workbook; the ids and roles come from the database. */
+type SheetPreview = {
+  axes: { name: string; type: "string" | "number" | "date" }[];
+  subject: string;
+  rowCount: number;
+  sampleData: ReturnType<typeof materialiseRows>;
+};
+export type SheetPreviewCache = ResultCache<SheetPreview>;
+/* A sheet preview is a few KiB; a few hundred fit. */
+export const createSheetPreviewCache = (maxBytes = 4 * 1024 * 1024): SheetPreviewCache =>
+  new ResultCache<SheetPreview>(maxBytes);
 
 const fileDeps = (deps: SheetDeps): files.FileDeps => ({
   db: deps.db,
@@ -263,9 +278,21 @@ export async function sheetDetail(
   sheetId: string,
 ): Promise<SheetDetailOut> {
   const ref = await resolveSheet(deps.db, projectId, fileId, sheetId);
-  const parsed = await parse(deps, ref.file, ref.sheet.sheetName);
+  // A stored object's bytes never change (a new version is a new key), so neither does its parse.
+  const key = `${ref.file.storageKey}\u0000${ref.sheet.sheetName}`;
+  let preview = deps.previews?.get(key);
+  if (!preview) {
+    const parsed = await parse(deps, ref.file, ref.sheet.sheetName);
+    const table = sheetTable(parsed.frame);
+    preview = {
+      axes: table.axes.map((a) => ({ name: a.name, type: dataType(a.values) })),
+      subject: table.subject.name,
+      rowCount: parsed.rowCount,
+      sampleData: materialiseRows(parsed.frame, 0, 10),
+    };
+    deps.previews?.set(key, preview, JSON.stringify(preview).length * 2);
+  }
   const stored = new Map((await sq.columnsOf(deps.db, [sheetId])).map((c) => [c.columnName, c]));
-  const table = sheetTable(parsed.frame);
   const column = (name: string, type: "string" | "number" | "date") => ({
     columnId: stored.get(name)?.columnId ?? null,
     name,
@@ -276,12 +303,9 @@ export async function sheetDetail(
     sheetId,
     sheetName: ref.sheet.sheetName,
     selected: ref.sheet.isSelected,
-    columns: [
-      ...table.axes.map((a) => column(a.name, dataType(a.values))),
-      column(table.subject.name, "string"),
-    ],
-    rowCount: parsed.rowCount,
-    sampleData: materialiseRows(parsed.frame, 0, 10),
+    columns: [...preview.axes.map((a) => column(a.name, a.type)), column(preview.subject, "string")],
+    rowCount: preview.rowCount,
+    sampleData: preview.sampleData,
   };
 }
 

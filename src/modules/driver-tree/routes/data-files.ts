@@ -43,6 +43,7 @@ export function dataFilesRoutes(ctx: RouteContext) {
     parser: ctx.deps.enginePool,
     maxBytes: ctx.deps.config.maxFileSizeBytes,
     maxMb: ctx.deps.config.maxFileSizeMb,
+    previews: ctx.previews,
   });
   return routeGroup(ctx, "driver-tree-data-files")
     .get(

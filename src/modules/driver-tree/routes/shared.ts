@@ -6,6 +6,7 @@ import type { ProjectAccess } from "@/modules/project/access";
 import { projectAccessPlugin } from "@/plugins/project-access";
 import { createFrameCache, type FrameCache } from "../frame-cache";
 import type { TreeDeps } from "../service";
+import { createSheetPreviewCache, type SheetPreviewCache } from "../sheets";
 
 /* What the driver-tree route groups share: the prefix with the project guard, and the write deps. */
 
@@ -18,12 +19,20 @@ export type RouteContext = {
   treeDeps: (auth: { actor: AuditActor }) => TreeDeps;
   /** This app's parsed sheet columns (evaluation reads them per request otherwise). */
   frames: FrameCache;
+  /** This app's parsed sheet previews (the sheet detail route parses the workbook otherwise). */
+  previews: SheetPreviewCache;
 };
 
 export function routeContext(deps: AppDeps): RouteContext {
   const db = deps.database.db;
   const frames = deps.driverTreeFrames ?? createFrameCache();
-  return { deps, db, treeDeps: (auth) => ({ db, actor: auth.actor, frames }), frames };
+  return {
+    deps,
+    db,
+    treeDeps: (auth) => ({ db, actor: auth.actor, frames }),
+    frames,
+    previews: createSheetPreviewCache(),
+  };
 }
 
 export const routeGroup = (ctx: RouteContext, name: string) =>
