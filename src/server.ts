@@ -148,6 +148,9 @@ export async function startServer(
     }
   }
   const app = buildApp(deps, options);
+  // Start-up (migrations, the seed check, compiling every route) leaves megabytes of garbage that
+  // an idle process would otherwise keep resident until load makes the collector run.
+  Bun.gc(true);
   deps.jobs?.start();
   // listen() lets Elysia hand static routes to Bun's native router, which is markedly faster
   // than funnelling every request through app.handle.

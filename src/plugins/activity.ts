@@ -1,7 +1,6 @@
 import type { AppDeps } from "@/deps";
-import { resolveClientIp } from "@/lib/client-ip";
 import { UNMATCHED_ENDPOINT } from "@/lib/metrics";
-import { peerIpOf, requestContext } from "@/plugins/request-context";
+import { clientIpOf, requestContext } from "@/plugins/request-context";
 
 /*
  * Stage 8 of api.md §4.1, the activity half: one activity row per request (not health, metrics,
@@ -46,18 +45,39 @@ function actionOf(method: string, path: string, status: number): string {
   }
 }
 
-/* The resource is the route's last parameter and the static segment before it (`/file/:fileId`). */
-function resourceOf(route: string, params: Record<string, string | undefined> | undefined) {
+/*
+ * The resource is the route's last parameter and the static segment before it (`/file/:fileId`).
+ * Worked out once per route template (the route table bounds them), not split per request.
+ */
+type ResourceShape = { param: string | null; type: string | null };
+const shapes = new Map<string, ResourceShape>();
+
+function shapeOf(route: string): ResourceShape {
+  let shape = shapes.get(route);
+  if (shape) return shape;
   const segments = route.split("/");
+  shape = { param: null, type: null };
   for (let i = segments.length - 1; i > 0; i--) {
     const s = segments[i];
     if (!s.startsWith(":")) continue;
-    const value = params?.[s.slice(1)];
     const type = segments[i - 1]?.startsWith(":") ? null : segments[i - 1];
-    return { type: type ?? null, id: value && UUID.test(value) ? value : null };
+    shape = { param: s.slice(1), type: type ?? null };
+    break;
   }
-  const last = segments.filter((s) => s !== "" && s !== "api" && s !== "v1");
-  return { type: last[0] ?? null, id: null };
+  if (shape.param === null) {
+    const last = segments.filter((s) => s !== "" && s !== "api" && s !== "v1");
+    shape = { param: null, type: last[0] ?? null };
+  }
+  // Bounded all the same, should a caller ever hand in a raw path instead of a template.
+  if (shapes.size < 2048) shapes.set(route, shape);
+  return shape;
+}
+
+function resourceOf(route: string, params: Record<string, string | undefined> | undefined) {
+  const { param, type } = shapeOf(route);
+  if (param === null) return { type, id: null };
+  const value = params?.[param];
+  return { type, id: value && UUID.test(value) ? value : null };
 }
 
 export function activityHook(deps: AppDeps): (event: ActivityEvent) => void {
@@ -89,11 +109,7 @@ export function activityHook(deps: AppDeps): (event: ActivityEvent) => void {
       errorCode: status >= 400 ? (rc.errorCode ?? null) : null,
       errorMessage: status >= 400 ? (rc.errorDetail ?? null) : null,
       requestBody: json ? event.body : null,
-      ipAddress: resolveClientIp({
-        peerIp: peerIpOf(request),
-        headers: request.headers,
-        trustedProxies: deps.config.trustedProxies,
-      }),
+      ipAddress: clientIpOf(request, deps.config.trustedProxies),
       userAgent: request.headers.get("user-agent"),
       requestId: rc.requestId,
       createdAt: new Date(),

@@ -3,11 +3,10 @@ import { type AuditActor, writeAudit } from "@/db/queries/audit";
 import type { AppDeps } from "@/deps";
 import { parseBearer } from "@/lib/auth";
 import type { Cache } from "@/lib/cache";
-import { resolveClientIp } from "@/lib/client-ip";
 import { AppError, problem } from "@/lib/errors";
 import type { ProblemCode } from "@/lib/problems";
 import { type Caller, resolveCaller, sessionKeyHash } from "@/modules/auth/service";
-import { pathOf, peerIpOf, requestContext } from "@/plugins/request-context";
+import { clientIpOf, pathOf, requestContext } from "@/plugins/request-context";
 
 /*
  * Auth context (api.md §4.1 stage 4): resolves the caller or records why it could not, and never
@@ -24,11 +23,7 @@ export type AuthState = {
 
 async function computeAuthState(deps: AppDeps, request: Request): Promise<AuthState> {
   const ctx = requestContext(request);
-  const clientIp = resolveClientIp({
-    peerIp: peerIpOf(request),
-    headers: request.headers,
-    trustedProxies: deps.config.trustedProxies,
-  });
+  const clientIp = clientIpOf(request, deps.config.trustedProxies);
   const actor: AuditActor = {
     userId: null,
     email: null,

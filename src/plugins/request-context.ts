@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUIDv7 } from "bun";
+import { resolveClientIp } from "@/lib/client-ip";
 import type { AppError } from "@/lib/errors";
 
 /*
@@ -30,6 +31,8 @@ export type RequestContext = {
   observed?: boolean;
   /** The activity row was handed to the recorder (once per request, like the metrics). */
   recorded?: boolean;
+  /** The resolved client address, once per request (auth, rate limit and activity all ask). */
+  clientIp?: string | null;
 };
 
 type IpSource = { requestIP(request: Request): { address: string } | null };
@@ -93,4 +96,16 @@ export function peerIpOf(request: Request): string | null {
   const peer = (request as PeerRequest).peerIp;
   if (peer !== undefined) return peer;
   return (request as WithContext)[CONTEXT]?.server?.requestIP(request)?.address ?? null;
+}
+
+/**
+ * The client address by the trusted-proxy policy, resolved once per request: asking the server
+ * for the socket peer costs more than the rest of the lookup, and several stages need it.
+ */
+export function clientIpOf(request: Request, trustedProxies: readonly string[]): string | null {
+  const ctx = (request as WithContext)[CONTEXT];
+  if (ctx?.clientIp !== undefined) return ctx.clientIp;
+  const ip = resolveClientIp({ peerIp: peerIpOf(request), headers: request.headers, trustedProxies });
+  if (ctx) ctx.clientIp = ip;
+  return ip;
 }

@@ -49,7 +49,17 @@ function constantTimeEquals(a: string, b: string): boolean {
 }
 
 /** The token of an `Authorization: Bearer <token>` header; 401 UNAUTHENTICATED otherwise. */
+const WHITESPACE = /\s/;
+
 export function parseBearer(headerValue: string | null | undefined): string {
+  // The common well-formed header, read without splitting it (every authenticated request, twice).
+  if (
+    headerValue?.startsWith("Bearer ") &&
+    headerValue.length > 7 &&
+    !WHITESPACE.test(headerValue.slice(7))
+  ) {
+    return headerValue.slice(7);
+  }
   if (headerValue === null || headerValue === undefined || headerValue.trim() === "") {
     throw unauthenticatedError("Authentication is required.");
   }

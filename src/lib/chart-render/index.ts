@@ -136,10 +136,12 @@ export function createChartRenderer(
 ): ChartRenderer {
   const fontDir = resolveFontDir(config);
   const timeoutMs = options.timeoutMs ?? CHART_RENDER_TIMEOUT_MS;
+  // Checked at start (so a missing or broken font is reported then), but kept only once something
+  // is drawn: the two fonts are 5.6 MB that most processes never measure text with.
   let fonts: LoadedFonts | null = null;
   let reason: string | undefined;
   try {
-    fonts = loadFonts(fontDir);
+    loadFonts(fontDir);
   } catch (e) {
     reason = (e as Error).message;
     logger?.warn({ fontDir, reason }, "chart renderer unavailable: fonts did not load");
@@ -149,8 +151,17 @@ export function createChartRenderer(
   let resvg: Promise<Resvg> | null = null;
 
   const ready = (): LoadedFonts => {
-    if (!fonts) throw unavailable(`chart rendering is unavailable: ${reason}`);
-    return fonts;
+    if (fonts) return fonts;
+    if (reason === undefined) {
+      try {
+        fonts = loadFonts(fontDir);
+        return fonts;
+      } catch (e) {
+        reason = (e as Error).message;
+        logger?.warn({ fontDir, reason }, "chart renderer unavailable: fonts did not load");
+      }
+    }
+    throw unavailable(`chart rendering is unavailable: ${reason}`);
   };
   const svgOf = (model: ChartModel, size: ChartSize) => {
     checkSize(size);
@@ -205,7 +216,7 @@ export function createChartRenderer(
   }
 
   return {
-    available: fonts !== null,
+    available: reason === undefined,
     ...(reason ? { reason } : {}),
     version: RENDERER_VERSION,
     fontDir,

@@ -109,14 +109,21 @@ export class SettingsStore {
     return definitionOf(category, key)?.default(this.config);
   }
 
-  maintenance(snapshot: Snapshot): MaintenanceSettings {
+  /* Read by every request: worked out once per loaded snapshot (a reload makes a new one). */
+  private readonly maintenanceOf = new WeakMap<Snapshot, Readonly<MaintenanceSettings>>();
+
+  maintenance(snapshot: Snapshot): Readonly<MaintenanceSettings> {
+    const known = this.maintenanceOf.get(snapshot);
+    if (known) return known;
     const v = (key: string) => this.valueOf(snapshot, "MAINTENANCE", key);
-    return {
+    const m = Object.freeze({
       enabled: v("maintenance_mode") === true,
       message: typeof v("maintenance_message") === "string" ? (v("maintenance_message") as string) : "",
       allowAdminAccess: v("allow_admin_access") !== false,
       retryAfterSeconds: Number(v("retry_after_seconds")) || 3600,
-    };
+    });
+    this.maintenanceOf.set(snapshot, m);
+    return m;
   }
 
   /** The LLM limits of api.md §2.12.4, the environment's values unless an admin set them. */
