@@ -11,6 +11,22 @@ import { TEST_DATABASE_URL } from "./helpers/env";
 const ENTRY = import.meta.resolve("postgres").replace("file://", "");
 const CONNECTION_JS = ENTRY.replace(/index\.js$/, "connection.js");
 
+/* Runs a driver script in a child process against the test database (a regression there must fail the test, not kill the runner). */
+async function runChild(script: string) {
+  const proc = Bun.spawn(["bun", "-e", script], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", TEST_PG_URL: TEST_DATABASE_URL! },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { out, err, code };
+}
+
 describe("patched postgres driver", () => {
   test("the installed driver carries the patch (bun install applied patches/postgres@3.4.9.patch)", () => {
     const text = readFileSync(CONNECTION_JS, "utf8");
@@ -55,21 +71,7 @@ describe("patched postgres driver", () => {
         await sql.end({ timeout: 1 }); await killer.end({ timeout: 1 });
         process.exit(0);
       `;
-      const proc = Bun.spawn(["bun", "-e", script], {
-        cwd: process.cwd(),
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "/tmp",
-          TEST_PG_URL: TEST_DATABASE_URL!,
-        },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [out, err, code] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
+      const { out, err, code } = await runChild(script);
       expect({ code, uncaught: out.match(/UNCAUGHT .*/)?.[0] ?? null, err: code === 0 ? "" : err }).toEqual({
         code: 0,
         uncaught: null,
@@ -107,21 +109,7 @@ describe("patched postgres driver", () => {
         console.log("RESULT " + JSON.stringify({ outcome, idleInTransaction: open }));
         await sql.end({ timeout: 1 });
       `;
-      const proc = Bun.spawn(["bun", "-e", script], {
-        cwd: process.cwd(),
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "/tmp",
-          TEST_PG_URL: TEST_DATABASE_URL!,
-        },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [out, err] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-      ]);
-      await proc.exited;
+      const { out, err } = await runChild(script);
       const line = /RESULT (.*)/.exec(out)?.[1];
       expect(line, err).toBeDefined();
       expect(JSON.parse(line!)).toEqual({ outcome: "ok 2", idleInTransaction: 0 });
@@ -175,21 +163,7 @@ describe("patched postgres driver", () => {
         await sql.end({ timeout: 1 });
         process.exit(0);
       `;
-      const proc = Bun.spawn(["bun", "-e", script], {
-        cwd: process.cwd(),
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "/tmp",
-          TEST_PG_URL: TEST_DATABASE_URL!,
-        },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [out, err] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-      ]);
-      await proc.exited;
+      const { out, err } = await runChild(script);
       const line = /RESULT (.*)/.exec(out)?.[1];
       expect(line, err).toBeDefined();
       expect(JSON.parse(line!)).toEqual({
