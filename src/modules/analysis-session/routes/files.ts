@@ -1,3 +1,4 @@
+import { created, noContent } from "@/http/status";
 import { docSchema, NoContent, Page } from "@/lib/schema";
 import { requireProjectRole } from "@/plugins/project-access";
 import * as files from "../files";
@@ -11,7 +12,7 @@ import {
   FileRegister,
   SessionParams,
 } from "../model";
-import { created, fileWrite, noContent, type RouteContext, routeGroup, TAGS, WRITE_PROBLEMS } from "./shared";
+import { fileWrite, type RouteContext, routeGroup, TAGS, WRITE_PROBLEMS } from "./shared";
 
 /* Analysis files of a session: register, configure (parse a sheet), list, remove. */
 export function filesRoutes(ctx: RouteContext) {

@@ -1,3 +1,4 @@
+import { created, noContent } from "@/http/status";
 import { problem } from "@/lib/errors";
 import { NoContent, Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
@@ -14,16 +15,7 @@ import {
   SessionSummary,
 } from "../model";
 import * as service from "../service";
-import {
-  created,
-  noContent,
-  type RouteContext,
-  routeGroup,
-  sessionUrl,
-  sessionWrite,
-  TAGS,
-  WRITE_PROBLEMS,
-} from "./shared";
+import { type RouteContext, routeGroup, sessionUrl, sessionWrite, TAGS, WRITE_PROBLEMS } from "./shared";
 
 /* Sessions: list, create, read, change, select input or snapshot, delete. */
 export function sessionsRoutes(ctx: RouteContext) {

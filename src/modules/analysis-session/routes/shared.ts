@@ -57,23 +57,8 @@ export const sessionWrite = (ctx: RouteContext, r: WriteRequest) =>
 export const fileWrite = (ctx: RouteContext, r: WriteRequest) =>
   [ctx.fileDeps(r.auth), r.caller, r.access, r.params.sessionId] as const;
 
-type Set = { status?: number | string; headers: Record<string, string | number> };
-
 export const sessionUrl = (projectId: string, sessionId: string) =>
   `/api/v1/project/${projectId}/analysis/session/${sessionId}`;
-
-/** 201 with `value`, and its Location when it has one. */
-export function created<T>(set: Set, value: T, location?: string): T {
-  set.status = 201;
-  if (location) set.headers.Location = location;
-  return value;
-}
-
-/** 204; `_done` lets a handler pass the awaited write in one expression. */
-export function noContent(set: Set, _done?: unknown): undefined {
-  set.status = 204;
-  return undefined;
-}
 
 export type RouteContext = {
   deps: AppDeps;

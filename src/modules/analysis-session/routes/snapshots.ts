@@ -1,3 +1,4 @@
+import { created, noContent } from "@/http/status";
 import { NoContent, Page } from "@/lib/schema";
 import { requireProjectRole } from "@/plugins/project-access";
 import {
@@ -12,16 +13,7 @@ import {
   SnapshotSave,
 } from "../model";
 import * as snapshots from "../snapshots";
-import {
-  created,
-  noContent,
-  type RouteContext,
-  routeGroup,
-  sessionUrl,
-  sessionWrite,
-  TAGS,
-  WRITE_PROBLEMS,
-} from "./shared";
+import { type RouteContext, routeGroup, sessionUrl, sessionWrite, TAGS, WRITE_PROBLEMS } from "./shared";
 
 /* Snapshots, the chat of the current snapshot, and session copies. */
 export function snapshotsRoutes(ctx: RouteContext) {

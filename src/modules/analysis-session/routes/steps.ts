@@ -1,10 +1,9 @@
+import { created, noContent } from "@/http/status";
 import { NoContent } from "@/lib/schema";
 import { requireProjectRole } from "@/plugins/project-access";
 import { SessionParams, StepBody, StepParams, StepPatch, StepWithResult } from "../model";
 import * as steps from "../steps";
 import {
-  created,
-  noContent,
   type RouteContext,
   routeGroup,
   STEP_WRITE_PROBLEMS,

@@ -1,8 +1,9 @@
+import { noContent } from "@/http/status";
 import { NoContent } from "@/lib/schema";
 import { requireProjectRole } from "@/plugins/project-access";
 import * as bindings from "../bindings";
 import { BindingPut, NodeDetail, NodeParams } from "../model";
-import { noContent, type RouteContext, routeGroup, TAGS, writer } from "./shared";
+import { type RouteContext, routeGroup, TAGS, writer } from "./shared";
 
 /* Data bindings of input nodes and the node's series as CSV (api.md §2.8 "Nodes and data binding"). */
 export function bindingsRoutes(ctx: RouteContext) {

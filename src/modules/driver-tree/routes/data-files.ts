@@ -1,3 +1,4 @@
+import { created, noContent } from "@/http/status";
 import { NoContent, Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { drainDeletionQueue } from "@/modules/storage-deletion/service";
@@ -15,7 +16,7 @@ import {
   SheetParams,
 } from "../model";
 import * as sheets from "../sheets";
-import { created, noContent, type RouteContext, routeGroup, TAGS } from "./shared";
+import { type RouteContext, routeGroup, TAGS } from "./shared";
 
 const UPLOAD_BODY: any = {
   content: {

@@ -1,3 +1,4 @@
+import { created, noContent } from "@/http/status";
 import { NoContent, Page } from "@/lib/schema";
 import { requireProjectRole } from "@/plugins/project-access";
 import {
@@ -15,7 +16,7 @@ import {
 } from "../model";
 import * as nodes from "../nodes";
 import * as policies from "../policies";
-import { created, noContent, type RouteContext, routeGroup, TAGS, writer } from "./shared";
+import { type RouteContext, routeGroup, TAGS, writer } from "./shared";
 
 const OWN_NODE = ["NODE_NOT_FOUND", "NOT_OWNER"] as const;
 

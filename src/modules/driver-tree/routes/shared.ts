@@ -44,18 +44,5 @@ type WriteRequest = { caller: Caller; auth: { actor: AuditActor }; access: Proje
 export const writer = (ctx: RouteContext, r: WriteRequest) =>
   [ctx.treeDeps(r.auth), r.caller, r.access] as const;
 
-type Set = { status?: number | string; headers: Record<string, string | number> };
-
 export const treeUrl = (projectId: string, treeId: string) =>
   `/api/v1/project/${projectId}/driver-tree/tree/${treeId}`;
-
-export function created<T>(set: Set, value: T, location?: string): T {
-  set.status = 201;
-  if (location) set.headers.Location = location;
-  return value;
-}
-
-export function noContent(set: Set): undefined {
-  set.status = 204;
-  return undefined;
-}

@@ -1,3 +1,4 @@
+import { created, noContent } from "@/http/status";
 import { NoContent, Page } from "@/lib/schema";
 import { ProjectParams } from "@/modules/project/model";
 import { requireProjectRole } from "@/plugins/project-access";
@@ -18,7 +19,7 @@ import {
 } from "../model";
 import { listTreePolicies } from "../policies";
 import * as service from "../service";
-import { created, noContent, type RouteContext, routeGroup, TAGS, treeUrl, writer } from "./shared";
+import { type RouteContext, routeGroup, TAGS, treeUrl, writer } from "./shared";
 
 const OWN = ["TREE_NOT_FOUND", "NOT_OWNER"] as const;
 
